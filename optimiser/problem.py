@@ -1,0 +1,132 @@
+"""The routing problem handed to the solver: one immutable, solver-agnostic object.
+
+It knows nothing of pupils or councils: *requests* (a pickup–drop-off pair, or a single visit) with
+loads on named capacity dimensions, time windows and ride limits, and *vehicles* with
+capacities, costs and depots, over a local travel-time and distance matrix. The SEND planner and
+the benchmark readers both build one, so both run exactly the same solver code.
+
+Units: seconds, metres, and cost in *millipence* (1/1000 p), so that a per-km price in pence times
+metres is already an integer cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Where a request is served: a matrix row, a window on the start of service, a service time."""
+
+    row: int
+    earliest_s: int
+    latest_s: int
+    service_s: int
+
+
+@dataclass(frozen=True)
+class Request:
+    """Something to carry: picked up at ``pickup`` (or at the depot, if None), set down at ``dropoff``."""
+
+    request_id: str
+    dropoff: Visit | None
+    pickup: Visit | None = None
+    load: dict[str, int] = field(default_factory=dict)  # dimension -> units while on board
+    max_ride_s: int | None = None  # from leaving the pickup to arriving at the drop-off
+    allowed_vehicles: tuple[int, ...] | None = None  # None = any vehicle
+    solo: bool = False  # no other load on board while this one is
+    penalty: int = 10**12  # cost of leaving this request out (millipence)
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        return tuple(v for v in (self.pickup, self.dropoff) if v is not None)
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    vehicle_id: str
+    start_row: int
+    end_row: int
+    capacity: dict[str, int]
+    fixed_cost: int  # millipence per use
+    cost_per_m: int  # millipence per metre
+    earliest_start_s: int
+    latest_end_s: int
+    tag: str = ""  # the caller's label (e.g. the fleet row), carried through to the solution
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A whole routing problem; :meth:`check` lists what is inconsistent."""
+
+    name: str
+    time_s: np.ndarray  # (k, k) int, row = origin
+    distance_m: np.ndarray  # (k, k) int
+    requests: tuple[Request, ...]
+    vehicles: tuple[Vehicle, ...]
+    dimensions: tuple[str, ...]  # capacity dimensions, e.g. ("seats", "wheelchairs")
+    # At most ``limit`` of these vehicles may be used (e.g. a fleet row offered with and without PA).
+    vehicle_limits: tuple[tuple[tuple[int, ...], int], ...] = ()
+    same_vehicle: tuple[tuple[int, ...], ...] = ()  # request groups that share a vehicle
+    never_together: tuple[tuple[int, int], ...] = ()  # request pairs never on board together
+    # (request a, request b, "pickup"|"dropoff"): b's visit comes straight after a's, if both served
+    consecutive: tuple[tuple[int, int, str], ...] = ()
+    ride_cost_per_s: int = 0  # millipence per second of ride time, summed over requests
+
+    def check(self) -> list[str]:
+        k = self.time_s.shape[0]
+        problems = []
+        if self.time_s.shape != (k, k) or self.distance_m.shape != (k, k):
+            problems.append("matrices must be square and of the same size")
+        for r in self.requests:
+            if not r.visits:
+                problems.append(f"request {r.request_id} has no visit")
+            for v in r.visits:
+                if not 0 <= v.row < k:
+                    problems.append(f"request {r.request_id} visits row {v.row} outside the matrix")
+                if v.earliest_s > v.latest_s:
+                    problems.append(f"request {r.request_id} has a reversed window")
+            unknown = set(r.load) - set(self.dimensions)
+            if unknown:
+                problems.append(
+                    f"request {r.request_id} loads unknown dimensions {sorted(unknown)}"
+                )
+        for v in self.vehicles:
+            if not (0 <= v.start_row < k and 0 <= v.end_row < k):
+                problems.append(f"vehicle {v.vehicle_id} has a depot outside the matrix")
+        n = len(self.requests)
+        for a, b in self.never_together:
+            if not (0 <= a < n and 0 <= b < n) or a == b:
+                problems.append(f"never_together pair ({a}, {b}) is not two requests")
+        return problems
+
+
+@dataclass
+class VisitTime:
+    """One served visit in a solution: which request, pickup or drop-off, start of service."""
+
+    request: int
+    kind: str  # "pickup" | "dropoff"
+    row: int
+    start_s: int
+
+
+@dataclass
+class VehicleRoute:
+    vehicle: int
+    depart_s: int
+    visits: list[VisitTime]
+    return_s: int
+
+
+@dataclass
+class Solution:
+    routes: list[VehicleRoute]
+    dropped: list[int]  # request indices left out
+    objective: int
+    first_objective: int | None = None
+    status: str = ""
+    solutions_found: int = 0
+    wall_s: float = 0.0
