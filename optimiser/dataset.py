@@ -473,7 +473,7 @@ def load_tables(
         for column in ("postcode", "pm_postcode", "depot_postcode")
         if (code := geocode.normalise_postcode(cells.get(column, "")))
     }
-    places = geocode.lookup_postcodes(sorted(postcodes))
+    places = geocode.lookup(sorted(postcodes))
     school_rows = _Rows(tables["schools"], problems, places)
     schools = _schools(school_rows)
     fleet_rows = _Rows(tables["fleet"], problems, places)

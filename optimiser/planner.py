@@ -1,0 +1,204 @@
+"""Planning a whole day: build each session's problem, solve them side by side, assemble the plan,
+explain every pupil left out, and check the plan with the independent validator.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from .build import SessionModel, build_session_model
+from .costs import route_cost_pence
+from .errors import SendRoutesError
+from .model import Dataset, Session
+from .plan import Plan, Route, Stop, Unassigned
+from .problem import Solution, VehicleRoute
+from .solver import SearchParameters, solve
+from .summary import summarise
+from .travel import TravelData, build_travel, home_key, school_key
+from .validate import Violation, validate_plan
+
+ProgressFn = Callable[[dict], None]
+
+
+class InvalidPlanError(SendRoutesError):
+    """The optimiser produced a plan the validator rejects: a defect, never shown as a plan."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        lines = "\n".join(f"  - [{v.cause}] {v.message}" for v in violations[:50])
+        super().__init__(f"the plan failed validation with {len(violations)} violations:\n{lines}")
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    travel: TravelData
+    solutions: dict[Session, Solution] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+_progress_queue: multiprocessing.Queue | None = None
+
+
+def _init_worker(progress_queue) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
+    def report(event: dict) -> None:
+        if _progress_queue is not None:
+            _progress_queue.put({"session": str(model.session), **event})
+
+    return solve(model.problem, params, report)
+
+
+def _solve_all(
+    models: list[SessionModel], params: SearchParameters, workers: int, progress: ProgressFn | None
+) -> list[Solution]:
+    if workers <= 1 or len(models) == 1:
+        return [
+            solve(m.problem, params, lambda e, m=m: progress({"session": str(m.session), **e}) if progress else None)
+            for m in models
+        ]
+    context = multiprocessing.get_context("fork")
+    events = context.Queue()
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(models)), mp_context=context, initializer=_init_worker, initargs=(events,)
+    ) as pool:
+        futures = [pool.submit(_solve_in_worker, m, params) for m in models]
+        while not all(f.done() for f in futures):
+            try:
+                event = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if progress is not None:
+                progress(event)
+        return [f.result() for f in futures]
+
+
+def _stops(model: SessionModel, route: VehicleRoute, dataset: Dataset, travel: TravelData, depot: tuple[float, float]) -> list[Stop]:
+    session = model.session
+    stops = [Stop("depot", depot[0], depot[1], depart=route.depart_s)]
+    for visit in route.visits:
+        pupil_ids = model.request_pupils[visit.request]
+        lead = dataset.pupil(pupil_ids[0])
+        at_home = (visit.kind == "pickup") == (session is Session.AM)
+        key = home_key(lead, session) if at_home else school_key(lead.school_id)
+        place = travel.location[key]
+        service = model.problem.requests[visit.request].visits[0 if visit.kind == "pickup" else -1].service_s
+        school_id = None if at_home else lead.school_id
+        last = stops[-1]
+        if last.type == visit.kind and (last.lat, last.lon) == (place.lat, place.lon) and last.school_id == school_id:
+            last.pupil_ids = (*last.pupil_ids, *pupil_ids)
+            last.depart = max(last.depart or 0, visit.start_s + service)
+            continue
+        stops.append(
+            Stop(visit.kind, place.lat, place.lon, visit.start_s, visit.start_s + service, tuple(pupil_ids), school_id)
+        )
+    stops.append(Stop("depot", depot[0], depot[1], arrive=route.return_s))
+    return stops
+
+
+def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData) -> list[Route]:
+    routes = []
+    for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
+        slot = model.slots[vr.vehicle]
+        vt = dataset.vehicle_type(slot.fleet_key)
+        stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
+        rows = [model.problem.vehicles[vr.vehicle].start_row, *(v.row for v in vr.visits), model.problem.vehicles[vr.vehicle].end_row]
+        metres = int(sum(travel.distance_m[a, b] for a, b in zip(rows, rows[1:], strict=False)))
+        session = model.session
+        routes.append(
+            Route(
+                route_id=f"{session}-{n:03d}",
+                session=session,
+                vehicle_id=f"{session}-V{n:03d}",
+                vehicle_type=vt.vehicle_type,
+                operator=vt.operator,
+                passenger_assistant=slot.passenger_assistant,
+                stops=stops,
+                distance_km=round(metres / 1000, 3),
+                duration_min=round((vr.return_s - vr.depart_s) / 60, 1),
+                cost_pence=route_cost_pence(vt, metres, slot.passenger_assistant, dataset),
+            )
+        )
+    return routes
+
+
+def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -> list[Unassigned]:
+    """Why the solver left each dropped request out, computed from the data and the plan."""
+    used: Counter[str] = Counter(model.slots[r.vehicle].fleet_key for r in solution.routes)
+    full = {vt.key for vt in dataset.fleet if used[vt.key] >= vt.count}
+    dropped_groups: dict[str, list[str]] = defaultdict(list)
+    for i in solution.dropped:
+        for pid in model.request_pupils[i]:
+            group = dataset.pupil(pid).group
+            if group:
+                dropped_groups[group].append(pid)
+    out = []
+    for i in solution.dropped:
+        allowed = model.problem.requests[i].allowed_vehicles or ()
+        fleet_rows = {model.slots[v].fleet_key for v in allowed}
+        for pid in model.request_pupils[i]:
+            pupil = dataset.pupil(pid)
+            if pupil.group and len(dropped_groups[pupil.group]) > 1:
+                reason = f"travels with group {pupil.group}; the group could not be placed together in one vehicle"
+            elif fleet_rows and fleet_rows <= full:
+                kind = (
+                    "wheelchair-accessible vehicle" if pupil.wheelchair
+                    else "vehicle with a passenger assistant" if pupil.passenger_assistant
+                    else "suitable vehicle"
+                )
+                reason = f"no {kind} left: every one in the fleet is already used this session"
+            elif pupil.solo:
+                reason = "no vehicle free for a solo journey within the school window and ride limit"
+            else:
+                reason = "could not be fitted into any vehicle within the school window and ride limit"
+            out.append(Unassigned(pid, model.session, reason))
+    return out
+
+
+def plan_dataset(
+    dataset: Dataset,
+    *,
+    travel: TravelData | None = None,
+    params: SearchParameters | None = None,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    sessions: tuple[Session, ...] = (Session.AM, Session.PM),
+) -> PlanResult:
+    """Plan every session of a dataset and return a validated plan.
+
+    Raises
+    ------
+    InvalidPlanError
+        If the independent validator finds any violation in what the solver produced.
+    """
+    started = time.perf_counter()
+    travel = travel or build_travel(dataset)
+    params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
+    models = [build_session_model(dataset, travel, s) for s in sessions]
+    solutions = _solve_all(models, params, workers or dataset.settings.workers, progress)
+    routes: list[Route] = []
+    unassigned: list[Unassigned] = []
+    for model, solution in zip(models, solutions, strict=True):
+        routes += _routes(model, solution, dataset, travel)
+        unassigned += list(model.set_aside) + explain_dropped(model, solution, dataset)
+    plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
+    plan.summary = summarise(plan, dataset, travel)
+    violations = validate_plan(dataset, travel, plan)
+    if violations:
+        raise InvalidPlanError(violations)
+    return PlanResult(
+        plan=plan,
+        travel=travel,
+        solutions={m.session: s for m, s in zip(models, solutions, strict=True)},
+        wall_s=time.perf_counter() - started,
+    )
