@@ -181,9 +181,16 @@ class _Model:
             node = nodes.pickup[i] if nodes.pickup[i] is not None else nodes.dropoff[i]
             return self.index(node)  # type: ignore[arg-type]
 
+        # Relations between two requests bind only when both are served: insertion heuristics add
+        # one request at a time, and a hard pairing would make every group impossible to insert.
+        def both_active_or(a: int, b: int):
+            return (1 - routing.ActiveVar(a)) + (1 - routing.ActiveVar(b))
+
         for group in problem.same_vehicle:
             for other in group[1:]:
-                solver.Add(routing.VehicleVar(first(group[0])) == routing.VehicleVar(first(other)))
+                a, b = first(group[0]), first(other)
+                same = solver.IsEqualVar(routing.VehicleVar(a), routing.VehicleVar(b))
+                solver.Add(same + both_active_or(a, b) >= 1)
         for k, (a, b) in enumerate(problem.never_together):
             # A dimension per pair counting which of the two is on board, capped at one.
             demand = [0] * len(nodes.rows)
@@ -196,7 +203,9 @@ class _Model:
         for a, b, kind in problem.consecutive:
             table = nodes.pickup if kind == "pickup" else nodes.dropoff
             if table[a] is not None and table[b] is not None:
-                self._next_if_active(self.index(table[a]), self.index(table[b]))  # type: ignore[arg-type]
+                na, nb = self.index(table[a]), self.index(table[b])  # type: ignore[arg-type]
+                is_next = solver.IsEqualCstVar(routing.NextVar(na), nb)
+                solver.Add(is_next + both_active_or(na, nb) >= 1)
         for members, limit in problem.vehicle_limits:
             if len(members) > limit:
                 solver.Add(solver.Sum([routing.ActiveVehicleVar(v) for v in members]) <= limit)
