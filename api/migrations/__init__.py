@@ -1,0 +1,28 @@
+"""Alembic migrations of the service's database, run programmatically at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic configuration for these migrations, bound to ``engine`` when given."""
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database up to the newest revision (a no-op when it already is)."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,100 @@
+"""The service's one settings object, read from the environment once at start-up.
+
+Units are in the names: seconds (``*_s``), bytes (``*_bytes``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_NETWORK = REPO_ROOT / "sample_data" / "isle_of_wight" / "roads.npz"
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "send-routes"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything the service is configured by.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL. Default: an SQLite file ``service.sqlite3`` in ``data_dir``.
+    data_dir
+        Folder for the default database and the cache of rendered outputs.
+    road_network
+        The road network every plan uses (``.npz`` or OSM extract). An uploaded dataset's
+        ``[roads] network`` setting is always replaced by this one.
+    max_upload_bytes
+        Largest request body accepted for an upload (413 above it).
+    max_time_limit_s
+        Ceiling on a solve's time limit per session, whatever a request or dataset asks for.
+    default_time_limit_s
+        Time limit per session when neither the request nor the dataset sets one.
+    solver_workers
+        Solver processes per job (the AM and PM sessions solve side by side when 2).
+    worker_start_method
+        ``multiprocessing`` start method of job processes: ``spawn`` (safe default) or ``fork``.
+    cookie_name
+        Name of the cookie a browser page may send the bearer token in.
+    """
+
+    database_url: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    road_network: Path = DEFAULT_NETWORK
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_time_limit_s: float = 600.0
+    default_time_limit_s: float = 60.0
+    solver_workers: int = 2
+    worker_start_method: str = "spawn"
+    cookie_name: str = "send_routes_token"
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force (the SQLite default when none is set)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'service.sqlite3'}"
+
+    @property
+    def output_dir(self) -> Path:
+        """Where rendered maps, sheets and finance reports are cached."""
+        return self.data_dir / "outputs"
+
+    @property
+    def static_dir(self) -> Path:
+        """Public static files (the Leaflet library the map pages load)."""
+        return self.data_dir / "static"
+
+    def with_overrides(self, **changes: object) -> ServiceSettings:
+        """A copy with some settings changed (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls) -> ServiceSettings:
+        """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
+        ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
+        ``SOLVER_WORKERS`` and ``WORKER_START_METHOD``."""
+        defaults = cls()
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            data_dir=Path(os.environ.get("SEND_ROUTES_DATA_DIR") or defaults.data_dir),
+            road_network=Path(os.environ.get("ROAD_NETWORK") or defaults.road_network),
+            max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+            max_time_limit_s=_env_float("MAX_TIME_LIMIT_S", defaults.max_time_limit_s),
+            default_time_limit_s=_env_float("DEFAULT_TIME_LIMIT_S", defaults.default_time_limit_s),
+            solver_workers=_env_int("SOLVER_WORKERS", defaults.solver_workers),
+            worker_start_method=os.environ.get("WORKER_START_METHOD") or "spawn",
+        )
