@@ -45,10 +45,10 @@ class ServiceSettings:
         Time limit per session when neither the request nor the dataset sets one.
     solver_workers
         Solver processes per job (the AM and PM sessions solve side by side when 2).
+    max_running_jobs
+        Jobs solving at once; later ones wait as ``queued``.
     worker_start_method
         ``multiprocessing`` start method of job processes: ``spawn`` (safe default) or ``fork``.
-    cookie_name
-        Name of the cookie a browser page may send the bearer token in.
     """
 
     database_url: str | None = None
@@ -58,8 +58,8 @@ class ServiceSettings:
     max_time_limit_s: float = 600.0
     default_time_limit_s: float = 60.0
     solver_workers: int = 2
+    max_running_jobs: int = 2
     worker_start_method: str = "spawn"
-    cookie_name: str = "send_routes_token"
 
     @property
     def db_url(self) -> str:
@@ -86,7 +86,7 @@ class ServiceSettings:
     def from_env(cls) -> ServiceSettings:
         """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
         ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
-        ``SOLVER_WORKERS`` and ``WORKER_START_METHOD``."""
+        ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS`` and ``WORKER_START_METHOD``."""
         defaults = cls()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -96,5 +96,6 @@ class ServiceSettings:
             max_time_limit_s=_env_float("MAX_TIME_LIMIT_S", defaults.max_time_limit_s),
             default_time_limit_s=_env_float("DEFAULT_TIME_LIMIT_S", defaults.default_time_limit_s),
             solver_workers=_env_int("SOLVER_WORKERS", defaults.solver_workers),
+            max_running_jobs=_env_int("MAX_RUNNING_JOBS", defaults.max_running_jobs),
             worker_start_method=os.environ.get("WORKER_START_METHOD") or "spawn",
         )

@@ -1,0 +1,198 @@
+"""Datasets in the service: validate an upload exactly as the command line does, store its raw
+files, and load it again from them.
+
+Nothing of an upload is stored unless the whole dataset is valid. The road network is the
+service's: an uploaded ``[roads] network`` setting never points the server at a path.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from optimiser.dataset import load_uploaded
+from optimiser.errors import InputError, Problem
+from optimiser.model import Dataset
+
+from . import audit
+from .auth import Principal
+from .db import DatasetFile, DatasetRow, Job, PlanRow
+
+CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
+ACTIVE_JOB_STATES = ("queued", "running")
+
+
+class NotFound(LookupError):
+    """An id that names nothing (or nothing the caller may see): 404."""
+
+
+class Conflict(RuntimeError):
+    """A change the current state does not allow: 409."""
+
+
+def with_service_network(dataset: Dataset, network: Path) -> Dataset:
+    """The dataset with the service's road network in place of whatever it named."""
+    return dataclasses.replace(
+        dataset, settings=dataclasses.replace(dataset.settings, network=network)
+    )
+
+
+def _upload_problems(
+    files: Iterable[tuple[str, bytes]],
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """Normalise uploaded file names and report files the loader would not read."""
+    problems: list[Problem] = []
+    named: dict[str, bytes] = {}
+    for raw_name, content in files:
+        name = Path(raw_name.replace("\\", "/")).name
+        key = name.lower()
+        if key.endswith(".xlsx"):
+            key = name
+        elif key not in CSV_FILES:
+            problems.append(
+                Problem(
+                    name or "(no name)",
+                    None,
+                    None,
+                    "unexpected file: upload pupils.csv, schools.csv, fleet.csv and optionally "
+                    "settings.toml, or one .xlsx workbook",
+                )
+            )
+            continue
+        if key in named:
+            problems.append(Problem(name, None, None, "uploaded more than once"))
+            continue
+        named[key] = content
+    workbooks = [n for n in named if n.lower().endswith(".xlsx")]
+    if len(workbooks) > 1:
+        problems.append(Problem(workbooks[1], None, None, "upload one workbook at a time"))
+    if workbooks and any(n.endswith(".csv") for n in named):
+        problems.append(
+            Problem(workbooks[0], None, None, "upload either CSV files or one workbook, not both")
+        )
+    if not named and not problems:
+        problems.append(Problem("(upload)", None, None, "no files were uploaded"))
+    return named, problems
+
+
+def parse_upload(
+    files: Iterable[tuple[str, bytes]], name: str | None, network: Path
+) -> tuple[Dataset, dict[str, bytes], list[str]]:
+    """Validate uploaded ``(file name, bytes)`` pairs into a dataset on the service's network.
+
+    Returns
+    -------
+    tuple
+        The dataset, its files by normalised name, and notes on what the service changed.
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming file, row and column.
+    """
+    named, problems = _upload_problems(files)
+    if problems:
+        raise InputError(problems)
+    workbook = next((n for n in named if n.lower().endswith(".xlsx")), None)
+    name = (name or "").strip() or (Path(workbook).stem if workbook else "dataset")
+    try:
+        dataset = load_uploaded(named, name=name)
+    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
+        raise InputError(
+            [Problem("(upload)", None, None, f"cannot read the files: {exc}")]
+        ) from None
+    notes = []
+    if dataset.settings.network is not None:
+        notes.append(
+            f"roads.network '{dataset.settings.network}' is ignored: the service plans on its "
+            f"own road network ({network.name})"
+        )
+    return with_service_network(dataset, network), named, notes
+
+
+def store(db: Session, named: Mapping[str, bytes], dataset: Dataset, who: Principal) -> DatasetRow:
+    """Store a validated dataset and its raw files (the caller commits)."""
+    row = DatasetRow(
+        name=dataset.name[:200],
+        source_format="xlsx" if any(n.lower().endswith(".xlsx") for n in named) else "csv",
+        pupils=len(dataset.pupils),
+        schools=len(dataset.schools),
+        fleet_rows=len(dataset.fleet),
+        vehicles=sum(vt.count for vt in dataset.fleet),
+        operators=sorted({vt.operator for vt in dataset.fleet}),
+        created_by=who.user_id,
+    )
+    db.add(row)
+    db.flush()
+    for filename, content in named.items():
+        db.add(DatasetFile(dataset_id=row.id, filename=filename, content=content))
+    audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)
+    return row
+
+
+def get_row(db: Session, dataset_id: int) -> DatasetRow:
+    row = db.get(DatasetRow, dataset_id)
+    if row is None:
+        raise NotFound(f"no dataset {dataset_id}")
+    return row
+
+
+def list_rows(db: Session) -> list[DatasetRow]:
+    return list(db.scalars(select(DatasetRow).order_by(DatasetRow.id)))
+
+
+def raw_files(db: Session, dataset_id: int) -> dict[str, bytes]:
+    files = db.scalars(select(DatasetFile).where(DatasetFile.dataset_id == dataset_id))
+    return {f.filename: bytes(f.content) for f in files}
+
+
+def file_sizes(db: Session, dataset_id: int) -> list[tuple[str, int]]:
+    rows = db.execute(
+        select(DatasetFile.filename, func.length(DatasetFile.content))
+        .where(DatasetFile.dataset_id == dataset_id)
+        .order_by(DatasetFile.filename)
+    )
+    return [(name, int(size or 0)) for name, size in rows]
+
+
+def load_stored(db: Session, dataset_id: int, network: Path) -> Dataset:
+    """Load a stored dataset again from its raw files, on the service's road network."""
+    row = get_row(db, dataset_id)
+    dataset = load_uploaded(raw_files(db, dataset_id), name=row.name)
+    return with_service_network(dataset, network)
+
+
+def remove(db: Session, dataset_id: int, who: Principal, *, with_plans: bool) -> None:
+    """Delete a dataset and its files; its plans and jobs too when ``with_plans``.
+
+    Raises
+    ------
+    Conflict
+        If a job is still queued or running, or plans exist and ``with_plans`` is false.
+    """
+    row = get_row(db, dataset_id)
+    active = db.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.dataset_id == dataset_id, Job.status.in_(ACTIVE_JOB_STATES))
+    )
+    if active:
+        raise Conflict(f"dataset {dataset_id} has {active} job(s) running: cancel them first")
+    plans = db.scalar(select(func.count()).select_from(PlanRow).where(PlanRow.dataset_id == row.id))
+    if plans and not with_plans:
+        raise Conflict(
+            f"dataset {dataset_id} has {plans} plan(s): delete with with_plans=true to remove them"
+        )
+    db.execute(update(Job).where(Job.dataset_id == row.id).values(plan_id=None))
+    db.execute(delete(PlanRow).where(PlanRow.dataset_id == row.id))
+    db.execute(delete(Job).where(Job.dataset_id == row.id))
+    db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
+    db.delete(row)
+    audit.record(
+        db, who, "dataset.delete", f"dataset/{dataset_id}", detail=f"{row.name}; plans {plans}"
+    )

@@ -1,0 +1,257 @@
+"""Planning jobs: create, start each in its own process, follow, cancel, recover and re-run.
+
+The web process never solves. :class:`JobRunner` starts one ``multiprocessing`` process per job
+(:func:`api.worker.run_job`), at most ``max_running`` at a time (the rest wait as ``queued``), and
+a thread per process notices when it ends. A job found ``running`` when the service starts was cut
+off by a stop: it is marked ``interrupted`` and can be re-run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import audit
+from .auth import Principal
+from .datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
+from .db import Job, transaction, utcnow
+from .schemas import JobOut, PlanRequest, SessionProgress
+from .settings import ServiceSettings
+
+RERUNNABLE = ("interrupted", "failed", "cancelled")
+
+
+def create(
+    db: Session, dataset_id: int, request: PlanRequest, who: Principal, settings: ServiceSettings
+) -> Job:
+    """A queued job for a dataset (the caller commits, then asks the runner to start it)."""
+    get_row(db, dataset_id)
+    limit = request.time_limit_s or settings.default_time_limit_s
+    job = Job(
+        dataset_id=dataset_id,
+        status="queued",
+        attempt=1,
+        time_limit_s=min(float(limit), settings.max_time_limit_s),
+        solution_limit=request.solution_limit,
+        ride_time_weight_per_min=request.ride_time_weight_per_min,
+        progress={},
+        created_by=who.user_id,
+    )
+    db.add(job)
+    db.flush()
+    audit.record(db, who, "job.create", f"job/{job.id}", detail=f"dataset/{dataset_id}")
+    return job
+
+
+def get(db: Session, job_id: int) -> Job:
+    job = db.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def list_jobs(db: Session, dataset_id: int | None = None) -> list[Job]:
+    query = select(Job).order_by(Job.id)
+    if dataset_id is not None:
+        query = query.where(Job.dataset_id == dataset_id)
+    return list(db.scalars(query))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite drops the zone
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def to_out(job: Job) -> JobOut:
+    """The public view of a job: progress in solutions, pounds and seconds."""
+    sessions = []
+    for name, entry in sorted((job.progress or {}).get("sessions", {}).items()):
+        best = entry.get("best_objective")
+        sessions.append(
+            SessionProgress(
+                session=name,
+                solutions=int(entry.get("solutions", 0)),
+                best_objective_gbp=round(best / 100_000, 2) if best is not None else None,
+                elapsed_s=float(entry.get("elapsed_s", 0.0)),
+            )
+        )
+    bests = [s.best_objective_gbp for s in sessions if s.best_objective_gbp is not None]
+    started, finished = _aware(job.started_at), _aware(job.finished_at)
+    elapsed = None
+    if started is not None:
+        elapsed = round(((finished or datetime.now(UTC)) - started).total_seconds(), 2)
+    return JobOut(
+        id=job.id,
+        dataset_id=job.dataset_id,
+        status=job.status,
+        attempt=job.attempt,
+        time_limit_s=job.time_limit_s,
+        solution_limit=job.solution_limit,
+        ride_time_weight_per_min=job.ride_time_weight_per_min,
+        solutions_found=sum(s.solutions for s in sessions),
+        best_cost_gbp=round(sum(bests), 2) if bests else None,
+        elapsed_s=elapsed,
+        sessions=sessions,
+        plan_id=job.plan_id,
+        error=job.error,
+        created_at=_aware(job.created_at),
+        started_at=started,
+        finished_at=finished,
+    )
+
+
+def _looks_like_job_process(pid: int) -> bool:
+    """Whether ``pid`` is still a job process of this service (guards against pid reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"multiprocessing" in cmdline and os.getpgid(pid) == pid
+
+
+def _kill_group(pid: int) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+        except PermissionError:
+            return
+
+
+class JobRunner:
+    """Starts, follows and stops job processes of one service process."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: ServiceSettings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.max_running = max(1, settings.max_running_jobs)
+        self._context = multiprocessing.get_context(settings.worker_start_method)
+        self._procs: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._lock = threading.RLock()
+        self._stopping = False
+
+    # -- start ------------------------------------------------------------------------------
+    def start_queued(self) -> None:
+        """Start queued jobs, oldest first, while there is room."""
+        with self._lock:
+            if self._stopping:
+                return
+            while len(self._procs) < self.max_running:
+                with transaction(self.sessions) as db:
+                    job = db.scalar(
+                        select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+                    )
+                    if job is None:
+                        return
+                    job.status = "running"
+                    job.started_at = utcnow()
+                    job.finished_at = None
+                    job.progress = {"stage": "starting", "sessions": {}}
+                    job_id, attempt = job.id, job.attempt
+                self._spawn(job_id, attempt)
+
+    def _spawn(self, job_id: int, attempt: int) -> None:
+        from .worker import run_job
+
+        workers = max(1, self.settings.solver_workers)
+        proc = self._context.Process(
+            target=run_job,
+            args=(self.settings.db_url, job_id, attempt, str(self.settings.road_network), workers),
+            name=f"send-routes-job-{job_id}",
+            daemon=False,
+        )
+        proc.start()
+        self._procs[job_id] = proc
+        with transaction(self.sessions) as db:
+            job = db.get(Job, job_id)
+            if job is not None and job.attempt == attempt:
+                job.pid = proc.pid
+        threading.Thread(
+            target=self._reap, args=(job_id, attempt, proc), name=f"reap-{job_id}", daemon=True
+        ).start()
+
+    def _reap(self, job_id: int, attempt: int, proc: multiprocessing.process.BaseProcess) -> None:
+        proc.join()
+        with self._lock:
+            if self._procs.get(job_id) is proc:
+                del self._procs[job_id]
+        with transaction(self.sessions) as db:
+            job = db.get(Job, job_id)
+            if job is not None and job.attempt == attempt and job.status == "running":
+                job.status = "interrupted" if self._stopping else "failed"
+                job.error = f"the job process ended unexpectedly (exit code {proc.exitcode})"
+                job.finished_at = utcnow()
+        self.start_queued()
+
+    # -- stop -------------------------------------------------------------------------------
+    def cancel(self, db: Session, job_id: int, who: Principal) -> Job:
+        """Mark a queued or running job cancelled and end its processes."""
+        job = get(db, job_id)
+        if job.status not in ACTIVE_JOB_STATES:
+            raise Conflict(f"job {job_id} is {job.status}, not queued or running")
+        job.status = "cancelled"
+        job.finished_at = utcnow()
+        audit.record(db, who, "job.cancel", f"job/{job_id}")
+        db.commit()
+        with self._lock:
+            proc = self._procs.get(job_id)
+        if proc is not None and proc.pid is not None:
+            _kill_group(proc.pid)
+        return job
+
+    def rerun(self, db: Session, job_id: int, who: Principal) -> Job:
+        """Queue an interrupted, failed or cancelled job again as a new attempt."""
+        job = get(db, job_id)
+        if job.status not in RERUNNABLE:
+            raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
+        job.attempt += 1
+        job.status = "queued"
+        job.error = None
+        job.pid = None
+        job.progress = {}
+        job.started_at = job.finished_at = None
+        audit.record(db, who, "job.rerun", f"job/{job_id}", detail=f"attempt {job.attempt}")
+        db.commit()
+        return job
+
+    def recover(self) -> list[int]:
+        """At start-up: mark jobs left ``running`` by a stopped service ``interrupted``."""
+        interrupted = []
+        with transaction(self.sessions) as db:
+            for job in db.scalars(select(Job).where(Job.status == "running")):
+                if job.pid and _looks_like_job_process(job.pid):
+                    _kill_group(job.pid)
+                job.status = "interrupted"
+                job.error = "the service stopped while this job ran; re-run it"
+                job.finished_at = utcnow()
+                interrupted.append(job.id)
+                audit.record(db, None, "job.interrupted", f"job/{job.id}")
+        return interrupted
+
+    def shutdown(self) -> None:
+        """Stop every job process; their jobs become ``interrupted``."""
+        with self._lock:
+            self._stopping = True
+            procs = dict(self._procs)
+        for job_id, proc in procs.items():
+            with transaction(self.sessions) as db:
+                job = db.get(Job, job_id)
+                if job is not None and job.status == "running":
+                    job.status = "interrupted"
+                    job.error = "the service stopped while this job ran; re-run it"
+                    job.finished_at = utcnow()
+            if proc.pid is not None:
+                _kill_group(proc.pid)
+            proc.join(timeout=10)

@@ -1,0 +1,104 @@
+"""Rendered outputs of a stored plan: the map, operators' route sheets, the finance report.
+
+They are made by the same :mod:`maps` code the command line uses, once per plan, and cached on
+disk (a plan never changes; the cache folder is named by the plan's content). Operators' sheets are
+rendered from a plan holding only that operator's routes, so no other operator's data can be in
+them whatever the renderer does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from optimiser.model import Dataset
+from optimiser.plan import Plan
+
+from .db import PlanRow
+from .settings import ServiceSettings
+
+STATIC_PREFIX = "/static"
+LEAFLET_DIR = "lib/leaflet"
+_lock = threading.Lock()
+
+
+def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
+    digest = hashlib.sha256(row.plan_json.encode("utf-8")).hexdigest()[:16]
+    return settings.output_dir / f"plan-{row.id}-{digest}"
+
+
+def _build_once(folder: Path, build) -> dict[str, str]:
+    """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them."""
+    index = folder / "index.json"
+    with _lock:
+        if index.exists():
+            return json.loads(index.read_text(encoding="utf-8"))
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        written = build(tmp)
+        names = {k: str(Path(v).relative_to(tmp)) for k, v in written.items() if Path(v).is_file()}
+        (tmp / "index.json").write_text(json.dumps(names), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+        return names
+
+
+def all_outputs(
+    settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, travel: Any, graph: Any
+) -> dict[str, Path]:
+    """Map, every operator's sheets and the finance report (officers' view), cached."""
+    from maps.cli_outputs import write_all_outputs
+
+    folder = plan_folder(settings, row) / "all"
+    names = _build_once(folder, lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp))
+    return {k: folder / v for k, v in names.items()}
+
+
+def operator_sheets(
+    settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, operator: str
+) -> dict[str, Path]:
+    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone."""
+    from maps.sheets import write_route_sheets
+
+    own = Plan(
+        dataset=plan.dataset,
+        routes=[r for r in plan.routes if r.operator == operator],
+        unassigned=[],
+        summary={},
+        generated_at=plan.generated_at,
+    )
+    key = hashlib.sha256(operator.encode("utf-8")).hexdigest()[:16]
+    folder = plan_folder(settings, row) / f"operator-{key}"
+
+    def build(tmp: Path) -> dict[str, Path]:
+        files = write_route_sheets(own, dataset, tmp)
+        return {p.suffix.lstrip(".").lower(): p for p in files}
+
+    names = _build_once(folder, build)
+    return {k: folder / v for k, v in names.items()}
+
+
+def map_page(path: Path) -> str:
+    """The map page with its Leaflet links pointed at the service's static route."""
+    page = path.read_text(encoding="utf-8")
+    return re.sub(r"""(["'])(?:\./)?lib/leaflet/""", rf"\g<1>{STATIC_PREFIX}/{LEAFLET_DIR}/", page)
+
+
+def prepare_static(settings: ServiceSettings) -> Path:
+    """Copy Leaflet (public library files, no data) into the service's static folder."""
+    from maps.route_map import copy_leaflet
+
+    settings.static_dir.mkdir(parents=True, exist_ok=True)
+    if not (settings.static_dir / LEAFLET_DIR / "leaflet.js").exists():
+        copy_leaflet(settings.static_dir)
+    return settings.static_dir
+
+
+def forget_plan(settings: ServiceSettings, row: PlanRow) -> None:
+    shutil.rmtree(plan_folder(settings, row), ignore_errors=True)

@@ -1,0 +1,209 @@
+"""Stored plans: read, store an uploaded one, check one, compare two, and what each role may see.
+
+Every check and figure comes from the same code the command line uses: the validator
+(:mod:`optimiser.validate`), the sheets and finance report (:mod:`maps`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from optimiser.errors import PlanFormatError
+from optimiser.model import Dataset
+from optimiser.plan import Plan, plan_from_json
+
+from . import audit
+from .auth import Principal, Role
+from .datasets import NotFound, get_row
+from .db import PlanRow
+from .schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut, SheetStopOut
+
+
+def get_row_for(db: Session, plan_id: int, who: Principal) -> PlanRow:
+    """A plan the caller may know of: an operator only those with its routes (else 404)."""
+    row = db.get(PlanRow, plan_id)
+    if row is None or (who.role is Role.OPERATOR and who.operator not in (row.operators or [])):
+        raise NotFound(f"no plan {plan_id}")
+    return row
+
+
+def list_rows(db: Session, who: Principal, dataset_id: int | None = None) -> list[PlanRow]:
+    query = select(PlanRow).order_by(PlanRow.id)
+    if dataset_id is not None:
+        query = query.where(PlanRow.dataset_id == dataset_id)
+    rows = list(db.scalars(query))
+    if who.role is Role.OPERATOR:
+        rows = [r for r in rows if who.operator in (r.operators or [])]
+    return rows
+
+
+def to_out(row: PlanRow) -> PlanOut:
+    return PlanOut(
+        id=row.id,
+        dataset_id=row.dataset_id,
+        job_id=row.job_id,
+        source=row.source,
+        label=row.label,
+        routes=row.routes,
+        operators=list(row.operators or []),
+        cost_per_day_gbp=round(row.cost_per_day_pence / 100, 2),
+        created_at=row.created_at,
+    )
+
+
+def plan_of(row: PlanRow) -> Plan:
+    return plan_from_json(json.loads(row.plan_json))
+
+
+def parse_plan(document: Any) -> Plan:
+    """A plan from a JSON document; :class:`PlanFormatError` lists every problem."""
+    return plan_from_json(document)
+
+
+def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Principal) -> PlanRow:
+    """Store an uploaded plan for a dataset (the caller commits)."""
+    get_row(db, dataset_id)
+    row = PlanRow(
+        dataset_id=dataset_id,
+        job_id=None,
+        source="uploaded",
+        label=label,
+        plan_json=plan.dumps(),
+        operators=sorted({r.operator for r in plan.routes}),
+        cost_per_day_pence=sum(r.cost_pence for r in plan.routes),
+        routes=len(plan.routes),
+        created_by=who.user_id,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(db, who, "plan.upload", f"plan/{row.id}", detail=f"dataset/{dataset_id}")
+    return row
+
+
+def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
+    """Violations and recomputed costs of a plan against a dataset."""
+    from optimiser.validate import plan_costs, validate_plan
+
+    violations = validate_plan(dataset, travel, plan)
+    costs = plan_costs(dataset, travel, plan)
+    return {
+        "valid": not violations,
+        "violations": [
+            {
+                "cause": v.cause,
+                "message": v.message,
+                "route_id": v.route_id,
+                "pupil_id": v.pupil_id,
+                "session": str(v.session) if v.session is not None else None,
+            }
+            for v in violations
+        ],
+        "violations_by_cause": dict(Counter(v.cause for v in violations)),
+        "cost_per_day_gbp": costs["cost_per_day_gbp"],
+        "cost_per_year_gbp": costs["cost_per_year_gbp"],
+        "km_per_day": costs["km_per_day"],
+    }
+
+
+def costs(plan_id: int, dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
+    """Finance's view: recomputed totals and the plan's summary (aggregates only)."""
+    from optimiser.validate import plan_costs
+
+    figures = plan_costs(dataset, travel, plan)
+    return {
+        "plan_id": plan_id,
+        "routes": figures["routes"],
+        "cost_per_day_gbp": figures["cost_per_day_gbp"],
+        "cost_per_year_gbp": figures["cost_per_year_gbp"],
+        "school_days_per_year": figures["school_days_per_year"],
+        "km_per_day": figures["km_per_day"],
+        "co2_kg_per_day": figures["co2_kg_per_day"],
+        "vehicles": figures["vehicles"],
+        "pupils_carried": figures["pupils_carried"],
+        "by_operator": figures["by_operator"],
+        "by_vehicle_type": figures["by_vehicle_type"],
+        "summary": _aggregates(plan.summary),
+    }
+
+
+def _aggregates(summary: dict[str, Any]) -> dict[str, Any]:
+    """Numbers and number tables only: nothing in a summary that could name a pupil."""
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            out[key] = value
+        elif isinstance(value, dict) and all(isinstance(v, int | float) for v in value.values()):
+            out[key] = value
+    return out
+
+
+def operator_routes(plan: Plan, dataset: Dataset, operator: str) -> list[OperatorRouteOut]:
+    """One operator's routes with exactly the fields of its route sheets."""
+    from maps.sheets import operator_sheets
+
+    return [
+        OperatorRouteOut(
+            route_id=s.route_id,
+            session=s.session,
+            operator=s.operator,
+            vehicle_id=s.vehicle_id,
+            vehicle_type=s.vehicle_type,
+            passenger_assistant=s.passenger_assistant,
+            wheelchair_spaces_used=s.wheelchair_spaces_used,
+            depot_depart=s.depot_depart,
+            depot_return=s.depot_return,
+            lines=[
+                SheetStopOut(
+                    stop=line.stop,
+                    time=line.time,
+                    action=line.action,
+                    postcode=line.postcode,
+                    pupil=line.pupil,
+                    wheelchair=line.wheelchair,
+                    notes=line.notes,
+                    school=line.school,
+                )
+                for line in s.lines
+            ],
+        )
+        for s in operator_sheets(plan, dataset, operator)
+    ]
+
+
+def compare(a_id: int, b_id: int, plan_a: Plan, plan_b: Plan, dataset: Dataset) -> CompareOut:
+    """Two plans of one dataset compared by the finance module's rules."""
+    from maps.finance import compare_plans
+
+    result = compare_plans(plan_a, plan_b, dataset)
+    return CompareOut(
+        plan_a=a_id,
+        plan_b=b_id,
+        rows=[CompareRow(measure=m, a=x, b=y, change=d) for m, x, y, d in result.rows()],
+        changed_routes={k: list(v) for k, v in result.changed.items()},
+        added_routes=list(result.added),
+        removed_routes=list(result.removed),
+        unchanged_routes=len(result.unchanged),
+        pupils_moved=result.pupils_moved,
+    )
+
+
+__all__ = [
+    "PlanFormatError",
+    "check",
+    "compare",
+    "costs",
+    "get_row_for",
+    "list_rows",
+    "operator_routes",
+    "parse_plan",
+    "plan_of",
+    "store_uploaded",
+    "to_out",
+]

@@ -1,0 +1,1 @@
+"""The HTTP routes, one module per resource. Handlers stay thin: they call the service modules."""

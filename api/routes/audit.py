@@ -1,0 +1,35 @@
+"""``/audit`` (officers) and ``/me`` (anyone signed in)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from .. import audit
+from ..deps import DbDep, OfficerDep, UserDep
+from ..schemas import AuditOut, WhoAmI
+from .datasets import ERRORS
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", response_model=list[AuditOut], responses=ERRORS)
+def read_audit(
+    who: OfficerDep,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    user_id: int | None = None,
+) -> list[AuditOut]:
+    """Who read personal data or changed anything, newest first; page with ``before_id``."""
+    return [
+        AuditOut.model_validate(e)
+        for e in audit.entries(db, limit=limit, before_id=before_id, user_id=user_id)
+    ]
+
+
+@router.get("/me", response_model=WhoAmI, responses=ERRORS)
+def who_am_i(who: UserDep) -> WhoAmI:
+    """The caller's user, role and (for an operator) operator."""
+    return WhoAmI(id=who.user_id, name=who.name, role=str(who.role), operator=who.operator)

@@ -1,0 +1,50 @@
+"""``/jobs``: follow, cancel and re-run planning jobs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from .. import jobs
+from ..deps import DbDep, OfficerDep, ServiceDep, StaffDep
+from ..schemas import ErrorOut, JobOut
+from .datasets import ERRORS
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+JOB_ERRORS = {**ERRORS, 404: {"model": ErrorOut, "description": "no such job"}}
+CONFLICT = {409: {"model": ErrorOut, "description": "the job is not in a state that allows it"}}
+
+
+@router.get("", response_model=list[JobOut], responses=JOB_ERRORS)
+def list_jobs(who: StaffDep, db: DbDep, dataset_id: int | None = None) -> list[JobOut]:
+    """Every job (of one dataset when ``dataset_id`` is given), oldest first."""
+    return [jobs.to_out(j) for j in jobs.list_jobs(db, dataset_id)]
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=JOB_ERRORS)
+def get_job(job_id: int, who: StaffDep, db: DbDep) -> JobOut:
+    """A job's status and progress: solutions found, best cost so far (pounds), elapsed seconds."""
+    return jobs.to_out(jobs.get(db, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, responses={**JOB_ERRORS, **CONFLICT})
+def cancel_job(job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> JobOut:
+    """Stop a queued or running job: its processes are ended and it is marked ``cancelled``."""
+    job = service.runner.cancel(db, job_id, who)
+    return jobs.to_out(job)
+
+
+@router.post(
+    "/{job_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={**JOB_ERRORS, **CONFLICT},
+)
+def rerun_job(
+    job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep, response: Response
+) -> JobOut:
+    """Run an ``interrupted``, ``failed`` or ``cancelled`` job again, as a new attempt."""
+    job = service.runner.rerun(db, job_id, who)
+    service.runner.start_queued()
+    db.refresh(job)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return jobs.to_out(job)

@@ -1,0 +1,302 @@
+"""What requests may send and what responses may show (separate from the storage tables).
+
+Units: times are seconds (``*_s``), money pounds (``*_gbp``), distances kilometres (``*_km``),
+times of day ``HH:MM:SS`` strings, timestamps ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(moment: datetime) -> datetime:
+    """Timestamps are stored in UTC; SQLite hands them back without the zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
+
+
+class ProblemOut(BaseModel):
+    """One problem in an input file: where it is and what is wrong."""
+
+    file: str
+    row: int | None = Field(None, description="1-based row; the header is row 1")
+    column: str | None = None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error response: a sentence, and for bad input the list of problems."""
+
+    detail: str
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
+class WhoAmI(BaseModel):
+    id: int
+    name: str
+    role: str
+    operator: str | None
+
+
+class DatasetOut(BaseModel):
+    """A stored dataset: counts only, no personal data."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    source_format: str = Field(description="csv or xlsx")
+    pupils: int
+    schools: int
+    fleet_rows: int = Field(description="rows of the fleet table (operator and vehicle type)")
+    vehicles: int = Field(description="vehicles available per session, summed over the fleet")
+    operators: list[str]
+    created_at: Timestamp
+
+
+class UploadOut(DatasetOut):
+    notes: list[str] = Field(default_factory=list, description="what the service changed")
+
+
+class FileOut(BaseModel):
+    filename: str
+    size_bytes: int
+
+
+class SchoolOut(BaseModel):
+    school_id: str
+    name: str
+    postcode: str | None
+    am_arrive_from: str = Field(description="HH:MM:SS")
+    am_arrive_by: str = Field(description="HH:MM:SS")
+    pm_depart_from: str = Field(description="HH:MM:SS")
+    pm_depart_by: str = Field(description="HH:MM:SS")
+
+
+class FleetOut(BaseModel):
+    operator: str
+    vehicle_type: str
+    seats: int
+    wheelchair_spaces: int
+    count: int
+    cost_per_session_gbp: float
+    cost_per_km_gbp: float
+
+
+class DatasetDetailOut(DatasetOut):
+    """A dataset with its files, schools and fleet (no pupils: see ``/pupils``)."""
+
+    files: list[FileOut]
+    schools_list: list[SchoolOut]
+    fleet: list[FleetOut]
+    road_network: str = Field(description="the service's road network every plan uses")
+
+
+class PupilOut(BaseModel):
+    """A pupil's entitlement: personal data, for officers only."""
+
+    pupil_id: str
+    name: str
+    school_id: str
+    age: int
+    sessions: list[str]
+    postcode: str | None
+    lat: float
+    lon: float
+    pm_postcode: str | None
+    wheelchair: bool
+    passenger_assistant: bool
+    solo: bool
+    max_ride_min: int | None = Field(description="minutes")
+    group: str | None
+    not_with: list[str]
+    notes: str
+
+
+class PlanRequest(BaseModel):
+    """Options of one planning job (every field optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float | None = Field(
+        None, gt=0, le=86400, description="search time per session, seconds (capped by service)"
+    )
+    solution_limit: int | None = Field(
+        None, ge=1, le=1_000_000, description="stop after this many solutions (reproducible)"
+    )
+    ride_time_weight_per_min: float | None = Field(
+        None, ge=0, le=1000, description="price of one pupil ride minute, pounds"
+    )
+
+
+class SessionProgress(BaseModel):
+    session: str = Field(description="AM or PM")
+    solutions: int
+    best_objective_gbp: float | None = Field(
+        description="best solver objective so far, pounds: route costs plus penalties"
+    )
+    elapsed_s: float
+
+
+class JobOut(BaseModel):
+    """A planning job and its progress."""
+
+    id: int
+    dataset_id: int
+    status: str = Field(description="queued, running, succeeded, failed, cancelled or interrupted")
+    attempt: int
+    time_limit_s: float = Field(description="search time per session, seconds")
+    solution_limit: int | None
+    ride_time_weight_per_min: float | None = Field(description="pounds per ride minute")
+    solutions_found: int
+    best_cost_gbp: float | None = Field(
+        description="sum over sessions of the best objective so far, pounds"
+    )
+    elapsed_s: float | None = Field(description="seconds since the job started")
+    sessions: list[SessionProgress]
+    plan_id: int | None
+    error: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class PlanOut(BaseModel):
+    """A stored plan's facts (not its routes)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    dataset_id: int
+    job_id: int | None
+    source: str = Field(description="optimiser or uploaded")
+    label: str
+    routes: int
+    operators: list[str]
+    cost_per_day_gbp: float = Field(description="pounds per school day, as the plan states")
+    created_at: Timestamp
+
+
+class PlanUpload(BaseModel):
+    """A plan to store (a council's current routes, or an edited plan)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: int
+    label: str = Field("", max_length=200)
+    plan: dict[str, Any] = Field(description="the plan.json document")
+
+
+class PlanDocument(BaseModel):
+    """A ``plan.json`` document: times ``HH:MM:SS``, distances km, money pounds."""
+
+    model_config = ConfigDict(extra="allow")
+
+    dataset: str = ""
+    generated_at: str = ""
+    routes: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class ViolationOut(BaseModel):
+    cause: str
+    message: str
+    route_id: str | None = None
+    pupil_id: str | None = None
+    session: str | None = None
+
+
+class ValidationOut(BaseModel):
+    """The result of checking a plan against a dataset; costs in pounds and kilometres."""
+
+    valid: bool
+    violations: list[ViolationOut]
+    violations_by_cause: dict[str, int]
+    cost_per_day_gbp: float
+    cost_per_year_gbp: float
+    km_per_day: float
+
+
+class SheetStopOut(BaseModel):
+    """One pupil getting on or off, with only what the operator's sheet holds."""
+
+    stop: int
+    time: str = Field(description="HH:MM")
+    action: str
+    postcode: str
+    pupil: str = Field(description="first name and initial")
+    wheelchair: bool
+    notes: str
+    school: str
+
+
+class OperatorRouteOut(BaseModel):
+    """One route as its operator's sheet shows it."""
+
+    route_id: str
+    session: str
+    operator: str
+    vehicle_id: str
+    vehicle_type: str
+    passenger_assistant: bool
+    wheelchair_spaces_used: int
+    depot_depart: str = Field(description="HH:MM")
+    depot_return: str = Field(description="HH:MM")
+    lines: list[SheetStopOut]
+
+
+class CostsOut(BaseModel):
+    """Aggregates for finance: pounds, kilometres, counts. No pupil data."""
+
+    plan_id: int
+    routes: int
+    cost_per_day_gbp: float
+    cost_per_year_gbp: float
+    school_days_per_year: int
+    km_per_day: float
+    co2_kg_per_day: float
+    vehicles: dict[str, int] = Field(description="distinct vehicles per session")
+    pupils_carried: dict[str, int] = Field(description="pupils carried per session")
+    by_operator: dict[str, dict[str, Any]]
+    by_vehicle_type: dict[str, dict[str, Any]]
+    summary: dict[str, Any] = Field(description="the plan's summary: counts and pounds")
+
+
+class CompareRow(BaseModel):
+    measure: str
+    a: float
+    b: float
+    change: float = Field(description="b - a")
+
+
+class CompareOut(BaseModel):
+    """Two plans of one dataset side by side (a = current, b = proposed). Money in pounds."""
+
+    plan_a: int
+    plan_b: int
+    rows: list[CompareRow]
+    changed_routes: dict[str, list[str]]
+    added_routes: list[str]
+    removed_routes: list[str]
+    unchanged_routes: int
+    pupils_moved: int = Field(description="pupil journeys that move route")
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: Timestamp
+    user_id: int | None
+    user_name: str
+    role: str
+    action: str
+    target: str
+    outcome: str
+    detail: str

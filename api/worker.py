@@ -1,0 +1,158 @@
+"""The job process: load a stored dataset, plan it, and write progress and the plan to the database.
+
+It runs in its own process (never the web process: an OR-Tools solve holds the GIL) and in its own
+process group, so cancelling a job also stops the solver processes it started. Every write is
+guarded by the job's ``attempt``: a process from an earlier attempt, or of a job cancelled
+meanwhile, can never overwrite what came after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from optimiser.errors import InputError, PlanFormatError, SendRoutesError
+
+from . import audit
+from .datasets import load_stored
+from .db import Job, PlanRow, make_engine, session_factory, transaction, utcnow
+
+PROGRESS_EVERY_S = 0.5
+
+
+class ProgressWriter:
+    """Collects the planner's progress events and writes them to the job, at most twice a second."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
+        self.sessions = sessions
+        self.job_id = job_id
+        self.attempt = attempt
+        self.state: dict[str, Any] = {"stage": "loading", "sessions": {}}
+        self._last = 0.0
+
+    def stage(self, name: str) -> None:
+        self.state["stage"] = name
+        self.flush()
+
+    def __call__(self, event: dict) -> None:
+        session = str(event.get("session", "?"))
+        entry = self.state["sessions"].setdefault(
+            session, {"solutions": 0, "best_objective": None, "elapsed_s": 0.0}
+        )
+        entry["solutions"] = max(entry["solutions"], int(event.get("solutions", 0)))
+        objective = event.get("objective")
+        if objective is not None and (
+            entry["best_objective"] is None or objective < entry["best_objective"]
+        ):
+            entry["best_objective"] = int(objective)
+        entry["elapsed_s"] = round(float(event.get("elapsed_s", 0.0)), 2)
+        self.state["stage"] = "solving"
+        if time.monotonic() - self._last >= PROGRESS_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = time.monotonic()
+        with transaction(self.sessions) as db:
+            db.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.attempt == self.attempt, Job.status == "running")
+                .values(progress=dict(self.state))
+            )
+
+
+def _current(db: Session, job_id: int, attempt: int) -> Job | None:
+    """The job if this attempt still owns it (running, same attempt), else ``None``."""
+    job = db.get(Job, job_id)
+    if job is None or job.attempt != attempt or job.status != "running":
+        return None
+    return job
+
+
+def _fail(sessions: sessionmaker[Session], job_id: int, attempt: int, message: str) -> None:
+    with transaction(sessions) as db:
+        job = _current(db, job_id, attempt)
+        if job is not None:
+            job.status = "failed"
+            job.error = message[:4000]
+            job.finished_at = utcnow()
+            audit.record(db, None, "job.failed", f"job/{job_id}", detail=message[:500])
+
+
+def _plan(
+    sessions: sessionmaker[Session], job_id: int, attempt: int, network: Path, workers: int
+) -> None:
+    from optimiser.planner import plan_dataset
+    from optimiser.roads import load_network
+    from optimiser.solver import SearchParameters
+    from optimiser.travel import build_travel
+
+    with transaction(sessions) as db:
+        job = _current(db, job_id, attempt)
+        if job is None:
+            return
+        dataset = load_stored(db, job.dataset_id, network)
+        dataset_id = job.dataset_id
+        params = SearchParameters(time_limit_s=job.time_limit_s, solution_limit=job.solution_limit)
+        weight = job.ride_time_weight_per_min
+    if weight is not None:
+        settings = dataclasses.replace(
+            dataset.settings, ride_time_weight_pence_per_min=float(weight) * 100
+        )
+        dataset = dataclasses.replace(dataset, settings=settings)
+    progress = ProgressWriter(sessions, job_id, attempt)
+    progress.stage("loading")
+    travel = build_travel(dataset, load_network(network))
+    progress.stage("solving")
+    result = plan_dataset(dataset, travel=travel, params=params, workers=workers, progress=progress)
+    progress.stage("saving")
+    plan = result.plan
+    with transaction(sessions) as db:
+        job = _current(db, job_id, attempt)
+        if job is None:
+            return  # cancelled while solving: the result is not wanted
+        row = PlanRow(
+            dataset_id=dataset_id,
+            job_id=job_id,
+            source="optimiser",
+            label=f"job {job_id}",
+            plan_json=plan.dumps(),
+            operators=sorted({r.operator for r in plan.routes}),
+            cost_per_day_pence=sum(r.cost_pence for r in plan.routes),
+            routes=len(plan.routes),
+            created_by=job.created_by,
+        )
+        db.add(row)
+        db.flush()
+        job.status = "succeeded"
+        job.plan_id = row.id
+        job.finished_at = utcnow()
+        job.progress = {**progress.state, "stage": "done"}
+        audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
+
+
+def run_job(db_url: str, job_id: int, attempt: int, network: str, workers: int) -> None:
+    """Entry point of a job process (see :class:`api.jobs.JobRunner`)."""
+    try:
+        os.setpgid(0, 0)  # own group: cancel kills the solver pool with us
+    except OSError:
+        pass
+    engine = make_engine(db_url)
+    sessions = session_factory(engine)
+    try:
+        _plan(sessions, job_id, attempt, Path(network), workers)
+    except (InputError, PlanFormatError) as exc:
+        _fail(sessions, job_id, attempt, str(exc))
+    except SendRoutesError as exc:
+        _fail(sessions, job_id, attempt, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a defect: keep the trace for whoever investigates
+        trace = "".join(traceback.format_exception(exc)[-6:])
+        _fail(sessions, job_id, attempt, f"internal error: {exc}\n{trace}")
+    finally:
+        engine.dispose()
