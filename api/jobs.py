@@ -211,11 +211,21 @@ class JobRunner:
             _kill_group(proc.pid)
         return job
 
-    def rerun(self, db: Session, job_id: int, who: Principal) -> Job:
-        """Queue an interrupted, failed or cancelled job again as a new attempt."""
+    def rerun(
+        self, db: Session, job_id: int, who: Principal, changes: PlanRequest | None = None
+    ) -> Job:
+        """Queue an interrupted, failed or cancelled job again as a new attempt, with any
+        options given in ``changes`` replacing the job's own."""
         job = get(db, job_id)
         if job.status not in RERUNNABLE:
             raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
+        if changes is not None:
+            if changes.time_limit_s is not None:
+                job.time_limit_s = min(changes.time_limit_s, self.settings.max_time_limit_s)
+            if changes.solution_limit is not None:
+                job.solution_limit = changes.solution_limit
+            if changes.ride_time_weight_per_min is not None:
+                job.ride_time_weight_per_min = changes.ride_time_weight_per_min
         job.attempt += 1
         job.status = "queued"
         job.error = None

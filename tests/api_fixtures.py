@@ -27,9 +27,17 @@ from api.settings import DEFAULT_NETWORK, ServiceSettings
 
 __all__ = [
     "DATASET_FILES",
+    "NOTES",
+    "OPERATOR_A",
+    "OPERATOR_B",
+    "PUPIL_NAMES",
+    "QUICK_PLAN",
+    "Planned",
+    "planned",
     "Api",
     "api",
     "backend",
+    "database_url",
     "fresh_api",
     "make_api",
     "make_settings",
@@ -40,22 +48,28 @@ __all__ = [
 
 # Six pupils, two schools (Ryde, Newport), two operators. Hand-checkable: pupil P3 uses a
 # wheelchair and needs a passenger assistant; P5 travels alone; P4 rides in the morning only.
-PUPILS_CSV = """pupil_id,name,school_id,age,sessions,lat,lon,postcode,wheelchair,passenger_assistant,solo,notes
-P1,Ada Lovelace,S1,9,AM+PM,50.7250,-1.1650,PO33 1AA,no,no,no,Likes the front seat
+PUPILS_CSV = (
+    "pupil_id,name,school_id,age,sessions,lat,lon,postcode,"
+    "wheelchair,passenger_assistant,solo,notes\n"
+    """P1,Ada Lovelace,S1,9,AM+PM,50.7250,-1.1650,PO33 1AA,no,no,no,Likes the front seat
 P2,Ben Brown,S1,10,AM+PM,50.7300,-1.1700,PO33 2BB,no,no,no,
 P3,Cara Jones,S2,13,AM+PM,50.7000,-1.2950,PO30 1CC,yes,yes,no,Ramp at the side door
 P4,Dan Smith,S2,14,AM,50.7600,-1.3000,PO31 7DD,no,no,no,
 P5,Eve Adams,S2,12,AM+PM,50.6520,-1.1550,PO36 8EE,no,no,yes,
 P6,Finn Hall,S1,8,AM+PM,50.7200,-1.1800,PO33 3FF,no,no,no,
 """
+)
 SCHOOLS_CSV = """school_id,name,lat,lon,am_arrive_from,am_arrive_by,pm_depart_from,pm_depart_by
 S1,Ryde Primary,50.7280,-1.1600,08:30,08:50,15:10,15:25
 S2,Newport Academy,50.7000,-1.2900,08:30,08:55,15:00,15:20
 """
-FLEET_CSV = """vehicle_type,operator,seats,wheelchair_spaces,count,cost_per_session,cost_per_km,co2_g_per_km,depot_lat,depot_lon
-saloon taxi,Island Taxis,4,0,4,10.00,0.80,150,50.7050,-1.2950
+FLEET_CSV = (
+    "vehicle_type,operator,seats,wheelchair_spaces,count,"
+    "cost_per_session,cost_per_km,co2_g_per_km,depot_lat,depot_lon\n"
+    """saloon taxi,Island Taxis,4,0,4,10.00,0.80,150,50.7050,-1.2950
 WAV,Wight Cars,4,1,2,16.00,1.05,200,50.7250,-1.1650
 """
+)
 # An uploaded settings file may not point the server at a path: this one is ignored.
 SETTINGS_TOML = """[roads]
 network = "/etc/passwd"
@@ -70,6 +84,9 @@ DATASET_FILES = {
     "settings.toml": SETTINGS_TOML.encode(),
 }
 OPERATOR_A, OPERATOR_B = "Island Taxis", "Wight Cars"
+PUPIL_NAMES = ("Lovelace", "Brown", "Jones", "Smith", "Adams", "Hall")  # surnames: never shown
+NOTES = ("Likes the front seat", "Ramp at the side door")
+QUICK_PLAN = {"time_limit_s": 5, "solution_limit": 30}
 
 
 def pg_url() -> str | None:
@@ -152,13 +169,9 @@ def _database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
 
 
 def make_settings(db_url: str, folder: Path, **changes) -> ServiceSettings:
+    options = {"default_time_limit_s": 5, "solver_workers": 1, **changes}
     return ServiceSettings(
-        database_url=db_url,
-        data_dir=folder,
-        road_network=DEFAULT_NETWORK,
-        default_time_limit_s=5,
-        solver_workers=1,
-        **changes,
+        database_url=db_url, data_dir=folder, road_network=DEFAULT_NETWORK, **options
     )
 
 
@@ -193,7 +206,37 @@ def api(backend, tmp_path_factory) -> Iterator[Api]:
 
 
 @pytest.fixture
+def database_url(backend, tmp_path) -> Iterator[str]:
+    """An empty database of the test's own, for services started and stopped on it."""
+    url, drop = _database(backend, tmp_path)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture
 def fresh_api(backend, tmp_path) -> Iterator[Api]:
     """A service of the test's own (for tests that stop and start it)."""
     with make_api(backend, tmp_path) as service:
         yield _with_users(service)
+
+
+@dataclass(frozen=True)
+class Planned:
+    dataset_id: int
+    plan_id: int
+    job_id: int
+
+
+@pytest.fixture(scope="module")
+def planned(api) -> Planned:
+    """The tiny dataset uploaded and planned to completion (short, reproducible search)."""
+    response = upload(api, name="planned")
+    assert response.status_code == 201, response.text
+    dataset_id = response.json()["id"]
+    response = api.post(f"/datasets/{dataset_id}/plans", json=QUICK_PLAN)
+    assert response.status_code == 202, response.text
+    job = wait_for(api, response.json()["id"])
+    assert job["status"] == "succeeded", job
+    return Planned(dataset_id, job["plan_id"], job["id"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from .. import jobs
 from ..deps import DbDep, OfficerDep, ServiceDep, StaffDep
-from ..schemas import ErrorOut, JobOut
+from ..schemas import ErrorOut, JobOut, PlanRequest
 from .datasets import ERRORS
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -40,10 +40,16 @@ def cancel_job(job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> 
     responses={**JOB_ERRORS, **CONFLICT},
 )
 def rerun_job(
-    job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep, response: Response
+    job_id: int,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    response: Response,
+    changes: PlanRequest | None = None,
 ) -> JobOut:
-    """Run an ``interrupted``, ``failed`` or ``cancelled`` job again, as a new attempt."""
-    job = service.runner.rerun(db, job_id, who)
+    """Run an ``interrupted``, ``failed`` or ``cancelled`` job again, as a new attempt; options
+    sent in the body (seconds, solutions, pounds per minute) replace the job's own."""
+    job = service.runner.rerun(db, job_id, who, changes)
     service.runner.start_queued()
     db.refresh(job)
     response.headers["Location"] = f"/jobs/{job.id}"
