@@ -82,10 +82,10 @@ def test_duplicate_points_and_zero_diagonal(graph, build) -> None:
 
 
 def test_times_round_to_whole_seconds() -> None:
-    graph = make_graph(COORDS[:3], [(0, 1, 10.4, 2.4), (1, 0, 10.6, 2.6), (1, 2, 1.0, 0.5)])
+    graph = make_graph(COORDS[:3], [(0, 1, 10.4, 2.4), (1, 0, 10.5, 2.6), (1, 2, 1.0, 0.5)])
     m = build_matrices(graph, np.array([0, 1]))
     assert (m.time_s[0, 1], m.time_s[1, 0]) == (2, 3)
-    assert (m.distance_m[0, 1], m.distance_m[1, 0]) == (10, 11)
+    assert (m.distance_m[0, 1], m.distance_m[1, 0]) == (10, 11)  # halves round up
 
 
 @pytest.mark.parametrize("build", BUILDERS)
