@@ -65,7 +65,7 @@ class Pupil:
 
     @property
     def first_name_initial(self) -> str:
-        """"Ada L." style: what an operator's route sheet shows."""
+        """ "Ada L." style: what an operator's route sheet shows."""
         parts = self.name.split()
         if not parts:
             return self.pupil_id

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import osmium
@@ -210,7 +211,7 @@ class ExtractSummary:
     highway_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _runs_with_locations(way: osmium.osm.Way) -> list[list[tuple[int, int, int]]]:
+def _runs_with_locations(way: Any) -> list[list[tuple[int, int, int]]]:
     """Split a way's node list at nodes missing from the extract (cut at its boundary)."""
     runs: list[list[tuple[int, int, int]]] = [[]]
     for node in way.nodes:

@@ -158,15 +158,15 @@ def _from_networkx(G: Any, metadata: dict[str, Any]) -> RoadGraph:
     travel_time = np.array([d["travel_time"] for *_, d in edges], dtype=np.float64)
     return RoadGraph(
         node_ids=node_ids,
-        node_lat=[G.nodes[n]["y"] for n in node_ids.tolist()],
-        node_lon=[G.nodes[n]["x"] for n in node_ids.tolist()],
-        edge_u=[position[e[0]] for e in edges],
-        edge_v=[position[e[1]] for e in edges],
+        node_lat=np.asarray([G.nodes[n]["y"] for n in node_ids.tolist()]),
+        node_lon=np.asarray([G.nodes[n]["x"] for n in node_ids.tolist()]),
+        edge_u=np.asarray([position[e[0]] for e in edges]),
+        edge_v=np.asarray([position[e[1]] for e in edges]),
         length_m=length,
         travel_time_s=travel_time,
         # effective speed over merged segments, consistent with length and time
         speed_kph=length / np.maximum(travel_time, 1e-9) * 3.6,
-        geom_offsets=offsets,
+        geom_offsets=np.asarray(offsets),
         geom_lat=np.rint(np.asarray(geom_lat) * _COORD_SCALE) / _COORD_SCALE,
         geom_lon=np.rint(np.asarray(geom_lon) * _COORD_SCALE) / _COORD_SCALE,
         metadata=metadata,
@@ -201,7 +201,7 @@ def save_graph(graph: RoadGraph, path: Path) -> None:
         "metadata_json": np.frombuffer(json.dumps(metadata).encode(), dtype=np.uint8),
     }
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # stubs of numpy>=2.1
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, path)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from optimiser import roads
+from optimiser.cli_roads import app
 from optimiser.errors import InputError, UnreachableLocationError
 from optimiser.matrix import build_matrices, build_matrices_networkx
 from optimiser.osm_extract import KPH_PER_MPH, default_speed_kph, is_drivable, maxspeed_kph
@@ -348,3 +350,22 @@ def test_importing_the_isle_of_wight_rebuilds_the_sample_graph() -> None:
     np.testing.assert_array_equal(graph.node_ids, sample.node_ids)
     np.testing.assert_array_equal(graph.edge_v, sample.edge_v)
     np.testing.assert_array_equal(graph.travel_time_s, sample.travel_time_s)
+
+
+def test_ways_cut_at_the_extract_boundary_are_kept_in_pieces(tmp_path: Path) -> None:
+    # node 99 is outside the extract: the way is split there instead of bridging the gap
+    nodes = {1: (50.70, -1.30), 2: (50.70, -1.29), 3: (50.70, -1.27), 4: (50.70, -1.26)}
+    ways = [(1, [1, 2, 99, 3, 4], {"highway": "residential"}), (2, [4, 3], {"highway": "service"})]
+    graph = roads.import_osm(write_osm(tmp_path / "cut.osm", nodes, ways))
+    assert set(graph.node_ids.tolist()) in ({1, 2}, {3, 4})
+
+
+def test_cli_import_writes_the_graph_and_reports_counts(osm_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "graphs" / "town.npz"
+    result = CliRunner().invoke(app, ["import", str(osm_file), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "2 nodes, 3 edges" in result.output
+    assert load_graph(out).n_edges == 3
+    missing = CliRunner().invoke(app, ["import", str(tmp_path / "none.osm"), "--out", str(out)])
+    assert missing.exit_code == 1
+    assert "file not found" in missing.output
