@@ -203,8 +203,11 @@ def save_graph(graph: RoadGraph, path: Path) -> None:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # stubs of numpy>=2.1
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, path)  # readers never see a half-written graph
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_graph(path: Path) -> RoadGraph:
