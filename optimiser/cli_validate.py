@@ -24,6 +24,10 @@ def _money(pence: int) -> str:
     return f"£{pence / 100:,.2f}"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def print_costs(costs: dict, console: Console) -> None:
     """Print the totals of :func:`optimiser.validate.plan_costs`, one line each."""
     vehicles = ", ".join(f"{s} {n}" for s, n in costs["vehicles"].items()) or "none"
@@ -41,7 +45,7 @@ def print_costs(costs: dict, console: Console) -> None:
             used = ", ".join(f"{s} {n}" for s, n in b["vehicles"].items())
             console.print(
                 f"  by {title} {escape(name)}: {_money(b['cost_per_day_pence'])} per day,"
-                f" {b['km']:.1f} km, {b['routes']} route{'s' if b['routes'] != 1 else ''}, vehicles {used}"
+                f" {b['km']:.1f} km, {_count(b['routes'], 'route')}, vehicles {used}"
             )
     if costs["unpriced_routes"]:
         console.print(
