@@ -33,43 +33,13 @@ ASSET_DIR = "lib/leaflet"
 OSM_ATTRIBUTION = (
     'Road data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
-PALETTE = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#8c564b",
-    "#e377c2",
-    "#bcbd22",
-    "#393b79",
-    "#637939",
-    "#843c39",
-)
+# fmt: off
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+           "#bcbd22", "#393b79", "#637939", "#843c39")
+# fmt: on
 WHEELCHAIR = "\u267f"
 
-_CSS = """
-<style>
-.stop-num{width:20px;height:20px;border-radius:50%;color:#fff;font:bold 11px/20px sans-serif;
-  text-align:center;border:2px solid #fff;box-shadow:0 0 2px #000}
-.stop-num.wc{border-color:#000}
-.place{width:18px;height:18px;color:#fff;font:bold 11px/18px sans-serif;text-align:center;
-  box-shadow:0 0 2px #000}
-.place.school{background:#222;border-radius:3px}
-.place.depot{background:#666;transform:rotate(45deg)}
-.place.depot span{display:inline-block;transform:rotate(-45deg)}
-.basemap-road{pointer-events:none}
-.route-panel,.route-legend{background:#fff;padding:6px 8px;font:12px sans-serif;
-  box-shadow:0 1px 4px rgba(0,0,0,.4);border-radius:4px}
-.route-panel{max-height:60vh;overflow:auto;min-width:190px}
-.route-panel .grp{font-weight:bold;margin-top:4px}
-.route-panel label{display:block;white-space:nowrap;cursor:pointer}
-.route-panel .swatch,.route-legend .swatch{display:inline-block;width:18px;height:0;
-  border-top:4px solid;vertical-align:middle;margin-right:4px}
-.route-legend div{margin:2px 0}
-</style>
-"""
+_CSS = "<style>\n" + (Path(__file__).with_name("route_map.css")).read_text("utf-8") + "</style>"
 
 
 class _OfflineMap(folium.Map):
@@ -285,9 +255,12 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
             ),
         ).add_child(_Bind(f"<b>{html.escape(school.name)}</b><br>{times}")).add_to(schools)
     depots = folium.FeatureGroup(name="Depots", control=False)
-    by_place: dict[tuple[float, float], list[str]] = defaultdict(list)
-    for vt in dataset.fleet:
-        by_place[(vt.depot.lat, vt.depot.lon)].append(f"{vt.operator}: {vt.vehicle_type}")
+    # where the plan's routes start and end, so the markers sit where the lines do
+    by_place: dict[tuple[float, float], dict[str, None]] = defaultdict(dict)
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.type == "depot":
+                by_place[(stop.lat, stop.lon)][f"{route.operator}: {route.vehicle_type}"] = None
     for (lat, lon), rows in by_place.items():
         folium.Marker(
             (lat, lon),
@@ -321,6 +294,10 @@ def _legend(plan: Plan) -> Element:
         '<div><span class="place school" style="display:inline-block">S</span> school &nbsp;'
         '<span class="place depot" style="display:inline-block"><span>D</span></span> depot</div>',
     ]
+    if plan.unassigned:
+        rows.append(
+            f"<div><b>{len(plan.unassigned)} pupil journeys not placed</b> (see plan)</div>"
+        )
     title = html.escape(f"{plan.dataset} · {len(plan.routes)} routes · {plan.generated_at}")
     body = f'<div class="route-legend"><b>{title}</b>{"".join(rows)}</div>'
     legend = MacroElement()

@@ -128,7 +128,7 @@ class TinyGraph:
     """A hand-made road graph in the project's RoadGraph shape: a 3x3 grid of two-way roads.
 
     Nodes ``r * 3 + c`` at lat ``51.74 + 0.035 r``, lon ``-1.30 + 0.06 c``; each edge has one
-    interior shape point (a bend). ``path_coords`` walks rows first, then columns.
+    interior shape point (a bend to the north-east). ``path_coords`` walks rows first, then columns.
     """
 
     def __init__(self) -> None:
@@ -146,7 +146,7 @@ class TinyGraph:
         self.speed_kph = np.array([80.0 if u // 3 == v // 3 == 1 else 30.0 for u, v in edges])
         self.geom_offsets = np.arange(len(edges) + 1)
         self.geom_lat = (self.node_lat[self.edge_u] + self.node_lat[self.edge_v]) / 2 + 0.002
-        self.geom_lon = (self.node_lon[self.edge_u] + self.node_lon[self.edge_v]) / 2
+        self.geom_lon = (self.node_lon[self.edge_u] + self.node_lon[self.edge_v]) / 2 + 0.002
         self.calls: list[tuple[int, int]] = []
 
     def snap(self, lats, lons):
