@@ -6,6 +6,7 @@ command calls :func:`write_all_outputs` after writing ``plan.json``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -179,7 +180,7 @@ def compare_command(
         (out / "comparison.txt").write_text(text + "\n", encoding="utf-8")
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., None]] = {
     "map": map_command,
     "sheets": sheets_command,
     "finance": finance_command,

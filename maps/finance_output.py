@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.styles import Font  # noqa: E402
 
@@ -69,7 +70,7 @@ def ride_chart_png(report: FinanceReport) -> bytes:
         f"Ride times: {len(rides.minutes)} journeys, {rides.over_guidance} over guidance "
         f"({rides.pupils_over_guidance} pupils)"
     )
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import folium
 import xstatic.pkg.leaflet as xleaflet
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from optimiser.model import Dataset
@@ -106,7 +106,7 @@ class _RoutePanel(MacroElement):
         self.groups = groups
         self.attributions = attributions
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs):
         # layer objects are JavaScript variables, so they are written unquoted
         parts = []
         for g in self.groups:
@@ -117,7 +117,7 @@ class _RoutePanel(MacroElement):
             )
             parts.append(f"{{name:{json.dumps(g['name'])},items:[{items}]}}")
         self.groups_js = "[" + ",".join(parts) + "]"
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 class _Bind(MacroElement):
@@ -343,7 +343,9 @@ def render_map(
     """
     path = path_coords or _straight
     fmap = _OfflineMap(location=None, tiles=None, control_scale=True, zoom_start=11)
-    fmap.get_root().header.add_child(Element(_CSS), name="send_routes_css")
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(Element(_CSS), name="send_routes_css")
     attributions = [OSM_ATTRIBUTION]
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or OSM_ATTRIBUTION).add_to(fmap)

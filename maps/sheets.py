@@ -103,6 +103,7 @@ def _stop_lines(stop: Stop, number: int, route: Route, dataset: Dataset) -> list
     for pid in stop.pupil_ids:
         pupil = known_pupil(dataset, pid)
         pupils_school = dataset.schools.get(pupil.school_id) if pupil else None
+        named = school or pupils_school
         if school is not None:
             postcode = school.postcode or ""
         else:
@@ -116,7 +117,7 @@ def _stop_lines(stop: Stop, number: int, route: Route, dataset: Dataset) -> list
                 pupil=pupil.first_name_initial if pupil else pid,
                 wheelchair=bool(pupil and pupil.wheelchair),
                 notes=pupil.notes if pupil else "",
-                school=(school or pupils_school).name if (school or pupils_school) else "",
+                school=named.name if named else "",
             )
         )
     return lines
