@@ -153,6 +153,16 @@ def plan(
     result.plan.write(out / "plan.json")
     print_summary(result.plan, data)
     console.print(f"Wrote {out / 'plan.json'} (validated: 0 violations) in {result.wall_s:.0f} s")
+    from maps.cli_outputs import write_all_outputs
+
+    from .roads import load_network
+    from .travel import network_path
+
+    written = write_all_outputs(
+        result.plan, data, result.travel, load_network(network_path(data)), out
+    )
+    for key in ("map", "sheets", "finance", "finance_xlsx", "ride_times_chart"):
+        console.print(f"Wrote {written[key]}")
 
 
 def print_summary(plan, data: Dataset) -> None:
@@ -186,6 +196,21 @@ def print_summary(plan, data: Dataset) -> None:
         f"{s['over_guidance']} journeys over the 45/75-minute guidance; "
         f"{s['solo_journeys']} routes carry one pupil"
     )
+
+
+def _mount() -> None:
+    """Commands that live beside the stage they belong to."""
+    from maps.cli_outputs import register
+
+    from .cli_roads import app as roads_app
+    from .cli_validate import validate
+
+    app.add_typer(roads_app, name="roads")
+    app.command("validate")(validate)
+    register(app)
+
+
+_mount()
 
 
 def main() -> None:

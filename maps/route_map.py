@@ -1,0 +1,428 @@
+"""The transport officer's map: every route of a plan drawn along the roads, one layer per route.
+
+The page works offline. Leaflet is copied beside the HTML from the installed ``xstatic-leaflet``
+package and folium's default links to CDNs (jQuery, Bootstrap, Font Awesome, awesome-markers)
+are removed; icons are plain HTML and CSS. Without a tile server the road network itself is
+drawn as a light basemap. Pupils appear by id and initials unless ``show_names`` is set.
+
+This is the only module that imports folium.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import folium
+import xstatic.pkg.leaflet as xleaflet
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+
+from optimiser.model import Dataset
+from optimiser.plan import Plan, Route, Stop, format_hm
+
+from .basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
+from .plan_facts import carries_wheelchair, known_pupil, pounds, slug, vehicle_for
+
+__all__ = ["render_map", "write_map", "copy_leaflet", "basemap_from_graph", "road_path_function"]
+
+ASSET_DIR = "lib/leaflet"
+OSM_ATTRIBUTION = (
+    'Road data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+# fmt: off
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+           "#bcbd22", "#393b79", "#637939", "#843c39")
+# fmt: on
+WHEELCHAIR = "\u267f"
+
+_CSS = "<style>\n" + (Path(__file__).with_name("route_map.css")).read_text("utf-8") + "</style>"
+
+
+class _OfflineMap(folium.Map):
+    """A folium map that links only Leaflet, from files written beside the page."""
+
+    default_js = [("leaflet", f"{ASSET_DIR}/leaflet.js")]
+    default_css = [("leaflet_css", f"{ASSET_DIR}/leaflet.css")]
+
+
+class _RoutePanel(MacroElement):
+    """Route layers grouped by session and operator, each group switchable as a whole.
+
+    Leaflet's own layer control has no groups and folium's grouped control loads its plugin
+    from a CDN, so this small control does the same with Leaflet's public API only.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map){
+          var groups = {{ this.groups_js }};
+          var panel = L.control({position: 'topright'});
+          panel.onAdd = function(){
+            var div = L.DomUtil.create('div', 'route-panel');
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            groups.forEach(function(g){
+              var head = L.DomUtil.create('label', 'grp', div);
+              var all = L.DomUtil.create('input', '', head);
+              all.type = 'checkbox'; all.checked = true;
+              head.appendChild(document.createTextNode(' ' + g.name));
+              var boxes = [];
+              g.items.forEach(function(it){
+                var lab = L.DomUtil.create('label', '', div);
+                var box = L.DomUtil.create('input', '', lab);
+                box.type = 'checkbox'; box.checked = true;
+                var sw = L.DomUtil.create('span', 'swatch', lab);
+                sw.style.borderTopColor = it.color;
+                if (it.dashed) { sw.style.borderTopStyle = 'dashed'; }
+                lab.appendChild(document.createTextNode(it.label));
+                box.onchange = function(){
+                  if (box.checked) { map.addLayer(it.layer); } else { map.removeLayer(it.layer); }
+                };
+                boxes.push(box);
+              });
+              all.onchange = function(){
+                boxes.forEach(function(b){ b.checked = all.checked; b.onchange(); });
+              };
+            });
+            return div;
+          };
+          panel.addTo(map);
+          {% for text in this.attributions %}
+          map.attributionControl.addAttribution({{ text|tojson }});
+          {% endfor %}
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, groups: list[dict], attributions: list[str]) -> None:
+        super().__init__()
+        self._name = "RoutePanel"
+        self.groups = groups
+        self.attributions = attributions
+
+    def render(self, **kwargs):
+        # layer objects are JavaScript variables, so they are written unquoted
+        parts = []
+        for g in self.groups:
+            items = ",".join(
+                f"{{layer:{it['layer'].get_name()},label:{json.dumps(it['label'])},"
+                f"color:{json.dumps(it['color'])},dashed:{json.dumps(bool(it['dashed']))}}}"
+                for it in g["items"]
+            )
+            parts.append(f"{{name:{json.dumps(g['name'])},items:[{items}]}}")
+        self.groups_js = "[" + ",".join(parts) + "]"
+        return super().render(**kwargs)
+
+
+class _Bind(MacroElement):
+    """A popup or tooltip bound with plain Leaflet.
+
+    folium's own popup builds its content with jQuery, and its tooltip pastes the text into a
+    JavaScript template literal; here the content goes in as a JSON string.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content|tojson }}, {maxWidth: 320});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, *, tooltip: bool = False) -> None:
+        super().__init__()
+        self._name = "Tooltip" if tooltip else "Popup"
+        self.method = "bindTooltip" if tooltip else "bindPopup"
+        self.content = content
+
+
+def _pupil_label(dataset: Dataset, pupil_id: str, show_names: bool) -> str:
+    pupil = known_pupil(dataset, pupil_id)
+    if pupil is None:
+        return html.escape(pupil_id)
+    text = pupil.name if show_names else f"{pupil.pupil_id} ({pupil.initials})"
+    return html.escape(text) + (f" {WHEELCHAIR}" if pupil.wheelchair else "")
+
+
+def _route_label(route: Route, wheelchair: bool) -> str:
+    marks = (" PA" if route.passenger_assistant else "") + (f" {WHEELCHAIR}" if wheelchair else "")
+    return f"{route.route_id} · {route.vehicle_type}{marks}"
+
+
+def _stop_popup(route: Route, number: int, stop: Stop, dataset: Dataset, show_names: bool) -> str:
+    verb = "Pick up" if stop.type == "pickup" else "Set down"
+    where = ""
+    school = dataset.schools.get(stop.school_id) if stop.school_id else None
+    if school is not None:
+        where = f" at {html.escape(school.name)}"
+    who = "<br>".join(_pupil_label(dataset, p, show_names) for p in stop.pupil_ids)
+    return (
+        f"<b>{html.escape(route.route_id)} · stop {number}</b><br>{verb}{where}<br>{who}"
+        f"<br>Arrive {format_hm(stop.arrive)} · depart {format_hm(stop.depart)}"
+    )
+
+
+def _route_popup(route: Route, dataset: Dataset, wheelchair: bool) -> str:
+    vt = vehicle_for(route, dataset)
+    spaces = f", {vt.seats} seats, {vt.wheelchair_spaces} wheelchair" if vt else ""
+    return (
+        f"<b>{html.escape(route.route_id)}</b> ({route.session})<br>"
+        f"{html.escape(route.operator)} · {html.escape(route.vehicle_type)}{spaces}<br>"
+        f"Passenger assistant: {'yes' if route.passenger_assistant else 'no'}"
+        f"{' · carries a wheelchair user' if wheelchair else ''}<br>"
+        f"{len(route.pupil_ids)} pupils · {route.distance_km:.1f} km · {pounds(route.cost_pence)}"
+        f"<br>Leaves depot {format_hm(route.start_s)} · back {format_hm(route.end_s)}"
+    )
+
+
+def _straight(a: Stop, b: Stop) -> list[tuple[float, float]]:
+    return [(a.lat, a.lon), (b.lat, b.lon)]
+
+
+def _route_line(route: Route, path: PathFunction) -> list[tuple[float, float]]:
+    line: list[tuple[float, float]] = []
+    for a, b in zip(route.stops, route.stops[1:], strict=False):
+        leg = path(a, b)
+        line.extend(leg[1:] if line and leg and leg[0] == line[-1] else leg)
+    return [(round(lat, 6), round(lon, 6)) for lat, lon in line]
+
+
+def _add_route(
+    fmap: folium.Map, route: Route, color: str, dataset: Dataset, path: PathFunction, names: bool
+) -> tuple[folium.FeatureGroup, bool]:
+    wheelchair = carries_wheelchair(route, dataset)
+    group = folium.FeatureGroup(name=_route_label(route, wheelchair), control=False)
+    line = (
+        folium.PolyLine(
+            _route_line(route, path),
+            color=color,
+            weight=6 if wheelchair else 4,
+            opacity=0.85,
+            dash_array="10 7" if route.passenger_assistant else None,
+            class_name=f"send-route route-{slug(route.route_id)}",
+        )
+        .add_child(_Bind(_route_popup(route, dataset, wheelchair)))
+        .add_to(group)
+    )
+    line.add_child(_Bind(html.escape(_route_label(route, wheelchair)), tooltip=True))
+    number = 0
+    for stop in route.stops:
+        if stop.type == "depot":
+            continue
+        number += 1
+        has_wc = any((p := known_pupil(dataset, i)) and p.wheelchair for i in stop.pupil_ids)
+        icon = folium.DivIcon(
+            html=f'<div class="stop-num{" wc" if has_wc else ""}" style="background:{color}">'
+            f"{number}</div>",
+            icon_size=(24, 24),
+            icon_anchor=(12, 12),
+            class_name="stop-icon",
+        )
+        folium.Marker(
+            (stop.lat, stop.lon),
+            icon=icon,
+        ).add_child(_Bind(_stop_popup(route, number, stop, dataset, names))).add_to(group)
+    group.add_to(fmap)
+    return group, wheelchair
+
+
+def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
+    schools = folium.FeatureGroup(name="Schools", control=False)
+    used = {s.school_id for r in plan.routes for s in r.stops if s.school_id}
+    used |= {
+        p.school_id
+        for p in dataset.pupils
+        if p.pupil_id in {i for r in plan.routes for i in r.pupil_ids}
+    }
+    for sid in sorted(used):
+        school = dataset.schools.get(sid)
+        if school is None:
+            continue
+        times = (
+            f"AM arrive {format_hm(school.am_arrive_from_s)}–{format_hm(school.am_arrive_by_s)}"
+            f"<br>PM leave {format_hm(school.pm_depart_from_s)}–{format_hm(school.pm_depart_by_s)}"
+        )
+        folium.Marker(
+            (school.location.lat, school.location.lon),
+            icon=folium.DivIcon(
+                html='<div class="place school">S</div>', icon_size=(18, 18), icon_anchor=(9, 9)
+            ),
+        ).add_child(_Bind(f"<b>{html.escape(school.name)}</b><br>{times}")).add_to(schools)
+    depots = folium.FeatureGroup(name="Depots", control=False)
+    # where the plan's routes start and end, so the markers sit where the lines do
+    by_place: dict[tuple[float, float], dict[str, None]] = defaultdict(dict)
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.type == "depot":
+                by_place[(stop.lat, stop.lon)][f"{route.operator}: {route.vehicle_type}"] = None
+    for (lat, lon), rows in by_place.items():
+        folium.Marker(
+            (lat, lon),
+            icon=folium.DivIcon(
+                html='<div class="place depot"><span>D</span></div>',
+                icon_size=(18, 18),
+                icon_anchor=(9, 9),
+            ),
+        ).add_child(_Bind("<b>Depot</b><br>" + "<br>".join(map(html.escape, rows)))).add_to(depots)
+    schools.add_to(fmap)
+    depots.add_to(fmap)
+    return {
+        "name": "Places",
+        "items": [
+            {"layer": schools, "label": "Schools", "color": "#222", "dashed": False},
+            {"layer": depots, "label": "Depots", "color": "#666", "dashed": False},
+        ],
+    }
+
+
+def _legend(plan: Plan) -> Element:
+    rows = [
+        '<div><span class="swatch" style="border-top-color:#1f77b4"></span>'
+        "route (one colour each)</div>",
+        '<div><span class="swatch" style="border-top:4px dashed #1f77b4"></span>'
+        "passenger assistant on board</div>",
+        '<div><span class="swatch" style="border-top-width:7px;border-top-color:#1f77b4"></span>'
+        f"carries a wheelchair user ({WHEELCHAIR})</div>",
+        '<div><span class="stop-num" style="display:inline-block;background:#1f77b4">1</span>'
+        " stop in order; black ring: wheelchair boarding</div>",
+        '<div><span class="place school" style="display:inline-block">S</span> school &nbsp;'
+        '<span class="place depot" style="display:inline-block"><span>D</span></span> depot</div>',
+    ]
+    if plan.unassigned:
+        rows.append(
+            f"<div><b>{len(plan.unassigned)} pupil journeys not placed</b> (see plan)</div>"
+        )
+    title = html.escape(f"{plan.dataset} · {len(plan.routes)} routes · {plan.generated_at}")
+    body = f'<div class="route-legend"><b>{title}</b>{"".join(rows)}</div>'
+    legend = MacroElement()
+    legend._template = Template(
+        "{% macro script(this, kwargs) %}(function(map){var c=L.control({position:'bottomleft'});"
+        "c.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML="
+        + json.dumps(body)
+        + ";return d.firstChild;};c.addTo(map);})({{ this._parent.get_name() }});{% endmacro %}"
+    )
+    return legend
+
+
+def render_map(
+    plan: Plan,
+    dataset: Dataset,
+    *,
+    path_coords: PathFunction | None = None,
+    basemap_lines: list[list[tuple[float, float]]] | None = None,
+    tile_url: str | None = None,
+    tile_attribution: str | None = None,
+    show_names: bool = False,
+) -> str:
+    """The plan as one self-contained HTML map page.
+
+    Parameters
+    ----------
+    plan, dataset
+        The plan to draw and the dataset it was made from.
+    path_coords
+        ``path(from_stop, to_stop) -> [(lat, lon), ...]`` along the roads (see
+        :func:`maps.basemap.road_path_function`); straight lines when ``None``.
+    basemap_lines
+        Road polylines drawn faintly under the routes when there is no tile server.
+    tile_url, tile_attribution
+        A tile server URL template (``.../{z}/{x}/{y}.png``) and its attribution.
+    show_names
+        Show pupils' full names in popups (default: id and initials only).
+
+    Returns
+    -------
+    str
+        The HTML page; Leaflet must sit beside it in ``lib/leaflet`` (see :func:`write_map`).
+    """
+    path = path_coords or _straight
+    fmap = _OfflineMap(location=None, tiles=None, control_scale=True, zoom_start=11)
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(Element(_CSS), name="send_routes_css")
+    attributions = [OSM_ATTRIBUTION]
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution or OSM_ATTRIBUTION).add_to(fmap)
+    if basemap_lines:
+        roads = folium.FeatureGroup(name="Roads", control=False)
+        folium.PolyLine(
+            [[(round(a, 5), round(b, 5)) for a, b in line] for line in basemap_lines],
+            color="#9a9a9a",
+            weight=1,
+            opacity=0.6,
+            class_name="basemap-road",
+        ).add_to(roads)
+        roads.add_to(fmap)
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    ordered = sorted(plan.routes, key=lambda r: (str(r.session), r.operator, r.route_id))
+    for i, route in enumerate(ordered):
+        color = PALETTE[i % len(PALETTE)]
+        layer, wheelchair = _add_route(fmap, route, color, dataset, path, show_names)
+        groups[(str(route.session), route.operator)].append(
+            {
+                "layer": layer,
+                "label": _route_label(route, wheelchair),
+                "color": color,
+                "dashed": route.passenger_assistant,
+            }
+        )
+    panel = [{"name": f"{s} · {op}", "items": items} for (s, op), items in groups.items()]
+    panel.append(_add_places(fmap, plan, dataset))
+    _RoutePanel(panel, attributions).add_to(fmap)
+    _legend(plan).add_to(fmap)
+    if plan.routes:
+        south, west, north, east = plan_bbox(plan, margin_deg=0.005)
+        fmap.fit_bounds([(south, west), (north, east)])
+    return fmap.get_root().render()
+
+
+def copy_leaflet(out_dir: Path) -> Path:
+    """Copy Leaflet's script, style sheet and images into ``out_dir/lib/leaflet``."""
+    target = Path(out_dir) / ASSET_DIR
+    source = Path(xleaflet.BASE_DIR)
+    (target / "images").mkdir(parents=True, exist_ok=True)
+    for name in ("leaflet.js", "leaflet.css"):
+        shutil.copyfile(source / name, target / name)
+    for image in (source / "images").iterdir():
+        shutil.copyfile(image, target / "images" / image.name)
+    return target
+
+
+def write_map(
+    plan: Plan,
+    dataset: Dataset,
+    out_dir: Path | str,
+    *,
+    filename: str = "map.html",
+    **options,
+) -> Path:
+    """Write the map page and the Leaflet files it needs into ``out_dir``.
+
+    Parameters
+    ----------
+    plan, dataset
+        As for :func:`render_map`.
+    out_dir
+        Folder to write into (created if needed).
+    filename
+        Name of the HTML file.
+    **options
+        Keyword options of :func:`render_map`.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    copy_leaflet(out)
+    page = out / filename
+    page.write_text(render_map(plan, dataset, **options), encoding="utf-8")
+    return page
