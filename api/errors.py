@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optimiser.errors import (
@@ -52,6 +53,12 @@ def _unreachable(_: Request, exc: UnreachableLocationError) -> JSONResponse:
     return _error(422, str(exc), problems)
 
 
+def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    response = _error(exc.status_code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     problems = []
     for e in exc.errors():
@@ -73,6 +80,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PlanFormatError, _plan_format_error)
     app.add_exception_handler(UnreachableLocationError, _unreachable)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFound, lambda _r, e: _error(404, str(e)))
     app.add_exception_handler(Conflict, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(InfeasibleError, lambda _r, e: _error(409, str(e)))

@@ -42,8 +42,9 @@ def list_rows(db: Session, who: Principal, dataset_id: int | None = None) -> lis
     return rows
 
 
-def to_out(row: PlanRow) -> PlanOut:
-    return PlanOut(
+def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
+    """A plan's facts; an operator sees only its own route count and no money."""
+    out = PlanOut(
         id=row.id,
         dataset_id=row.dataset_id,
         job_id=row.job_id,
@@ -54,6 +55,16 @@ def to_out(row: PlanRow) -> PlanOut:
         cost_per_day_gbp=round(row.cost_per_day_pence / 100, 2),
         created_at=row.created_at,
     )
+    if who is not None and who.role is Role.OPERATOR:
+        own = [
+            r
+            for r in json.loads(row.plan_json).get("routes", [])
+            if r.get("operator") == who.operator
+        ]
+        out = out.model_copy(
+            update={"routes": len(own), "operators": [who.operator], "cost_per_day_gbp": None}
+        )
+    return out
 
 
 def plan_of(row: PlanRow) -> Plan:

@@ -176,9 +176,11 @@ class PlanOut(BaseModel):
     job_id: int | None
     source: str = Field(description="optimiser or uploaded")
     label: str
-    routes: int
+    routes: int = Field(description="routes in the plan (an operator: its own)")
     operators: list[str]
-    cost_per_day_gbp: float = Field(description="pounds per school day, as the plan states")
+    cost_per_day_gbp: float | None = Field(
+        description="pounds per school day, as the plan states (not shown to operators)"
+    )
     created_at: Timestamp
 
 

@@ -68,7 +68,7 @@ def _operator_for(who: Principal, operator: str | None, plan_operators: list[str
 @router.get("", response_model=list[PlanOut], responses=PLAN_ERRORS)
 def list_plans(who: UserDep, db: DbDep, dataset_id: int | None = None) -> list[PlanOut]:
     """Stored plans, oldest first (an operator sees only plans with its routes)."""
-    return [plans.to_out(r) for r in plans.list_rows(db, who, dataset_id)]
+    return [plans.to_out(r, who) for r in plans.list_rows(db, who, dataset_id)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanOut, responses=PLAN_ERRORS)
@@ -102,7 +102,7 @@ def compare_plans(
 @router.get("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)
 def get_plan(plan_id: int, who: UserDep, db: DbDep) -> PlanOut:
     """A plan's facts: routes, operators, cost per day in pounds."""
-    return plans.to_out(plans.get_row_for(db, plan_id, who))
+    return plans.to_out(plans.get_row_for(db, plan_id, who), who)
 
 
 @router.get("/{plan_id}/json", responses=PLAN_ERRORS)
