@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -83,3 +83,12 @@ def require(*roles: Role) -> Callable[..., Principal]:
 UserDep = Annotated[Principal, Depends(get_principal)]
 OfficerDep = Annotated[Principal, Depends(require(Role.OFFICER))]
 StaffDep = Annotated[Principal, Depends(require(Role.OFFICER, Role.FINANCE))]
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every supported database
+DatasetId = Annotated[int, Path(ge=1, le=MAX_ID, description="a dataset's id")]
+JobId = Annotated[int, Path(ge=1, le=MAX_ID, description="a job's id")]
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="a plan's id")]
+DatasetFilter = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="only those of this dataset")
+]

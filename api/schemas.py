@@ -189,7 +189,7 @@ class PlanUpload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dataset_id: int
+    dataset_id: int = Field(ge=1, le=2**31 - 1)
     label: str = Field("", max_length=200)
     plan: dict[str, Any] = Field(description="the plan.json document")
 

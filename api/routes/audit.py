@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from .. import audit
-from ..deps import DbDep, OfficerDep, UserDep
+from ..deps import MAX_ID, DbDep, OfficerDep, UserDep
 from ..schemas import AuditOut, WhoAmI
 from .datasets import ERRORS
 
@@ -19,8 +19,8 @@ def read_audit(
     who: OfficerDep,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
-    user_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[AuditOut]:
     """Who read personal data or changed anything, newest first; page with ``before_id``."""
     return [

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, 
 from optimiser.plan import format_hms
 
 from .. import audit, datasets, jobs, plans
-from ..deps import DbDep, OfficerDep, ServiceDep, StaffDep
+from ..deps import DatasetId, DbDep, OfficerDep, ServiceDep, StaffDep
 from ..schemas import (
     DatasetDetailOut,
     DatasetOut,
@@ -71,7 +71,9 @@ def list_datasets(who: StaffDep, db: DbDep) -> list[DatasetOut]:
 
 
 @router.get("/{dataset_id}", response_model=DatasetDetailOut, responses=ERRORS)
-def get_dataset(dataset_id: int, who: StaffDep, db: DbDep, service: ServiceDep) -> DatasetDetailOut:
+def get_dataset(
+    dataset_id: DatasetId, who: StaffDep, db: DbDep, service: ServiceDep
+) -> DatasetDetailOut:
     """A dataset's counts, files, schools (bell times ``HH:MM:SS``) and fleet (pounds)."""
     row = datasets.get_row(db, dataset_id)
     data = service.dataset(db, dataset_id)
@@ -107,7 +109,9 @@ def get_dataset(dataset_id: int, who: StaffDep, db: DbDep, service: ServiceDep) 
 
 
 @router.get("/{dataset_id}/pupils", response_model=list[PupilOut], responses=ERRORS)
-def get_pupils(dataset_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> list[PupilOut]:
+def get_pupils(
+    dataset_id: DatasetId, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> list[PupilOut]:
     """The pupils of a dataset: personal data, officers only, and every read is audited."""
     data = service.dataset(db, dataset_id)
     audit.record(db, who, "dataset.pupils", f"dataset/{dataset_id}")
@@ -140,7 +144,7 @@ def get_pupils(dataset_id: int, who: OfficerDep, db: DbDep, service: ServiceDep)
     response_class=Response,
     responses={**ERRORS, 200: {"content": {"application/octet-stream": {}}}},
 )
-def download_file(dataset_id: int, filename: str, who: OfficerDep, db: DbDep) -> Response:
+def download_file(dataset_id: DatasetId, filename: str, who: OfficerDep, db: DbDep) -> Response:
     """One uploaded file, byte for byte (officers only; audited)."""
     datasets.get_row(db, dataset_id)
     content = datasets.raw_files(db, dataset_id).get(filename)
@@ -162,7 +166,7 @@ def download_file(dataset_id: int, filename: str, who: OfficerDep, db: DbDep) ->
     responses={**ERRORS, 409: {"model": ErrorOut, "description": "jobs running or plans kept"}},
 )
 def delete_dataset(
-    dataset_id: int, who: OfficerDep, db: DbDep, service: ServiceDep, with_plans: bool = False
+    dataset_id: DatasetId, who: OfficerDep, db: DbDep, service: ServiceDep, with_plans: bool = False
 ) -> Response:
     """Delete a dataset and its files (and its plans and jobs when ``with_plans``)."""
     datasets.remove(db, dataset_id, who, with_plans=with_plans)
@@ -178,7 +182,7 @@ def delete_dataset(
     responses=ERRORS,
 )
 def request_plan(
-    dataset_id: int,
+    dataset_id: DatasetId,
     who: OfficerDep,
     db: DbDep,
     service: ServiceDep,
@@ -200,7 +204,7 @@ def request_plan(
 
 @router.post("/{dataset_id}/validate", response_model=ValidationOut, responses=ERRORS)
 def validate_plan(
-    dataset_id: int, document: PlanDocument, who: OfficerDep, db: DbDep, service: ServiceDep
+    dataset_id: DatasetId, document: PlanDocument, who: OfficerDep, db: DbDep, service: ServiceDep
 ) -> ValidationOut:
     """Check an uploaded or edited plan against a dataset: every violation by cause, and the
     recomputed cost (pounds per day and year) and distance (km per day)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from .. import jobs
-from ..deps import DbDep, OfficerDep, ServiceDep, StaffDep
+from ..deps import DatasetFilter, DbDep, JobId, OfficerDep, ServiceDep, StaffDep
 from ..schemas import ErrorOut, JobOut, PlanRequest
 from .datasets import ERRORS
 
@@ -15,19 +15,19 @@ CONFLICT = {409: {"model": ErrorOut, "description": "the job is not in a state t
 
 
 @router.get("", response_model=list[JobOut], responses=JOB_ERRORS)
-def list_jobs(who: StaffDep, db: DbDep, dataset_id: int | None = None) -> list[JobOut]:
+def list_jobs(who: StaffDep, db: DbDep, dataset_id: DatasetFilter = None) -> list[JobOut]:
     """Every job (of one dataset when ``dataset_id`` is given), oldest first."""
     return [jobs.to_out(j) for j in jobs.list_jobs(db, dataset_id)]
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=JOB_ERRORS)
-def get_job(job_id: int, who: StaffDep, db: DbDep) -> JobOut:
+def get_job(job_id: JobId, who: StaffDep, db: DbDep) -> JobOut:
     """A job's status and progress: solutions found, best cost so far (pounds), elapsed seconds."""
     return jobs.to_out(jobs.get(db, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses={**JOB_ERRORS, **CONFLICT})
-def cancel_job(job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> JobOut:
+def cancel_job(job_id: JobId, who: OfficerDep, db: DbDep, service: ServiceDep) -> JobOut:
     """Stop a queued or running job: its processes are ended and it is marked ``cancelled``."""
     job = service.runner.cancel(db, job_id, who)
     return jobs.to_out(job)
@@ -40,7 +40,7 @@ def cancel_job(job_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> 
     responses={**JOB_ERRORS, **CONFLICT},
 )
 def rerun_job(
-    job_id: int,
+    job_id: JobId,
     who: OfficerDep,
     db: DbDep,
     service: ServiceDep,

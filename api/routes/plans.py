@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from .. import audit, outputs, plans
 from ..auth import Principal, Role
-from ..deps import DbDep, OfficerDep, ServiceDep, StaffDep, UserDep
+from ..deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
 from ..schemas import (
     CompareOut,
     CostsOut,
@@ -66,7 +66,7 @@ def _operator_for(who: Principal, operator: str | None, plan_operators: list[str
 
 
 @router.get("", response_model=list[PlanOut], responses=PLAN_ERRORS)
-def list_plans(who: UserDep, db: DbDep, dataset_id: int | None = None) -> list[PlanOut]:
+def list_plans(who: UserDep, db: DbDep, dataset_id: DatasetFilter = None) -> list[PlanOut]:
     """Stored plans, oldest first (an operator sees only plans with its routes)."""
     return [plans.to_out(r, who) for r in plans.list_rows(db, who, dataset_id)]
 
@@ -85,8 +85,8 @@ def compare_plans(
     who: StaffDep,
     db: DbDep,
     service: ServiceDep,
-    a: Annotated[int, Query(description="the current plan")],
-    b: Annotated[int, Query(description="the proposed plan")],
+    a: Annotated[int, Query(ge=1, le=MAX_ID, description="the current plan")],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="the proposed plan")],
 ) -> CompareOut:
     """Compare two plans of one dataset: costs (pounds), vehicles, km, ride minutes, and which
     routes changed."""
@@ -100,13 +100,13 @@ def compare_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)
-def get_plan(plan_id: int, who: UserDep, db: DbDep) -> PlanOut:
+def get_plan(plan_id: PlanId, who: UserDep, db: DbDep) -> PlanOut:
     """A plan's facts: routes, operators, cost per day in pounds."""
     return plans.to_out(plans.get_row_for(db, plan_id, who), who)
 
 
 @router.get("/{plan_id}/json", responses=PLAN_ERRORS)
-def get_plan_document(plan_id: int, who: OfficerDep, db: DbDep) -> dict[str, Any]:
+def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> dict[str, Any]:
     """The whole ``plan.json`` (times ``HH:MM:SS``, km, pounds): officers only; audited."""
     row = plans.get_row_for(db, plan_id, who)
     audit.record(db, who, "plan.read", f"plan/{plan_id}")
@@ -115,7 +115,7 @@ def get_plan_document(plan_id: int, who: OfficerDep, db: DbDep) -> dict[str, Any
 
 
 @router.get("/{plan_id}/costs", response_model=CostsOut, responses=PLAN_ERRORS)
-def get_costs(plan_id: int, who: StaffDep, db: DbDep, service: ServiceDep) -> CostsOut:
+def get_costs(plan_id: PlanId, who: StaffDep, db: DbDep, service: ServiceDep) -> CostsOut:
     """Recomputed totals: pounds per day and year, km and CO2 kg per day, vehicles, pupils
     carried, by operator and vehicle type. No pupil data."""
     row = plans.get_row_for(db, plan_id, who)
@@ -124,7 +124,9 @@ def get_costs(plan_id: int, who: StaffDep, db: DbDep, service: ServiceDep) -> Co
 
 
 @router.get("/{plan_id}/validate", response_model=ValidationOut, responses=PLAN_ERRORS)
-def validate_stored(plan_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> ValidationOut:
+def validate_stored(
+    plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> ValidationOut:
     """Check a stored plan against its dataset (every violation by cause)."""
     row = plans.get_row_for(db, plan_id, who)
     dataset, travel = service.dataset_and_travel(db, row.dataset_id)
@@ -136,7 +138,7 @@ def validate_stored(plan_id: int, who: OfficerDep, db: DbDep, service: ServiceDe
 
 @router.get("/{plan_id}/routes", response_model=list[OperatorRouteOut], responses=PLAN_ERRORS)
 def get_routes(
-    plan_id: int, who: UserDep, db: DbDep, service: ServiceDep, operator: str | None = None
+    plan_id: PlanId, who: UserDep, db: DbDep, service: ServiceDep, operator: str | None = None
 ) -> list[OperatorRouteOut]:
     """An operator's routes as its sheets show them (stop times ``HH:MM``, postcodes, first name
     and initial). Operators get only their own; finance gets none."""
@@ -156,7 +158,7 @@ def get_routes(
     responses={**PLAN_ERRORS, 200: {"content": {MEDIA["pdf"]: {}, MEDIA["csv"]: {}}}},
 )
 def get_sheets(
-    plan_id: int,
+    plan_id: PlanId,
     fmt: SheetFormat,
     who: UserDep,
     db: DbDep,
@@ -185,7 +187,7 @@ def get_sheets(
     responses={**PLAN_ERRORS, 200: {"content": {MEDIA[f]: {} for f in ("csv", "xlsx", "html")}}},
 )
 def get_finance(
-    plan_id: int, fmt: FinanceFormat, who: StaffDep, db: DbDep, service: ServiceDep
+    plan_id: PlanId, fmt: FinanceFormat, who: StaffDep, db: DbDep, service: ServiceDep
 ) -> FileResponse:
     """The finance report: cost by operator, vehicle type and school (pounds per day and
     year), km, CO2 and ride-time figures. Aggregates only."""
@@ -205,7 +207,7 @@ def get_finance(
     response_class=HTMLResponse,
     responses={**PLAN_ERRORS, 200: {"content": {"text/html": {}}}},
 )
-def get_map(plan_id: int, who: OfficerDep, db: DbDep, service: ServiceDep) -> HTMLResponse:
+def get_map(plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep) -> HTMLResponse:
     """The plan's map page (officers; audited). Its Leaflet files are served under ``/static``."""
     row = plans.get_row_for(db, plan_id, who)
     dataset, travel = service.dataset_and_travel(db, row.dataset_id)
