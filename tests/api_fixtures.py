@@ -95,16 +95,13 @@ def pg_url() -> str | None:
     return normalise_url(url) if url and url.startswith("postgres") else None
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-    ],
-)
+# The suite runs once per database: SQLite always, PostgreSQL when a URL is configured.
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+_PARAMS = [pytest.param(b, marks=pytest.mark.postgres) if b != "sqlite" else b for b in BACKENDS]
+
+
+@pytest.fixture(scope="module", params=_PARAMS)
 def backend(request) -> str:
-    if request.param == "postgresql" and pg_url() is None:
-        pytest.skip("set TEST_DATABASE_URL (or DATABASE_URL) to a PostgreSQL database")
     return request.param
 
 

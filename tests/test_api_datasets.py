@@ -162,3 +162,35 @@ def test_a_dataset_with_plans_is_kept_unless_asked(api):
     assert api.get(f"/plans/{stored.json()['id']}").status_code == 200
     assert api.delete(f"/datasets/{dataset_id}?with_plans=true").status_code == 204
     assert api.get(f"/plans/{stored.json()['id']}").status_code == 404
+
+
+def test_a_streamed_upload_over_the_limit_is_413(backend, tmp_path):
+    """Without a Content-Length the body is counted as it arrives."""
+    with make_api(backend, tmp_path, max_upload_bytes=2_000) as small:
+        from api.auth import Role
+
+        small.add_user("officer", Role.OFFICER)
+        boundary = "x-boundary"
+        part = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="pupils.csv"\r\n\r\n'
+            ).encode()
+            + DATASET_FILES["pupils.csv"] * 10
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+
+        def chunks():
+            for i in range(0, len(part), 500):
+                yield part[i : i + 500]
+
+        response = small.client.post(
+            "/datasets",
+            content=chunks(),
+            headers={
+                **small.headers("officer"),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        assert response.status_code == 413
+        assert small.get("/datasets").json() == []
