@@ -1,0 +1,5 @@
+"""The planning service: an HTTP API over the same ``optimiser`` and ``maps`` code as the CLI.
+
+``api.main.create_app`` builds the application; ``api.cli_serve.serve`` and ``api.cli_users.app``
+are the ``send-routes serve`` and ``send-routes users`` commands. See ``docs/api.md``.
+"""
