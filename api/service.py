@@ -60,6 +60,12 @@ class Service:
                 self._graph = load_network(self.settings.road_network)
             return self._graph
 
+    def travel_for(self, dataset: Dataset) -> Any:
+        """Snap a dataset to the service's roads and build its matrices (the CLI's own step)."""
+        from optimiser.travel import build_travel
+
+        return build_travel(dataset, self.graph())
+
     def dataset(self, db: Session, dataset_id: int) -> Dataset:
         return self.dataset_and_travel(db, dataset_id, travel=False)[0]
 
@@ -75,9 +81,7 @@ class Service:
         if cached is None:
             cached = (datasets.load_stored(db, dataset_id, self.settings.road_network), None)
         if travel and cached[1] is None:
-            from optimiser.travel import build_travel
-
-            cached = (cached[0], build_travel(cached[0], self.graph()))
+            cached = (cached[0], self.travel_for(cached[0]))
         self.remember_dataset(dataset_id, *cached)
         return cached
 

@@ -194,3 +194,19 @@ def test_a_streamed_upload_over_the_limit_is_413(backend, tmp_path):
         )
         assert response.status_code == 413
         assert small.get("/datasets").json() == []
+
+
+def test_an_address_the_roads_cannot_reach_is_422_and_not_stored(api, monkeypatch):
+    from optimiser.errors import UnreachableLocationError
+
+    def unreachable(dataset):
+        raise UnreachableLocationError(
+            "these places cannot be reached by road", affected=["pupil P5's home"]
+        )
+
+    before = _count(api)
+    monkeypatch.setattr(api.client.app.state.service, "travel_for", unreachable)
+    response = upload(api)
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["message"] == "pupil P5's home cannot be reached"
+    assert _count(api) == before

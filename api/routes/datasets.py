@@ -55,9 +55,7 @@ def upload_dataset(
     dataset, named, notes = datasets.parse_upload(
         [(f.filename or "", f.file.read()) for f in files], name, service.settings.road_network
     )
-    from optimiser.travel import build_travel
-
-    travel = build_travel(dataset, service.graph())  # unreachable addresses -> 422
+    travel = service.travel_for(dataset)  # an address the roads cannot reach -> 422
     row = datasets.store(db, named, dataset, who)
     db.commit()
     service.remember_dataset(row.id, dataset, travel)
