@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
@@ -92,6 +92,7 @@ def to_out(job: Job) -> JobOut:
         id=job.id,
         dataset_id=job.dataset_id,
         status=job.status,
+        stage=(job.progress or {}).get("stage"),
         attempt=job.attempt,
         time_limit_s=job.time_limit_s,
         solution_limit=job.solution_limit,
@@ -199,12 +200,18 @@ class JobRunner:
     def cancel(self, db: Session, job_id: int, who: Principal) -> Job:
         """Mark a queued or running job cancelled and end its processes."""
         job = get(db, job_id)
-        if job.status not in ACTIVE_JOB_STATES:
-            raise Conflict(f"job {job_id} is {job.status}, not queued or running")
-        job.status = "cancelled"
-        job.finished_at = utcnow()
+        # One conditional update, so a job finishing at this moment is never overwritten.
+        changed = db.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
+            .values(status="cancelled", finished_at=utcnow())
+        ).rowcount
+        if not changed:
+            db.rollback()
+            raise Conflict(f"job {job_id} is {get(db, job_id).status}, not queued or running")
         audit.record(db, who, "job.cancel", f"job/{job_id}")
         db.commit()
+        db.refresh(job)
         with self._lock:
             proc = self._procs.get(job_id)
         if proc is not None and proc.pid is not None:

@@ -149,6 +149,9 @@ class JobOut(BaseModel):
     id: int
     dataset_id: int
     status: str = Field(description="queued, running, succeeded, failed, cancelled or interrupted")
+    stage: str | None = Field(
+        None, description="while running: starting, loading, solving, saving; done at the end"
+    )
     attempt: int
     time_limit_s: float = Field(description="search time per session, seconds")
     solution_limit: int | None

@@ -68,8 +68,8 @@ class ProgressWriter:
 
 
 def _current(db: Session, job_id: int, attempt: int) -> Job | None:
-    """The job if this attempt still owns it (running, same attempt), else ``None``."""
-    job = db.get(Job, job_id)
+    """The job, locked, if this attempt still owns it (running, same attempt), else ``None``."""
+    job = db.get(Job, job_id, with_for_update=True)
     if job is None or job.attempt != attempt or job.status != "running":
         return None
     return job
