@@ -19,13 +19,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
-from .auth import Principal
+from .auth import Principal, Role
 from .datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
 from .db import Job, transaction, utcnow
 from .schemas import JobOut, PlanRequest, SessionProgress
 from .settings import ServiceSettings
 
 RERUNNABLE = ("interrupted", "failed", "cancelled")
+HIDDEN = "the job stopped with an error; an officer can read it"
 
 
 def create(
@@ -70,8 +71,9 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def to_out(job: Job) -> JobOut:
-    """The public view of a job: progress in solutions, pounds and seconds."""
+def to_out(job: Job, who: Principal | None = None) -> JobOut:
+    """The public view of a job: progress in solutions, pounds and seconds. An error message may
+    quote input data, so only officers read it."""
     sessions = []
     for name, entry in sorted((job.progress or {}).get("sessions", {}).items()):
         best = entry.get("best_objective")
@@ -102,7 +104,7 @@ def to_out(job: Job) -> JobOut:
         elapsed_s=elapsed,
         sessions=sessions,
         plan_id=job.plan_id,
-        error=job.error,
+        error=job.error if who is None or who.role is Role.OFFICER or not job.error else HIDDEN,
         created_at=_aware(job.created_at),
         started_at=started,
         finished_at=finished,

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from tests.api_fixtures import *  # noqa: F403
-from tests.api_fixtures import NOTES, OPERATOR_A, OPERATOR_B, PUPIL_NAMES, upload
+from tests.api_fixtures import NOTES, OPERATOR_A, OPERATOR_B, PUPIL_NAMES, upload, wait_for
 
 ROLES = ("officer", "finance", "operator_a", "operator_x")
 POSTCODES = ("PO33 1AA", "PO33 2BB", "PO30 1CC", "PO31 7DD", "PO36 8EE", "PO33 3FF")
@@ -167,3 +167,21 @@ def test_refusals_and_personal_data_reads_are_audited(api, planned):
     assert all(e["at"].endswith("Z") or "+00:00" in e["at"] for e in entries)
     since = api.get(f"/audit?before_id={entries[0]['id']}&limit=2").json()
     assert [e["id"] for e in since] == [entries[1]["id"], entries[2]["id"]]
+
+
+def test_a_job_error_is_for_officers_only(api, planned):
+    from sqlalchemy import update
+
+    from api.db import Job, transaction
+
+    dataset_id = upload(api, name="failing").json()["id"]
+    job_id = api.post(f"/datasets/{dataset_id}/plans", json={"solution_limit": 1}).json()["id"]
+    wait_for(api, job_id)
+    with transaction(api.client.app.state.service.sessions) as db:
+        db.execute(
+            update(Job).where(Job.id == job_id).values(status="failed", error="Ada Lovelace ...")
+        )
+    assert api.get(f"/jobs/{job_id}").json()["error"] == "Ada Lovelace ..."
+    seen = api.get(f"/jobs/{job_id}", "finance").json()["error"]
+    assert seen and "Lovelace" not in seen
+    assert "Lovelace" not in api.get("/jobs", "finance").text

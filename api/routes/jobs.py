@@ -17,13 +17,13 @@ CONFLICT = {409: {"model": ErrorOut, "description": "the job is not in a state t
 @router.get("", response_model=list[JobOut], responses=JOB_ERRORS)
 def list_jobs(who: StaffDep, db: DbDep, dataset_id: DatasetFilter = None) -> list[JobOut]:
     """Every job (of one dataset when ``dataset_id`` is given), oldest first."""
-    return [jobs.to_out(j) for j in jobs.list_jobs(db, dataset_id)]
+    return [jobs.to_out(j, who) for j in jobs.list_jobs(db, dataset_id)]
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=JOB_ERRORS)
 def get_job(job_id: JobId, who: StaffDep, db: DbDep) -> JobOut:
     """A job's status and progress: solutions found, best cost so far (pounds), elapsed seconds."""
-    return jobs.to_out(jobs.get(db, job_id))
+    return jobs.to_out(jobs.get(db, job_id), who)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses={**JOB_ERRORS, **CONFLICT})
