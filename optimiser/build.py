@@ -125,6 +125,7 @@ def _vehicles(dataset: Dataset, travel: TravelData, session: Session, bundles: l
                         capacity={
                             "seats": vt.seats - (1 if pa else 0),
                             "wheelchairs": vt.wheelchair_spaces,
+                            "assisted": vt.seats + vt.wheelchair_spaces if pa else 0,
                         },
                         fixed_cost=(vt.cost_per_session_pence + (pa_cost if pa else 0)) * 1000,
                         cost_per_m=vt.cost_per_km_pence,
@@ -163,20 +164,14 @@ def _request(
     seats = sum(not p.wheelchair for p in bundle)
     chairs = sum(p.wheelchair for p in bundle)
     needs_pa = any(p.passenger_assistant for p in bundle)
-    allowed = tuple(
-        i
-        for i, (v, slot) in enumerate(zip(vehicles, slots, strict=True))
-        if v.capacity["seats"] >= seats
-        and v.capacity["wheelchairs"] >= chairs
-        and (slot.passenger_assistant or not needs_pa)
-    )
     return Request(
         request_id="+".join(p.pupil_id for p in bundle),
         pickup=pickup,
         dropoff=dropoff,
-        load={"seats": seats, "wheelchairs": chairs},
+        # Pupils who need a passenger assistant load the "assisted" dimension, which only
+        # vehicles with an assistant have room in: a capacity, checked fast by the solver.
+        load={"seats": seats, "wheelchairs": chairs, "assisted": len(bundle) if needs_pa else 0},
         max_ride_s=min(dataset.max_ride_s(p) for p in bundle),
-        allowed_vehicles=allowed,
         solo=lead.solo,
         penalty=PENALTY * len(bundle),
     )
@@ -225,7 +220,7 @@ def build_session_model(dataset: Dataset, travel: TravelData, session: Session) 
         distance_m=travel.distance_m,
         requests=tuple(requests),
         vehicles=tuple(vehicles),
-        dimensions=("seats", "wheelchairs"),
+        dimensions=("seats", "wheelchairs", "assisted"),
         vehicle_limits=tuple(limits),
         same_vehicle=same_vehicle,
         never_together=tuple(sorted(pairs)),

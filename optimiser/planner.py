@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .build import SessionModel, build_session_model
-from .costs import route_cost_pence
+from .costs import can_carry, route_cost_pence
 from .errors import SendRoutesError
 from .model import Dataset, Session
 from .plan import Plan, Route, Stop, Unassigned
@@ -144,8 +144,8 @@ def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -
                 dropped_groups[group].append(pid)
     out = []
     for i in solution.dropped:
-        allowed = model.problem.requests[i].allowed_vehicles or ()
-        fleet_rows = {model.slots[v].fleet_key for v in allowed}
+        bundle = [dataset.pupil(pid) for pid in model.request_pupils[i]]
+        fleet_rows = {vt.key for vt in dataset.fleet if all(can_carry(vt, p) for p in bundle)}
         for pid in model.request_pupils[i]:
             pupil = dataset.pupil(pid)
             if pupil.group and len(dropped_groups[pupil.group]) > 1:

@@ -23,6 +23,10 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from .problem import Problem, Solution, VehicleRoute, VisitTime
 
 Progress = Callable[[dict], None]
+_STATUS = {
+    number: name.removeprefix("ROUTING_")
+    for name, number in routing_enums_pb2.RoutingSearchStatus.Value.items()
+}
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,20 @@ class _Model:
             caps = [int(v.capacity.get(name, 0)) for v in problem.vehicles]
             routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, name)
             self.capacity_dims.append(routing.GetDimensionOrDie(name))
+        if any(r.solo for r in problem.requests):
+            # Solo as a capacity: a solo request fills the whole guard, every other request takes
+            # one unit of it, so nothing shares the vehicle while a solo request is on board.
+            # Capacities are checked by the routing filters, far faster than a CP constraint.
+            guard = [0] * len(nodes.rows)
+            full = len(problem.requests) + 1
+            for i, r in enumerate(problem.requests):
+                if nodes.pickup[i] is None or nodes.dropoff[i] is None:
+                    continue
+                units = full if r.solo else 1
+                guard[nodes.pickup[i]] += units
+                guard[nodes.dropoff[i]] -= units
+            callback = routing.RegisterUnaryTransitVector(guard)
+            routing.AddDimension(callback, 0, full, True, "solo_guard")
 
     def _requests(self) -> None:
         routing, problem, nodes = self.routing, self.problem, self.nodes
@@ -154,24 +172,16 @@ class _Model:
                 p, d = self.index(visit_nodes[0]), self.index(visit_nodes[1])
                 routing.AddPickupAndDelivery(p, d)
                 solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
-                solver.Add(self.time.CumulVar(p) <= self.time.CumulVar(d))
                 if r.max_ride_s is not None:
+                    # cumul(pickup) >= cumul(drop-off) - limit, as a node precedence of the time
+                    # dimension: checked by the routing filters, where an equivalent CP
+                    # constraint per request made insertion and local search crawl.
                     limit = r.max_ride_s + r.pickup.service_s  # type: ignore[union-attr]
-                    solver.Add(self.time.CumulVar(d) - self.time.CumulVar(p) <= limit)
-                if r.solo:
-                    # Nothing else on board when they board, and straight to their drop-off.
-                    for dim in self.capacity_dims:
-                        solver.Add(dim.CumulVar(p) == 0)
-                    self._next_if_active(p, d)
+                    self.time.AddNodePrecedence(d, p, -limit)
                 if problem.ride_cost_per_s:
                     c = problem.ride_cost_per_s
                     self.time.SetCumulVarSoftUpperBound(d, 0, c)
                     self.time.SetCumulVarSoftLowerBound(p, 86400, c)
-
-    def _next_if_active(self, a: int, b: int) -> None:
-        solver = self.routing.solver()
-        is_next = solver.IsEqualCstVar(self.routing.NextVar(a), b)
-        solver.Add(is_next + (1 - self.routing.ActiveVar(a)) >= 1)
 
     def _relations(self) -> None:
         routing, problem, nodes = self.routing, self.problem, self.nodes
@@ -181,16 +191,12 @@ class _Model:
             node = nodes.pickup[i] if nodes.pickup[i] is not None else nodes.dropoff[i]
             return self.index(node)  # type: ignore[arg-type]
 
-        # Relations between two requests bind only when both are served: insertion heuristics add
-        # one request at a time, and a hard pairing would make every group impossible to insert.
-        def both_active_or(a: int, b: int):
-            return (1 - routing.ActiveVar(a)) + (1 - routing.ActiveVar(b))
-
         for group in problem.same_vehicle:
-            for other in group[1:]:
-                a, b = first(group[0]), first(other)
-                same = solver.IsEqualVar(routing.VehicleVar(a), routing.VehicleVar(b))
-                solver.Add(same + both_active_or(a, b) >= 1)
+            # A soft constraint costing more than leaving a member out, so a group is never
+            # split: a hard equality of vehicle variables is a CP constraint that made
+            # insertion crawl (measured: minutes instead of seconds on the sample).
+            split_cost = 2 * max(problem.requests[i].penalty for i in group)
+            routing.AddSoftSameVehicleConstraint([first(i) for i in group], split_cost)
         for k, (a, b) in enumerate(problem.never_together):
             # A dimension per pair counting which of the two is on board, capped at one.
             demand = [0] * len(nodes.rows)
@@ -203,9 +209,13 @@ class _Model:
         for a, b, kind in problem.consecutive:
             table = nodes.pickup if kind == "pickup" else nodes.dropoff
             if table[a] is not None and table[b] is not None:
+                # b starts exactly when a's service ends: with no time to drive anywhere or
+                # wait, nothing can come between them. Two node precedences of the time
+                # dimension, which the routing filters check fast.
                 na, nb = self.index(table[a]), self.index(table[b])  # type: ignore[arg-type]
-                is_next = solver.IsEqualCstVar(routing.NextVar(na), nb)
-                solver.Add(is_next + both_active_or(na, nb) >= 1)
+                service = nodes.service[table[a]]  # type: ignore[index]
+                self.time.AddNodePrecedence(na, nb, service)
+                self.time.AddNodePrecedence(nb, na, -service)
         for members, limit in problem.vehicle_limits:
             if len(members) > limit:
                 solver.Add(solver.Sum([routing.ActiveVehicleVar(v) for v in members]) <= limit)
@@ -282,16 +292,7 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
 
     model.routing.AddAtSolutionCallback(on_solution)
     assignment = model.routing.SolveWithParameters(_search_parameters(params))
-    status = model.routing.status()
-    status_name = {
-        0: "NOT_SOLVED",
-        1: "SUCCESS",
-        2: "FAIL",
-        3: "FAIL_TIMEOUT",
-        4: "INVALID",
-        5: "INFEASIBLE",
-        6: "OPTIMAL",
-    }.get(int(status), str(status))
+    status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
         return Solution([], dropped, 0, status=status_name, wall_s=time.perf_counter() - started)
