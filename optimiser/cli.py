@@ -205,7 +205,12 @@ def _mount() -> None:
     from .cli_roads import app as roads_app
     from .cli_validate import validate
 
+    from api.cli_serve import serve
+    from api.cli_users import app as users_app
+
     app.add_typer(roads_app, name="roads")
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
     app.command("validate")(validate)
     register(app)
 
