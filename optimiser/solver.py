@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import permutations
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -240,7 +241,9 @@ class _Model:
         vehicle_of = {n: v for v, route in enumerate(routes) for n in route}
         split = []
         for group in problem.same_vehicle:
-            members = [n for i in group for n in (nodes.pickup[i], nodes.dropoff[i]) if n is not None]
+            members = [
+                n for i in group for n in (nodes.pickup[i], nodes.dropoff[i]) if n is not None
+            ]
             if len({vehicle_of.get(n, -1) for n in members}) > 1:
                 split.append((group, set(members)))
         if not split:
@@ -262,12 +265,16 @@ class _Model:
             if not routes[k] and all(v.capacity.get(d, 0) >= n for d, n in load.items())
         )
         pickups = [nodes.pickup[i] for i in group if nodes.pickup[i] is not None]
-        drops = sorted(
-            (nodes.dropoff[i] for i in group if nodes.dropoff[i] is not None),
-            key=lambda n: (self._visit_window(n), n),
-        )
-        for _, vehicle in candidates[:20]:
-            for order in ([*pickups, *drops], [*pickups, *reversed(drops)]):
+        drops = [nodes.dropoff[i] for i in group if nodes.dropoff[i] is not None]
+        # Groups are small (siblings): try every order of pickups and of drop-offs, earliest
+        # windows first.
+        by_window = lambda n: (self._visit_window(n), n)  # noqa: E731
+        orders = sorted(
+            ([*p, *d] for p in permutations(pickups) for d in permutations(drops)),
+            key=lambda order: [by_window(n) for n in order],
+        )[:24]
+        for _, vehicle in candidates[:10]:
+            for order in orders:
                 routes[vehicle] = order  # type: ignore[assignment]
                 if self.routing.ReadAssignmentFromRoutes(routes, True) is not None:
                     return
@@ -359,7 +366,9 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
         if start is not None:
             remaining = params.time_limit_s - (time.perf_counter() - started)
             search = _search_parameters(replace(params, time_limit_s=max(1.0, remaining)))
-            assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
+            assignment = (
+                model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
+            )
         elif assignment is not None:
             assignment = model.routing.SolveFromAssignmentWithParameters(assignment, search)
     else:
