@@ -115,6 +115,11 @@ def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: T
         rows = [model.problem.vehicles[vr.vehicle].start_row, *(v.row for v in vr.visits), model.problem.vehicles[vr.vehicle].end_row]
         metres = int(sum(travel.distance_m[a, b] for a, b in zip(rows, rows[1:], strict=False)))
         session = model.session
+        # Leave the depot just in time for the first stop and drive straight back after the
+        # last: the solver may leave waiting time at either end, which no driver wants.
+        times = travel.times(session)
+        stops[0].depart = stops[1].arrive - int(times[rows[0], rows[1]])  # type: ignore[operator]
+        stops[-1].arrive = stops[-2].depart + int(times[rows[-2], rows[-1]])  # type: ignore[operator]
         routes.append(
             Route(
                 route_id=f"{session}-{n:03d}",
@@ -125,7 +130,7 @@ def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: T
                 passenger_assistant=slot.passenger_assistant,
                 stops=stops,
                 distance_km=round(metres / 1000, 3),
-                duration_min=round((vr.return_s - vr.depart_s) / 60, 1),
+                duration_min=round((stops[-1].arrive - stops[0].depart) / 60, 1),  # type: ignore[operator]
                 cost_pence=route_cost_pence(vt, metres, slot.passenger_assistant, dataset),
             )
         )
