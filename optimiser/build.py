@@ -246,7 +246,7 @@ def build_session_model(dataset: Dataset, travel: TravelData, session: Session) 
             place = bundles[i][0].address(session)
             by_place[(place.lat, place.lon)].append(i)
         for chain in by_place.values():
-            consecutive += [(a, b, home_visit) for a, b in zip(chain, chain[1:])]
+            consecutive += [(a, b, home_visit) for a, b in zip(chain, chain[1:], strict=False)]
     pairs = set()
     for p in placeable:
         for other in p.not_with:

@@ -64,13 +64,20 @@ def _solve_all(
 ) -> list[Solution]:
     if workers <= 1 or len(models) == 1:
         return [
-            solve(m.problem, params, lambda e, m=m: progress({"session": str(m.session), **e}) if progress else None)
+            solve(
+                m.problem,
+                params,
+                lambda e, m=m: progress({"session": str(m.session), **e}) if progress else None,
+            )
             for m in models
         ]
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(models)), mp_context=context, initializer=_init_worker, initargs=(events,)
+        max_workers=min(workers, len(models)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(events,),
     ) as pool:
         futures = [pool.submit(_solve_in_worker, m, params) for m in models]
         while not all(f.done() for f in futures):
@@ -83,7 +90,13 @@ def _solve_all(
         return [f.result() for f in futures]
 
 
-def _stops(model: SessionModel, route: VehicleRoute, dataset: Dataset, travel: TravelData, depot: tuple[float, float]) -> list[Stop]:
+def _stops(
+    model: SessionModel,
+    route: VehicleRoute,
+    dataset: Dataset,
+    travel: TravelData,
+    depot: tuple[float, float],
+) -> list[Stop]:
     session = model.session
     stops = [Stop("depot", depot[0], depot[1], depart=route.depart_s)]
     for visit in route.visits:
@@ -92,27 +105,49 @@ def _stops(model: SessionModel, route: VehicleRoute, dataset: Dataset, travel: T
         at_home = (visit.kind == "pickup") == (session is Session.AM)
         key = home_key(lead, session) if at_home else school_key(lead.school_id)
         place = travel.location[key]
-        service = model.problem.requests[visit.request].visits[0 if visit.kind == "pickup" else -1].service_s
+        service = (
+            model.problem.requests[visit.request]
+            .visits[0 if visit.kind == "pickup" else -1]
+            .service_s
+        )
         school_id = None if at_home else lead.school_id
         last = stops[-1]
-        if last.type == visit.kind and (last.lat, last.lon) == (place.lat, place.lon) and last.school_id == school_id:
+        if (
+            last.type == visit.kind
+            and (last.lat, last.lon) == (place.lat, place.lon)
+            and last.school_id == school_id
+        ):
             last.pupil_ids = (*last.pupil_ids, *pupil_ids)
             last.depart = max(last.depart or 0, visit.start_s + service)
             continue
         stops.append(
-            Stop(visit.kind, place.lat, place.lon, visit.start_s, visit.start_s + service, tuple(pupil_ids), school_id)
+            Stop(
+                visit.kind,
+                place.lat,
+                place.lon,
+                visit.start_s,
+                visit.start_s + service,
+                tuple(pupil_ids),
+                school_id,
+            )
         )
     stops.append(Stop("depot", depot[0], depot[1], arrive=route.return_s))
     return stops
 
 
-def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData) -> list[Route]:
+def _routes(
+    model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData
+) -> list[Route]:
     routes = []
     for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
         slot = model.slots[vr.vehicle]
         vt = dataset.vehicle_type(slot.fleet_key)
         stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
-        rows = [model.problem.vehicles[vr.vehicle].start_row, *(v.row for v in vr.visits), model.problem.vehicles[vr.vehicle].end_row]
+        rows = [
+            model.problem.vehicles[vr.vehicle].start_row,
+            *(v.row for v in vr.visits),
+            model.problem.vehicles[vr.vehicle].end_row,
+        ]
         metres = int(sum(travel.distance_m[a, b] for a, b in zip(rows, rows[1:], strict=False)))
         session = model.session
         # Leave the depot just in time for the first stop and drive straight back after the
@@ -154,18 +189,32 @@ def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -
         for pid in model.request_pupils[i]:
             pupil = dataset.pupil(pid)
             if pupil.group and len(dropped_groups[pupil.group]) > 1:
-                reason = f"travels with group {pupil.group}; the group could not be placed together in one vehicle"
+                members = dropped_groups[pupil.group]
+                schools = sorted(
+                    {dataset.schools[dataset.pupil(m).school_id].name for m in members}
+                )
+                reason = (
+                    f"travels with group {pupil.group} ({', '.join(members)}, to "
+                    f"{' and '.join(schools)}); no vehicle could take the whole group within "
+                    f"the school window{'s' if len(schools) > 1 else ''} and ride limits"
+                )
             elif fleet_rows and fleet_rows <= full:
                 kind = (
-                    "wheelchair-accessible vehicle" if pupil.wheelchair
-                    else "vehicle with a passenger assistant" if pupil.passenger_assistant
+                    "wheelchair-accessible vehicle"
+                    if pupil.wheelchair
+                    else "vehicle with a passenger assistant"
+                    if pupil.passenger_assistant
                     else "suitable vehicle"
                 )
                 reason = f"no {kind} left: every one in the fleet is already used this session"
             elif pupil.solo:
-                reason = "no vehicle free for a solo journey within the school window and ride limit"
+                reason = (
+                    "no vehicle free for a solo journey within the school window and ride limit"
+                )
             else:
-                reason = "could not be fitted into any vehicle within the school window and ride limit"
+                reason = (
+                    "could not be fitted into any vehicle within the school window and ride limit"
+                )
             out.append(Unassigned(pid, model.session, reason))
     return out
 

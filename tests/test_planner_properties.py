@@ -23,7 +23,7 @@ def days(draw):
     n = draw(st.integers(min_value=1, max_value=7))
     ids = [f"P{i}" for i in range(n)]
     pupils = []
-    for i, pid in enumerate(ids):
+    for pid in ids:
         others = [o for o in ids if o != pid]
         pupils.append(
             pupil(
