@@ -45,9 +45,10 @@ def run(n_pupils: int, time_limit_s: float, workers: int) -> dict:
         plan, s = result.plan, result.plan.summary
         # Objectives are millipence plus PENALTY per pupil left out (and twice that per split
         # group); the remainder below PENALTY is the money, the quotient the pupils left out.
-        first = sum((result.solutions[x].first_objective or 0) % PENALTY for x in Session)
-        final = sum(result.solutions[x].objective % PENALTY for x in Session)
-        first_out = sum((result.solutions[x].first_objective or 0) // PENALTY for x in Session)
+        parts = [s for x in Session for s in result.solutions.get(x, [])]
+        first = sum((s.first_objective or 0) % PENALTY for s in parts)
+        final = sum(s.objective % PENALTY for s in parts)
+        first_out = sum((s.first_objective or 0) // PENALTY for s in parts)
         return {
             "pupils": n_pupils,
             "journeys": s["journeys"],

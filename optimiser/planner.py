@@ -10,10 +10,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .build import SessionModel, build_session_model
 from .costs import can_carry, route_cost_pence
+from .decompose import MAX_PUPILS_PER_PART, split_session
 from .errors import SendRoutesError
 from .model import Dataset, Session
 from .plan import Plan, Route, Stop, Unassigned
@@ -39,7 +40,7 @@ class InvalidPlanError(SendRoutesError):
 class PlanResult:
     plan: Plan
     travel: TravelData
-    solutions: dict[Session, Solution] = field(default_factory=dict)
+    solutions: dict[Session, list[Solution]] = field(default_factory=dict)  # one per part
     wall_s: float = 0.0
 
 
@@ -60,17 +61,18 @@ def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
 
 
 def _solve_all(
-    models: list[SessionModel], params: SearchParameters, workers: int, progress: ProgressFn | None
+    models: list[SessionModel],
+    params: list[SearchParameters],
+    workers: int,
+    progress: ProgressFn | None,
 ) -> list[Solution]:
+    """Solve the models, side by side in worker processes when there are several."""
     if workers <= 1 or len(models) == 1:
-        return [
-            solve(
-                m.problem,
-                params,
-                lambda e, m=m: progress({"session": str(m.session), **e}) if progress else None,
-            )
-            for m in models
-        ]
+
+        def report(model: SessionModel):
+            return lambda e: progress({"session": str(model.session), **e}) if progress else None
+
+        return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with ProcessPoolExecutor(
@@ -79,7 +81,7 @@ def _solve_all(
         initializer=_init_worker,
         initargs=(events,),
     ) as pool:
-        futures = [pool.submit(_solve_in_worker, m, params) for m in models]
+        futures = [pool.submit(_solve_in_worker, m, p) for m, p in zip(models, params, strict=True)]
         while not all(f.done() for f in futures):
             try:
                 event = events.get(timeout=0.2)
@@ -227,6 +229,7 @@ def plan_dataset(
     workers: int | None = None,
     progress: ProgressFn | None = None,
     sessions: tuple[Session, ...] = (Session.AM, Session.PM),
+    max_pupils: int = MAX_PUPILS_PER_PART,
 ) -> PlanResult:
     """Plan every session of a dataset and return a validated plan.
 
@@ -238,21 +241,41 @@ def plan_dataset(
     started = time.perf_counter()
     travel = travel or build_travel(dataset)
     params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
-    models = [build_session_model(dataset, travel, s) for s in sessions]
-    solutions = _solve_all(models, params, workers or dataset.settings.workers, progress)
+    models, budgets, part_of = [], [], []
+    for session in sessions:
+        parts = split_session(dataset, session, max_pupils)
+        total = sum(len(part.pupils_in(session)) for part in parts) or 1
+        for part in parts:
+            models.append(build_session_model(part, travel, session))
+            part_of.append(part)
+            # Each session's search time is shared among its parts by size.
+            share = len(part.pupils_in(session)) / total
+            budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
+    solutions = _solve_all(models, budgets, workers or dataset.settings.workers, progress)
     routes: list[Route] = []
     unassigned: list[Unassigned] = []
-    for model, solution in zip(models, solutions, strict=True):
+    for model, solution, part in zip(models, solutions, part_of, strict=True):
         routes += _routes(model, solution, dataset, travel)
-        unassigned += list(model.set_aside) + explain_dropped(model, solution, dataset)
+        unassigned += list(model.set_aside) + explain_dropped(model, solution, part)
+    _number(routes)
     plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
     plan.summary = summarise(plan, dataset, travel)
     violations = validate_plan(dataset, travel, plan)
     if violations:
         raise InvalidPlanError(violations)
+    by_session: dict[Session, list[Solution]] = defaultdict(list)
+    for model, solution in zip(models, solutions, strict=True):
+        by_session[model.session].append(solution)
     return PlanResult(
-        plan=plan,
-        travel=travel,
-        solutions={m.session: s for m, s in zip(models, solutions, strict=True)},
-        wall_s=time.perf_counter() - started,
+        plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
     )
+
+
+def _number(routes: list[Route]) -> None:
+    """Route and vehicle ids in order of leaving the depot, per session, across all parts."""
+    for session in Session:
+        ordered = sorted(
+            (r for r in routes if r.session is session), key=lambda r: (r.start_s, r.route_id)
+        )
+        for n, route in enumerate(ordered, start=1):
+            route.route_id, route.vehicle_id = f"{session}-{n:03d}", f"{session}-V{n:03d}"
