@@ -24,6 +24,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from .problem import Problem, Solution, VehicleRoute, VisitTime
 
 Progress = Callable[[dict], None]
+FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
+MIN_SEARCH_S = 2.0  # improvement always gets at least this long
 _STATUS = {
     number: name.removeprefix("ROUTING_")
     for name, number in routing_enums_pb2.RoutingSearchStatus.Value.items()
@@ -357,22 +359,18 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
             )
 
     model.routing.AddAtSolutionCallback(on_solution)
-    search = _search_parameters(params)
-    if problem.same_vehicle:
-        # First solution alone, then groups regrouped, then the search from there.
-        first = _search_parameters(replace(params, solution_limit=1))
-        assignment = model.routing.SolveWithParameters(first)
-        start = model.regroup(assignment) if assignment is not None else None
-        if start is not None:
-            remaining = params.time_limit_s - (time.perf_counter() - started)
-            search = _search_parameters(replace(params, time_limit_s=max(1.0, remaining)))
-            assignment = (
-                model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
-            )
-        elif assignment is not None:
-            assignment = model.routing.SolveFromAssignmentWithParameters(assignment, search)
-    else:
-        assignment = model.routing.SolveWithParameters(search)
+    # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
+    # out because the clock ran out mid-construction helps nobody). Phase 2: regroup any split
+    # sibling groups, then improve with the remaining time.
+    first = replace(
+        params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
+    )
+    assignment = model.routing.SolveWithParameters(_search_parameters(first))
+    if assignment is not None and params.solution_limit != 1:
+        start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
+        remaining = params.time_limit_s - (time.perf_counter() - started)
+        search = _search_parameters(replace(params, time_limit_s=max(MIN_SEARCH_S, remaining)))
+        assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
