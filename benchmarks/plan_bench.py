@@ -79,8 +79,8 @@ def main() -> None:
         r = run(n, args.time_limit, args.workers)
         print(
             f"| {r['pupils']} | {r['journeys']} | {r['runtime_s']:.0f} | {r['cost_per_day']:,.2f} |"
-            f" {r['baseline_per_day']:,.2f} | −{r['saving_vs_solo']:.1f}% |"
-            f" −{r['saving_vs_first']:.1f}% ({r['first_unplaced']}) | {r['vehicles']} |"
+            f" {r['baseline_per_day']:,.2f} | {-r['saving_vs_solo']:+.1f}% |"
+            f" {-r['saving_vs_first']:+.1f}% ({r['first_unplaced']}) | {r['vehicles']} |"
             f" {r['unplaced']} | {r['violations']} |",
             flush=True,
         )
