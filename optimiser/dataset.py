@@ -21,7 +21,8 @@ from pathlib import Path
 
 from . import geocode
 from .errors import InputError, Problem
-from .model import Dataset, Location, Policy, Pupil, School, Session, Settings, VehicleType
+from .model import Dataset, Location, Pupil, School, Session, VehicleType
+from .settings import read_settings_toml, settings_from_sheet, parse_settings
 from .tables import TABLES, Table, read_csv, read_csv_text, read_workbook
 
 TRUE = {"yes", "y", "true", "1"}
@@ -313,110 +314,6 @@ def _pupils(rows: _Rows, schools: dict[str, School], school_ids: set[str]) -> li
     return pupils
 
 
-# settings.toml: section -> key -> (Settings field or Policy field, type, converter to model units)
-_SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
-    "roads": {
-        "network": ("network", str, str),
-        "am_speed_factor": ("am_speed_factor", float, float),
-        "pm_speed_factor": ("pm_speed_factor", float, float),
-    },
-    "costs": {
-        "passenger_assistant_per_session": (
-            "passenger_assistant_per_session_pence",
-            float,
-            lambda v: int(round(Decimal(str(v)) * 100)),
-        ),
-        "school_days_per_year": ("school_days_per_year", int, int),
-    },
-    "policy": {
-        "max_ride_min_under_11": ("policy.max_ride_min_under_11", int, int),
-        "max_ride_min_11_plus": ("policy.max_ride_min_11_plus", int, int),
-        "boarding_min": ("policy.boarding_min", float, float),
-        "wheelchair_boarding_min": ("policy.wheelchair_boarding_min", float, float),
-    },
-    "solver": {
-        "time_limit_s": ("time_limit_s", float, float),
-        "ride_time_weight_per_min": (
-            "ride_time_weight_pence_per_min",
-            float,
-            lambda v: float(v) * 100,
-        ),
-        "workers": ("workers", int, int),
-    },
-}
-
-
-def parse_settings(
-    values: Mapping[str, Mapping[str, object]], file: str, base_dir: Path | None
-) -> tuple[Settings, list[Problem]]:
-    """Turn ``{section: {key: value}}`` into :class:`Settings`, reporting every bad entry."""
-    problems: list[Problem] = []
-    fields: dict[str, object] = {}
-    policy: dict[str, object] = {}
-    for section, entries in values.items():
-        known = _SETTINGS.get(section)
-        if known is None or not isinstance(entries, Mapping):
-            problems.append(Problem(file, None, section, f"unknown section [{section}]"))
-            continue
-        for key, value in entries.items():
-            if key not in known:
-                problems.append(Problem(file, None, f"{section}.{key}", "unknown setting"))
-                continue
-            target, kind, convert = known[key]
-            ok = (
-                isinstance(value, str)
-                if kind is str
-                else (isinstance(value, int | float) and not isinstance(value, bool))
-            )
-            if kind is int and isinstance(value, float) and not value.is_integer():
-                ok = False
-            if not ok or (kind is not str and value < 0):  # type: ignore[operator]
-                problems.append(
-                    Problem(
-                        file, None, f"{section}.{key}", f"{value!r} is not a valid {kind.__name__}"
-                    )
-                )
-                continue
-            converted = convert(value)  # type: ignore[arg-type]
-            if target.startswith("policy."):
-                policy[target.removeprefix("policy.")] = converted
-            else:
-                fields[target] = converted
-    for key in ("am_speed_factor", "pm_speed_factor"):
-        if key in fields and not 0.1 <= fields[key] <= 2:  # type: ignore[operator]
-            problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
-    if "network" in fields:
-        network = Path(str(fields["network"]))
-        if not network.is_absolute() and base_dir is not None:
-            network = base_dir / network
-        fields["network"] = network
-    return Settings(policy=Policy(**policy), **fields), problems  # type: ignore[arg-type]
-
-
-def _settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[Problem]]:
-    values: dict[str, dict[str, object]] = {}
-    problems = []
-    for row, cells in table.rows:
-        section, key, raw = cells.get("section", ""), cells.get("key", ""), cells.get("value", "")
-        if not section or not key:
-            problems.append(Problem(table.file, row, "key", "section and key are required"))
-            continue
-        value: object = raw
-        try:
-            value = int(raw) if re.fullmatch(r"-?\d+", raw) else float(raw)
-        except ValueError:
-            pass
-        values.setdefault(section, {})[key] = value
-    return values, problems
-
-
-def _read_settings_toml(path: Path) -> tuple[dict[str, dict[str, object]], list[Problem]]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), []
-    except tomllib.TOMLDecodeError as exc:
-        return {}, [Problem(path.name, None, None, f"not valid TOML: {exc}")]
-
-
 def _needs_check(pupils: list[Pupil], fleet: list[VehicleType], rows: _Rows) -> None:
     """A pupil whose needs no vehicle type in the fleet can ever meet."""
     if not fleet:
@@ -510,7 +407,7 @@ def load_dataset(path: Path | str) -> Dataset:
                 problems.append(Problem(file.name, None, None, "file is missing"))
         settings_path = path / "settings.toml"
         settings_values, more = (
-            _read_settings_toml(settings_path) if settings_path.exists() else ({}, [])
+            read_settings_toml(settings_path) if settings_path.exists() else ({}, [])
         )
         problems += more
         return load_tables(
@@ -520,10 +417,10 @@ def load_dataset(path: Path | str) -> Dataset:
         tables, problems = read_workbook(path, path.name)
         settings_file = path.name + "[settings]"
         if "settings" in tables:
-            settings_values, more = _settings_from_sheet(tables.pop("settings"))
+            settings_values, more = settings_from_sheet(tables.pop("settings"))
         elif (path.parent / "settings.toml").exists():
             settings_file = "settings.toml"
-            settings_values, more = _read_settings_toml(path.parent / "settings.toml")
+            settings_values, more = read_settings_toml(path.parent / "settings.toml")
         else:
             settings_values, more = {}, []
         problems += more
@@ -549,7 +446,7 @@ def load_uploaded(files: Mapping[str, bytes], *, name: str) -> Dataset:
         tables, problems = read_workbook(files[workbooks[0]], workbooks[0])
         settings_values: Mapping[str, Mapping[str, object]] = {}
         if "settings" in tables:
-            settings_values, more = _settings_from_sheet(tables.pop("settings"))
+            settings_values, more = settings_from_sheet(tables.pop("settings"))
             problems += more
     else:
         tables = {}
