@@ -22,7 +22,7 @@ from pathlib import Path
 from . import geocode
 from .errors import InputError, Problem
 from .model import Dataset, Location, Pupil, School, Session, VehicleType
-from .settings import read_settings_toml, settings_from_sheet, parse_settings
+from .settings import parse_settings, read_settings_toml, settings_from_sheet
 from .tables import TABLES, Table, read_csv, read_csv_text, read_workbook
 
 TRUE = {"yes", "y", "true", "1"}
