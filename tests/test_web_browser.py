@@ -174,6 +174,7 @@ def plan_to_completion(page, server: Server, seconds: str, weight: str) -> int:
     page.wait_for_url(re.compile(r".*/job/\d+$"))
     seen = until(lambda: page.evaluate("document.getElementById('job-bar').value"), timeout_s=30)
     assert seen > 0  # the bar moved
+    shoot(page, server, f"03-job-running-{seconds}s")
     link = page.get_by_role("link", name="See the plan")
     link.wait_for(state="visible", timeout=60_000)
     assert page.evaluate("document.getElementById('job-bar').value") == 100

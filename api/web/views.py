@@ -33,6 +33,11 @@ def _gbp(pounds: float) -> str:
     return f"£{pounds:,.2f}"
 
 
+def _pounds(pounds: float) -> str:
+    """Whole pounds, for yearly figures."""
+    return f"£{pounds:,.0f}"
+
+
 def summary_figures(
     summary: dict[str, Any], costs: dict[str, Any] | None, *, listed: bool = False
 ) -> list[Figure]:
@@ -45,16 +50,18 @@ def summary_figures(
             Figure(
                 "Cost per day",
                 _gbp(costs["cost_per_day_gbp"]),
-                f"{_gbp(costs['cost_per_year_gbp'])} a year ({costs['school_days_per_year']} days)",
+                f"{_pounds(costs['cost_per_year_gbp'])} a year "
+                f"({costs['school_days_per_year']} school days)",
             )
         )
     if "saving_per_year" in s and "baseline_cost_per_year" in s:
         figures.append(
             Figure(
                 "Saving against solo transport",
-                f"{_gbp(s['saving_per_year'])} a year",
-                f"{s.get('saving_percent', 0):.1f}% below {_gbp(s['baseline_cost_per_year'])} "
-                "if every pupil travelled alone",
+                f"{_pounds(s['saving_per_year'])} a year",
+                f"{s.get('saving_percent', 0):.1f}% below the "
+                f"{_pounds(s['baseline_cost_per_year'])} it would cost if every pupil "
+                "travelled alone",
             )
         )
     if "vehicles" in s:
@@ -178,7 +185,7 @@ def breakdown_rows(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             "km": row.get("km", 0.0),
             "co2_kg": row.get("co2_kg", 0.0),
         }
-        for name, row in sorted(table.items())
+        for name, row in sorted(table.items(), key=lambda item: item[0].casefold())
     ]
 
 
@@ -193,25 +200,27 @@ def problems_by_file(problems: list[Problem]) -> dict[str, list[Problem]]:
     }
 
 
-def _figure(value: float, money: bool, signed: bool = False) -> str:
+def _figure(value: float, money: bool, digits: int, signed: bool = False) -> str:
     sign = "+" if signed and value > 0 else ""
-    if money:
-        return sign + _gbp(value).replace("£-", "−£")
-    text = f"{value:,.1f}" if value != round(value) else f"{value:,.0f}"
-    return sign + text.replace("-", "−")
+    text = _gbp(abs(value)) if money else f"{abs(value):,.{digits}f}"
+    return ("−" if value < 0 else sign) + text
 
 
 def compare_rows(result: CompareOut) -> list[dict[str, str]]:
-    """The compared figures as text: money in pounds, a signed change, and which way it went."""
+    """The compared figures as text: money in pounds, a signed change, and which way it went.
+    A row shows one decimal when any of its figures has one."""
     rows = []
     for row in result.rows:
         money = "(£)" in row.measure
+        digits = 1 if any(v != round(v) for v in (row.a, row.b, row.change)) else 0
         rows.append(
             {
                 "measure": row.measure.replace(" (£)", ""),
-                "a": _figure(row.a, money),
-                "b": _figure(row.b, money),
-                "change": _figure(row.change, money, signed=True) if row.change else "no change",
+                "a": _figure(row.a, money, digits),
+                "b": _figure(row.b, money, digits),
+                "change": _figure(row.change, money, digits, signed=True)
+                if row.change
+                else "no change",
                 "direction": "down" if row.change < 0 else "up" if row.change > 0 else "",
             }
         )

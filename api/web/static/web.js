@@ -17,7 +17,7 @@
   function sortTable(table, th) {
     var headers = Array.prototype.slice.call(th.parentNode.children);
     var index = headers.indexOf(th);
-    var numeric = th.getAttribute("data-type") === "number";
+    var numeric = th.getAttribute("data-type") !== "text";
     var ascending = th.getAttribute("aria-sort") !== "ascending";
     var collator = new Intl.Collator("en-GB", { numeric: true, sensitivity: "base" });
     var body = table.tBodies[0];
