@@ -21,6 +21,7 @@ from tests.api_fixtures import (
     PUPIL_NAMES,
     upload,
 )
+from tests.test_api_datasets import _workbook
 
 POSTCODES = ("PO33 1AA", "PO33 2BB", "PO30 1CC", "PO31 7DD", "PO36 8EE", "PO33 3FF")
 FIRST_NAMES = ("Ada", "Ben", "Cara", "Dan", "Eve", "Finn")
@@ -137,6 +138,18 @@ def test_upload_lists_every_problem_of_the_api(api):
         row = str(problem["row"]) if problem["row"] is not None else "–"
         message = problem["message"].replace("'", "&#39;")
         assert (row, problem["column"] or "–", message) in rows, problem
+
+
+def test_upload_one_workbook_opens_its_dataset(api):
+    client = browser(api, "officer")
+    token = csrf_of(client.get("/upload").text)
+    parts = [("files", ("council.xlsx", io.BytesIO(_workbook()), "application/octet-stream"))]
+    response = client.post(
+        "/upload", data={"name": "", "csrf_token": token}, files=parts, follow_redirects=False
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "Dataset uploaded" in page and "<h1>council</h1>" in page
 
 
 def test_page_text_is_escaped_and_pages_carry_a_strict_policy(api):

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from optimiser.errors import InputError, Problem, UnreachableLocationError
 
 from ..auth import Principal, Role
-from ..datasets import ACTIVE_JOB_STATES
+from ..datasets import ACTIVE_JOB_STATES, Conflict
 from ..deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
 from ..jobs import RERUNNABLE
 from ..routes import datasets as dataset_routes
@@ -172,7 +172,7 @@ def start_plan(
     check_csrf(request, csrf_token)
     values = {"time_limit_s": time_limit_s, "ride_time_weight_per_min": ride_time_weight_per_min}
     try:
-        options = PlanRequest(**{k: v.strip() or None for k, v in values.items()})
+        options = PlanRequest.model_validate({k: v.strip() or None for k, v in values.items()})
     except ValidationError as exc:
         errors = {
             str(e["loc"][0]): f"{LABELS.get(str(e['loc'][0]), 'This value')}: {e['msg'].lower()}"
@@ -216,9 +216,12 @@ def cancel_job(
     service: ServiceDep,
     csrf_token: CsrfField = None,
 ) -> RedirectResponse:
-    """Cancel a queued or running job."""
+    """Cancel a queued or running job (one that has just ended is simply shown as it ended)."""
     check_csrf(request, csrf_token)
-    job_routes.cancel_job(job_id, who, db, service)
+    try:
+        job_routes.cancel_job(job_id, who, db, service)
+    except Conflict:
+        pass  # it finished, failed or was cancelled meanwhile: its page says which
     return see_other(f"/job/{job_id}")
 
 
@@ -233,5 +236,8 @@ def rerun_job(
 ) -> RedirectResponse:
     """Run an interrupted, failed or cancelled job again with the same options."""
     check_csrf(request, csrf_token)
-    job_routes.rerun_job(job_id, who, db, service, Response(), None)
+    try:
+        job_routes.rerun_job(job_id, who, db, service, Response(), None)
+    except Conflict:
+        pass  # already queued again (a second click): its page shows it
     return see_other(f"/job/{job_id}")

@@ -9,17 +9,19 @@ can show no more than the API gives that role.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from .. import plans as plan_data
-from ..auth import Role
+from ..auth import Principal, Role
 from ..datasets import get_row as dataset_row
 from ..deps import MAX_ID, OFFICER_ROLES, STAFF_ROLES, DbDep, PlanId, ServiceDep, StaffDep, UserDep
 from ..routes import plans as plan_routes
 from ..schemas import PlanOut
+from ..service import Service
 from . import views
 from .render import PageRoute, render
 
@@ -27,7 +29,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PlanChoice = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def _officer_view(plan_id: int, out: PlanOut, who, db, service) -> dict:
+def _officer_view(
+    plan_id: int, out: PlanOut, who: Principal, db: Session, service: Service
+) -> dict[str, Any]:
+    """The whole plan (read through the audited ``GET /plans/{id}/json``) as table rows."""
     document = plan_routes.get_plan_document(plan_id, who, db)
     plan = plan_data.parse_plan(document)
     dataset = service.dataset(db, out.dataset_id)
@@ -44,7 +49,7 @@ def plan_page(
 ) -> HTMLResponse:
     """A plan: summary, map, routes and downloads, as far as the caller's role allows."""
     out = plan_routes.get_plan(plan_id, who, db)
-    context: dict = {
+    context: dict[str, Any] = {
         "plan": out,
         "dataset_name": None,
         "figures": [],
