@@ -8,6 +8,7 @@ no vehicle type that can carry them) are set aside here with the reason.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -100,20 +101,42 @@ def _stops(pupils: list[Pupil], session: Session) -> list[list[Pupil]]:
     return out
 
 
+def _offered_copies(dataset: Dataset, bundles: list[list[Pupil]]) -> dict[tuple[str, bool], int]:
+    """How many vehicles of each fleet row, without and with an assistant, the solver is offered.
+
+    A council's framework may list hundreds of vehicles; every one offered slows the search
+    (measured on the sample: 140 vehicles, first plan in 2.5 s; 941 vehicles, 44 s) while a good
+    plan uses a fraction. Each kind (without / with assistant) gets a budget of one and a half
+    times a pessimistic estimate of the vehicles it needs (one per solo journey, one per three
+    other stops), shared among the rows that can carry it in proportion to their counts, and never
+    more than a row's count. The fleet count itself stays a hard limit in the model.
+    """
+    offered: dict[tuple[str, bool], int] = {}
+    for pa in (False, True):
+        kind = [b for b in bundles if any(p.passenger_assistant for p in b) == pa]
+        solo = sum(1 for b in kind if b[0].solo)
+        budget = math.ceil(1.5 * (solo + math.ceil((len(kind) - solo) / 3))) + 2
+        fits = {
+            vt.key: sum(1 for b in kind if all(can_carry(vt, p) for p in b)) for vt in dataset.fleet
+        }
+        pool = sum(vt.count for vt in dataset.fleet if fits[vt.key]) or 1
+        for vt in dataset.fleet:
+            share = max(2, math.ceil(budget * vt.count / pool))
+            offered[vt.key, pa] = min(vt.count, fits[vt.key], share)
+    return offered
+
+
 def _vehicles(dataset: Dataset, travel: TravelData, session: Session, bundles: list[list[Pupil]]):
     earliest, latest = SESSION_HOURS[session]
     vehicles: list[Vehicle] = []
     slots: list[VehicleSlot] = []
     limits = []
     pa_cost = dataset.settings.passenger_assistant_per_session_pence
+    offered = _offered_copies(dataset, bundles)
     for vt in dataset.fleet:
-        fits = [b for b in bundles if all(can_carry(vt, p) for p in b)]
-        with_pa = sum(1 for b in fits if any(p.passenger_assistant for p in b))
         members = []
-        for pa, copies in (
-            (False, min(vt.count, len(fits) - with_pa)),
-            (True, min(vt.count, with_pa)),
-        ):
+        for pa in (False, True):
+            copies = offered[vt.key, pa]
             for n in range(copies):
                 members.append(len(vehicles))
                 depot = travel.row(depot_key(vt))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -35,7 +35,7 @@ class SearchParameters:
 
     time_limit_s: float = 30.0
     solution_limit: int | None = None
-    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
 
@@ -220,6 +220,65 @@ class _Model:
             if len(members) > limit:
                 solver.Add(solver.Sum([routing.ActiveVehicleVar(v) for v in members]) <= limit)
 
+    def regroup(self, assignment):
+        """The first solution with every split same-vehicle group moved onto a vehicle of its own.
+
+        Insertion heuristics add one request at a time, so they scatter a group over several
+        vehicles, and local search cannot bring it back together in one move. So each split
+        group is taken out of its routes and given a spare vehicle that can carry it (pickups,
+        then drop-offs by the end of their window, or the reverse), where that is feasible; the
+        soft same-vehicle cost then keeps it together. Returns None when no group was split.
+        """
+        problem, nodes, routing = self.problem, self.nodes, self.routing
+        routes = []
+        for v in range(len(problem.vehicles)):
+            route, index = [], assignment.Value(routing.NextVar(routing.Start(v)))
+            while not routing.IsEnd(index):
+                route.append(self.manager.IndexToNode(index))
+                index = assignment.Value(routing.NextVar(index))
+            routes.append(route)
+        vehicle_of = {n: v for v, route in enumerate(routes) for n in route}
+        split = []
+        for group in problem.same_vehicle:
+            members = [n for i in group for n in (nodes.pickup[i], nodes.dropoff[i]) if n is not None]
+            if len({vehicle_of.get(n, -1) for n in members}) > 1:
+                split.append((group, set(members)))
+        if not split:
+            return None
+        for _, members in split:
+            routes = [[n for n in route if n not in members] for route in routes]
+        for group, _ in split:
+            self._place_group(group, routes)
+        return routing.ReadAssignmentFromRoutes(routes, True)
+
+    def _place_group(self, group: tuple[int, ...], routes: list[list[int]]) -> None:
+        problem, nodes = self.problem, self.nodes
+        load = {
+            d: sum(problem.requests[i].load.get(d, 0) for i in group) for d in problem.dimensions
+        }
+        candidates = sorted(
+            (v.fixed_cost + v.cost_per_m, k)
+            for k, v in enumerate(problem.vehicles)
+            if not routes[k] and all(v.capacity.get(d, 0) >= n for d, n in load.items())
+        )
+        pickups = [nodes.pickup[i] for i in group if nodes.pickup[i] is not None]
+        drops = sorted(
+            (nodes.dropoff[i] for i in group if nodes.dropoff[i] is not None),
+            key=lambda n: (self._visit_window(n), n),
+        )
+        for _, vehicle in candidates[:20]:
+            for order in ([*pickups, *drops], [*pickups, *reversed(drops)]):
+                routes[vehicle] = order  # type: ignore[assignment]
+                if self.routing.ReadAssignmentFromRoutes(routes, True) is not None:
+                    return
+                routes[vehicle] = []
+
+    def _visit_window(self, node: int) -> int:
+        request, kind = self.nodes.owner[node]  # type: ignore[misc]
+        r = self.problem.requests[request]
+        visit = r.pickup if kind == "pickup" else r.dropoff
+        return visit.latest_s  # type: ignore[union-attr]
+
     def extract(self, assignment) -> tuple[list[VehicleRoute], list[int]]:
         routing, nodes = self.routing, self.nodes
         routes = []
@@ -291,7 +350,20 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
             )
 
     model.routing.AddAtSolutionCallback(on_solution)
-    assignment = model.routing.SolveWithParameters(_search_parameters(params))
+    search = _search_parameters(params)
+    if problem.same_vehicle:
+        # First solution alone, then groups regrouped, then the search from there.
+        first = _search_parameters(replace(params, solution_limit=1))
+        assignment = model.routing.SolveWithParameters(first)
+        start = model.regroup(assignment) if assignment is not None else None
+        if start is not None:
+            remaining = params.time_limit_s - (time.perf_counter() - started)
+            search = _search_parameters(replace(params, time_limit_s=max(1.0, remaining)))
+            assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
+        elif assignment is not None:
+            assignment = model.routing.SolveFromAssignmentWithParameters(assignment, search)
+    else:
+        assignment = model.routing.SolveWithParameters(search)
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
