@@ -106,24 +106,40 @@ def _offered_copies(dataset: Dataset, bundles: list[list[Pupil]]) -> dict[tuple[
 
     A council's framework may list hundreds of vehicles; every one offered slows the search
     (measured on the sample: 140 vehicles, first plan in 2.5 s; 941 vehicles, 44 s) while a good
-    plan uses a fraction. Each kind (without / with assistant) gets a budget of one and a half
-    times a pessimistic estimate of the vehicles it needs (one per solo journey, one per three
-    other stops), shared among the rows that can carry it in proportion to their counts, and never
-    more than a row's count. The fleet count itself stays a hard limit in the model.
+    plan uses a fraction. Stops are sorted into four classes (with or without an assistant, with
+    or without a wheelchair); each class gets a budget of one and a half times a pessimistic
+    estimate of the vehicles it needs (one per solo journey, one per three other stops, or per
+    one and a half for wheelchair users), shared among the rows that can carry that class in
+    proportion to their counts. A row is never offered more than its count, which also stays a
+    hard limit in the model.
     """
-    offered: dict[tuple[str, bool], int] = {}
+    offered: dict[tuple[str, bool], int] = {
+        (vt.key, pa): 0 for vt in dataset.fleet for pa in (0, 1)
+    }
     for pa in (False, True):
-        kind = [b for b in bundles if any(p.passenger_assistant for p in b) == pa]
-        solo = sum(1 for b in kind if b[0].solo)
-        budget = math.ceil(1.5 * (solo + math.ceil((len(kind) - solo) / 3))) + 2
-        fits = {
-            vt.key: sum(1 for b in kind if all(can_carry(vt, p) for p in b)) for vt in dataset.fleet
-        }
-        pool = sum(vt.count for vt in dataset.fleet if fits[vt.key]) or 1
-        for vt in dataset.fleet:
-            share = max(2, math.ceil(budget * vt.count / pool))
-            offered[vt.key, pa] = min(vt.count, fits[vt.key], share)
-    return offered
+        for chair in (False, True):
+            kind = [
+                b
+                for b in bundles
+                if any(p.passenger_assistant for p in b) == pa
+                and any(p.wheelchair for p in b) == chair
+            ]
+            if not kind:
+                continue
+            solo = sum(1 for b in kind if b[0].solo)
+            per_vehicle = 1.5 if chair else 3
+            budget = math.ceil(1.5 * (solo + math.ceil((len(kind) - solo) / per_vehicle))) + 2
+            rows = [
+                vt for vt in dataset.fleet if any(all(can_carry(vt, p) for p in b) for b in kind)
+            ]
+            pool = sum(vt.count for vt in rows) or 1
+            for vt in rows:
+                offered[vt.key, pa] += max(2, math.ceil(budget * vt.count / pool))
+    return {
+        (vt.key, pa): min(vt.count, offered[vt.key, pa])
+        for vt in dataset.fleet
+        for pa in (False, True)
+    }
 
 
 def _vehicles(dataset: Dataset, travel: TravelData, session: Session, bundles: list[list[Pupil]]):
@@ -230,7 +246,7 @@ def build_session_model(dataset: Dataset, travel: TravelData, session: Session) 
             place = bundles[i][0].address(session)
             by_place[(place.lat, place.lon)].append(i)
         for chain in by_place.values():
-            consecutive += [(a, b, home_visit) for a, b in zip(chain, chain[1:])]
+            consecutive += [(a, b, home_visit) for a, b in zip(chain, chain[1:], strict=False)]
     pairs = set()
     for p in placeable:
         for other in p.not_with:

@@ -110,7 +110,9 @@ def check(dataset: DatasetArg) -> None:
         f"max {snaps[-1]:.0f} m to the nearest road node"
     )
     for key, metres in travel.far_snaps():
-        console.print(f"  [yellow]warning[/]: {describe_key(key, data)} is {metres:.0f} m from a road")
+        console.print(
+            f"  [yellow]warning[/]: {describe_key(key, data)} is {metres:.0f} m from a road"
+        )
     k = len(travel.node_positions)
     console.print(f"Travel matrices: {k} x {k} built in {travel.build_s:.2f} s")
 
@@ -125,6 +127,7 @@ def plan(
     workers: Annotated[int | None, typer.Option(help="Parallel solver processes")] = None,
 ) -> None:
     """Plan both sessions of a dataset, validate the plan, and write plan.json and the outputs."""
+    from .build import PENALTY
     from .planner import plan_dataset
     from .solver import SearchParameters
 
@@ -136,9 +139,12 @@ def plan(
         session = event["session"]
         if session not in best or event["objective"] < best[session]:
             best[session] = event["objective"]
+            # The objective is money (millipence) plus a penalty per pupil not yet placed.
+            money, waiting = event["objective"] % PENALTY, event["objective"] // PENALTY
             err.print(
-                f"  {session}: solution {event['solutions']}, cost £{event['objective'] / 100_000:,.2f}"
-                f" after {event['elapsed_s']:.0f} s",
+                f"  {session}: solution {event['solutions']}: £{money / 100_000:,.2f} a day"
+                + (f", {waiting} pupil(s) not yet placed" if waiting else "")
+                + f" after {event['elapsed_s']:.0f} s",
                 highlight=False,
             )
 
@@ -175,9 +181,7 @@ def print_summary(plan, data: Dataset) -> None:
     for u in plan.unassigned:
         console.print(f"  not placed: {u.pupil_id} ({u.session}): {u.reason}", highlight=False)
     vehicles = ", ".join(f"{n} {t}" for t, n in s["vehicles_by_type"].items())
-    console.print(
-        f"[bold]Vehicles[/]: {s['vehicles_am']} AM + {s['vehicles_pm']} PM ({vehicles})"
-    )
+    console.print(f"[bold]Vehicles[/]: {s['vehicles_am']} AM + {s['vehicles_pm']} PM ({vehicles})")
     operators = ", ".join(f"{o}: {n}" for o, n in s["vehicles_by_operator"].items())
     console.print(f"  by operator: {operators}")
     console.print(
@@ -189,7 +193,8 @@ def print_summary(plan, data: Dataset) -> None:
         f"£{s['saving_per_year']:,.0f} ({s['saving_percent']:.1f}%)"
     )
     console.print(
-        f"[bold]Distance[/]: {s['km_per_day']:,.0f} km a day, CO2 {s['co2_kg_per_day']:,.0f} kg a day"
+        f"[bold]Distance[/]: {s['km_per_day']:,.0f} km a day, "
+        f"CO2 {s['co2_kg_per_day']:,.0f} kg a day"
     )
     console.print(
         f"[bold]Ride times[/]: mean {s['ride_min_mean']:.0f} min, max {s['ride_min_max']:.0f} min; "
@@ -200,13 +205,12 @@ def print_summary(plan, data: Dataset) -> None:
 
 def _mount() -> None:
     """Commands that live beside the stage they belong to."""
+    from api.cli_serve import serve
+    from api.cli_users import app as users_app
     from maps.cli_outputs import register
 
     from .cli_roads import app as roads_app
     from .cli_validate import validate
-
-    from api.cli_serve import serve
-    from api.cli_users import app as users_app
 
     app.add_typer(roads_app, name="roads")
     app.command("serve")(serve)

@@ -66,7 +66,7 @@ def solo_journey(
 def solo_baseline_pence(
     dataset: Dataset, travel: TravelData, journeys: list[tuple[Pupil, Session]]
 ) -> int:
-    """Every given journey carried alone in the cheapest suitable vehicle type (fleet counts ignored)."""
+    """Every journey carried alone in the cheapest suitable vehicle type (counts ignored)."""
     total = 0
     for pupil, session in journeys:
         solo = solo_journey(pupil, session, dataset, travel)

@@ -450,7 +450,7 @@ def load_tables(
     base_dir: Path | None = None,
     problems: list[Problem] | None = None,
 ) -> Dataset:
-    """Validate raw tables into a :class:`Dataset`, or raise :class:`InputError` with all problems."""
+    """Validate raw tables into a :class:`Dataset`; raise :class:`InputError` with all problems."""
     problems = list(problems or [])
     settings, setting_problems = parse_settings(settings_values, settings_file, base_dir)
     problems += setting_problems
@@ -495,7 +495,7 @@ def load_tables(
 
 
 def load_dataset(path: Path | str) -> Dataset:
-    """Load a dataset folder or ``.xlsx`` workbook; raise :class:`InputError` listing every problem."""
+    """Load a dataset folder or ``.xlsx`` workbook; raise :class:`InputError` with every problem."""
     path = Path(path)
     if not path.exists():
         raise InputError([Problem(str(path), None, None, "no such file or folder")])

@@ -212,7 +212,7 @@ def _stop(obj: Any, where: str, problems: list[str]) -> Stop | None:
 
 
 def plan_from_json(data: Any) -> Plan:
-    """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` listing all problems."""
+    """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` with all problems."""
     problems: list[str] = []
     if not isinstance(data, dict):
         raise PlanFormatError(["the plan must be a JSON object"])

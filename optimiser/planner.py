@@ -10,10 +10,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .build import SessionModel, build_session_model
 from .costs import can_carry, route_cost_pence
+from .decompose import MAX_PUPILS_PER_PART, split_session
 from .errors import SendRoutesError
 from .model import Dataset, Session
 from .plan import Plan, Route, Stop, Unassigned
@@ -39,7 +40,7 @@ class InvalidPlanError(SendRoutesError):
 class PlanResult:
     plan: Plan
     travel: TravelData
-    solutions: dict[Session, Solution] = field(default_factory=dict)
+    solutions: dict[Session, list[Solution]] = field(default_factory=dict)  # one per part
     wall_s: float = 0.0
 
 
@@ -60,19 +61,27 @@ def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
 
 
 def _solve_all(
-    models: list[SessionModel], params: SearchParameters, workers: int, progress: ProgressFn | None
+    models: list[SessionModel],
+    params: list[SearchParameters],
+    workers: int,
+    progress: ProgressFn | None,
 ) -> list[Solution]:
+    """Solve the models, side by side in worker processes when there are several."""
     if workers <= 1 or len(models) == 1:
-        return [
-            solve(m.problem, params, lambda e, m=m: progress({"session": str(m.session), **e}) if progress else None)
-            for m in models
-        ]
+
+        def report(model: SessionModel):
+            return lambda e: progress({"session": str(model.session), **e}) if progress else None
+
+        return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(models)), mp_context=context, initializer=_init_worker, initargs=(events,)
+        max_workers=min(workers, len(models)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(events,),
     ) as pool:
-        futures = [pool.submit(_solve_in_worker, m, params) for m in models]
+        futures = [pool.submit(_solve_in_worker, m, p) for m, p in zip(models, params, strict=True)]
         while not all(f.done() for f in futures):
             try:
                 event = events.get(timeout=0.2)
@@ -83,7 +92,13 @@ def _solve_all(
         return [f.result() for f in futures]
 
 
-def _stops(model: SessionModel, route: VehicleRoute, dataset: Dataset, travel: TravelData, depot: tuple[float, float]) -> list[Stop]:
+def _stops(
+    model: SessionModel,
+    route: VehicleRoute,
+    dataset: Dataset,
+    travel: TravelData,
+    depot: tuple[float, float],
+) -> list[Stop]:
     session = model.session
     stops = [Stop("depot", depot[0], depot[1], depart=route.depart_s)]
     for visit in route.visits:
@@ -92,29 +107,56 @@ def _stops(model: SessionModel, route: VehicleRoute, dataset: Dataset, travel: T
         at_home = (visit.kind == "pickup") == (session is Session.AM)
         key = home_key(lead, session) if at_home else school_key(lead.school_id)
         place = travel.location[key]
-        service = model.problem.requests[visit.request].visits[0 if visit.kind == "pickup" else -1].service_s
+        service = (
+            model.problem.requests[visit.request]
+            .visits[0 if visit.kind == "pickup" else -1]
+            .service_s
+        )
         school_id = None if at_home else lead.school_id
         last = stops[-1]
-        if last.type == visit.kind and (last.lat, last.lon) == (place.lat, place.lon) and last.school_id == school_id:
+        if (
+            last.type == visit.kind
+            and (last.lat, last.lon) == (place.lat, place.lon)
+            and last.school_id == school_id
+        ):
             last.pupil_ids = (*last.pupil_ids, *pupil_ids)
             last.depart = max(last.depart or 0, visit.start_s + service)
             continue
         stops.append(
-            Stop(visit.kind, place.lat, place.lon, visit.start_s, visit.start_s + service, tuple(pupil_ids), school_id)
+            Stop(
+                visit.kind,
+                place.lat,
+                place.lon,
+                visit.start_s,
+                visit.start_s + service,
+                tuple(pupil_ids),
+                school_id,
+            )
         )
     stops.append(Stop("depot", depot[0], depot[1], arrive=route.return_s))
     return stops
 
 
-def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData) -> list[Route]:
+def _routes(
+    model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData
+) -> list[Route]:
     routes = []
     for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
         slot = model.slots[vr.vehicle]
         vt = dataset.vehicle_type(slot.fleet_key)
         stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
-        rows = [model.problem.vehicles[vr.vehicle].start_row, *(v.row for v in vr.visits), model.problem.vehicles[vr.vehicle].end_row]
+        rows = [
+            model.problem.vehicles[vr.vehicle].start_row,
+            *(v.row for v in vr.visits),
+            model.problem.vehicles[vr.vehicle].end_row,
+        ]
         metres = int(sum(travel.distance_m[a, b] for a, b in zip(rows, rows[1:], strict=False)))
         session = model.session
+        # Leave the depot just in time for the first stop and drive straight back after the
+        # last: the solver may leave waiting time at either end, which no driver wants.
+        times = travel.times(session)
+        stops[0].depart = stops[1].arrive - int(times[rows[0], rows[1]])  # type: ignore[operator]
+        stops[-1].arrive = stops[-2].depart + int(times[rows[-2], rows[-1]])  # type: ignore[operator]
         routes.append(
             Route(
                 route_id=f"{session}-{n:03d}",
@@ -125,7 +167,7 @@ def _routes(model: SessionModel, solution: Solution, dataset: Dataset, travel: T
                 passenger_assistant=slot.passenger_assistant,
                 stops=stops,
                 distance_km=round(metres / 1000, 3),
-                duration_min=round((vr.return_s - vr.depart_s) / 60, 1),
+                duration_min=round((stops[-1].arrive - stops[0].depart) / 60, 1),  # type: ignore[operator]
                 cost_pence=route_cost_pence(vt, metres, slot.passenger_assistant, dataset),
             )
         )
@@ -149,18 +191,32 @@ def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -
         for pid in model.request_pupils[i]:
             pupil = dataset.pupil(pid)
             if pupil.group and len(dropped_groups[pupil.group]) > 1:
-                reason = f"travels with group {pupil.group}; the group could not be placed together in one vehicle"
+                members = dropped_groups[pupil.group]
+                schools = sorted(
+                    {dataset.schools[dataset.pupil(m).school_id].name for m in members}
+                )
+                reason = (
+                    f"travels with group {pupil.group} ({', '.join(members)}, to "
+                    f"{' and '.join(schools)}); no vehicle could take the whole group within "
+                    f"the school window{'s' if len(schools) > 1 else ''} and ride limits"
+                )
             elif fleet_rows and fleet_rows <= full:
                 kind = (
-                    "wheelchair-accessible vehicle" if pupil.wheelchair
-                    else "vehicle with a passenger assistant" if pupil.passenger_assistant
+                    "wheelchair-accessible vehicle"
+                    if pupil.wheelchair
+                    else "vehicle with a passenger assistant"
+                    if pupil.passenger_assistant
                     else "suitable vehicle"
                 )
                 reason = f"no {kind} left: every one in the fleet is already used this session"
             elif pupil.solo:
-                reason = "no vehicle free for a solo journey within the school window and ride limit"
+                reason = (
+                    "no vehicle free for a solo journey within the school window and ride limit"
+                )
             else:
-                reason = "could not be fitted into any vehicle within the school window and ride limit"
+                reason = (
+                    "could not be fitted into any vehicle within the school window and ride limit"
+                )
             out.append(Unassigned(pid, model.session, reason))
     return out
 
@@ -173,6 +229,7 @@ def plan_dataset(
     workers: int | None = None,
     progress: ProgressFn | None = None,
     sessions: tuple[Session, ...] = (Session.AM, Session.PM),
+    max_pupils: int = MAX_PUPILS_PER_PART,
 ) -> PlanResult:
     """Plan every session of a dataset and return a validated plan.
 
@@ -184,21 +241,41 @@ def plan_dataset(
     started = time.perf_counter()
     travel = travel or build_travel(dataset)
     params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
-    models = [build_session_model(dataset, travel, s) for s in sessions]
-    solutions = _solve_all(models, params, workers or dataset.settings.workers, progress)
+    models, budgets, part_of = [], [], []
+    for session in sessions:
+        parts = split_session(dataset, session, max_pupils)
+        total = sum(len(part.pupils_in(session)) for part in parts) or 1
+        for part in parts:
+            models.append(build_session_model(part, travel, session))
+            part_of.append(part)
+            # Each session's search time is shared among its parts by size.
+            share = len(part.pupils_in(session)) / total
+            budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
+    solutions = _solve_all(models, budgets, workers or dataset.settings.workers, progress)
     routes: list[Route] = []
     unassigned: list[Unassigned] = []
-    for model, solution in zip(models, solutions, strict=True):
+    for model, solution, part in zip(models, solutions, part_of, strict=True):
         routes += _routes(model, solution, dataset, travel)
-        unassigned += list(model.set_aside) + explain_dropped(model, solution, dataset)
+        unassigned += list(model.set_aside) + explain_dropped(model, solution, part)
+    _number(routes)
     plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
     plan.summary = summarise(plan, dataset, travel)
     violations = validate_plan(dataset, travel, plan)
     if violations:
         raise InvalidPlanError(violations)
+    by_session: dict[Session, list[Solution]] = defaultdict(list)
+    for model, solution in zip(models, solutions, strict=True):
+        by_session[model.session].append(solution)
     return PlanResult(
-        plan=plan,
-        travel=travel,
-        solutions={m.session: s for m, s in zip(models, solutions, strict=True)},
-        wall_s=time.perf_counter() - started,
+        plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
     )
+
+
+def _number(routes: list[Route]) -> None:
+    """Route and vehicle ids in order of leaving the depot, per session, across all parts."""
+    for session in Session:
+        ordered = sorted(
+            (r for r in routes if r.session is session), key=lambda r: (r.start_s, r.route_id)
+        )
+        for n, route in enumerate(ordered, start=1):
+            route.route_id, route.vehicle_id = f"{session}-{n:03d}", f"{session}-V{n:03d}"

@@ -28,7 +28,7 @@ class Visit:
 
 @dataclass(frozen=True)
 class Request:
-    """Something to carry: picked up at ``pickup`` (or at the depot, if None), set down at ``dropoff``."""
+    """Something to carry: picked up at ``pickup`` (the depot if None), set down at ``dropoff``."""
 
     request_id: str
     dropoff: Visit | None
@@ -67,7 +67,7 @@ class Problem:
     requests: tuple[Request, ...]
     vehicles: tuple[Vehicle, ...]
     dimensions: tuple[str, ...]  # capacity dimensions, e.g. ("seats", "wheelchairs")
-    # At most ``limit`` of these vehicles may be used (e.g. a fleet row offered with and without PA).
+    # At most ``limit`` of these vehicles may be used (a fleet row offered with and without PA).
     vehicle_limits: tuple[tuple[tuple[int, ...], int], ...] = ()
     same_vehicle: tuple[tuple[int, ...], ...] = ()  # request groups that share a vehicle
     never_together: tuple[tuple[int, int], ...] = ()  # request pairs never on board together

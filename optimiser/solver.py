@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import permutations
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -23,6 +24,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from .problem import Problem, Solution, VehicleRoute, VisitTime
 
 Progress = Callable[[dict], None]
+FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
+MIN_SEARCH_S = 2.0  # improvement always gets at least this long
 _STATUS = {
     number: name.removeprefix("ROUTING_")
     for name, number in routing_enums_pb2.RoutingSearchStatus.Value.items()
@@ -240,7 +243,9 @@ class _Model:
         vehicle_of = {n: v for v, route in enumerate(routes) for n in route}
         split = []
         for group in problem.same_vehicle:
-            members = [n for i in group for n in (nodes.pickup[i], nodes.dropoff[i]) if n is not None]
+            members = [
+                n for i in group for n in (nodes.pickup[i], nodes.dropoff[i]) if n is not None
+            ]
             if len({vehicle_of.get(n, -1) for n in members}) > 1:
                 split.append((group, set(members)))
         if not split:
@@ -262,12 +267,16 @@ class _Model:
             if not routes[k] and all(v.capacity.get(d, 0) >= n for d, n in load.items())
         )
         pickups = [nodes.pickup[i] for i in group if nodes.pickup[i] is not None]
-        drops = sorted(
-            (nodes.dropoff[i] for i in group if nodes.dropoff[i] is not None),
-            key=lambda n: (self._visit_window(n), n),
-        )
-        for _, vehicle in candidates[:20]:
-            for order in ([*pickups, *drops], [*pickups, *reversed(drops)]):
+        drops = [nodes.dropoff[i] for i in group if nodes.dropoff[i] is not None]
+        # Groups are small (siblings): try every order of pickups and of drop-offs, earliest
+        # windows first.
+        by_window = lambda n: (self._visit_window(n), n)  # noqa: E731
+        orders = sorted(
+            ([*p, *d] for p in permutations(pickups) for d in permutations(drops)),
+            key=lambda order: [by_window(n) for n in order],
+        )[:24]
+        for _, vehicle in candidates[:10]:
+            for order in orders:
                 routes[vehicle] = order  # type: ignore[assignment]
                 if self.routing.ReadAssignmentFromRoutes(routes, True) is not None:
                     return
@@ -350,20 +359,18 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
             )
 
     model.routing.AddAtSolutionCallback(on_solution)
-    search = _search_parameters(params)
-    if problem.same_vehicle:
-        # First solution alone, then groups regrouped, then the search from there.
-        first = _search_parameters(replace(params, solution_limit=1))
-        assignment = model.routing.SolveWithParameters(first)
-        start = model.regroup(assignment) if assignment is not None else None
-        if start is not None:
-            remaining = params.time_limit_s - (time.perf_counter() - started)
-            search = _search_parameters(replace(params, time_limit_s=max(1.0, remaining)))
-            assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
-        elif assignment is not None:
-            assignment = model.routing.SolveFromAssignmentWithParameters(assignment, search)
-    else:
-        assignment = model.routing.SolveWithParameters(search)
+    # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
+    # out because the clock ran out mid-construction helps nobody). Phase 2: regroup any split
+    # sibling groups, then improve with the remaining time.
+    first = replace(
+        params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
+    )
+    assignment = model.routing.SolveWithParameters(_search_parameters(first))
+    if assignment is not None and params.solution_limit != 1:
+        start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
+        remaining = params.time_limit_s - (time.perf_counter() - started)
+        search = _search_parameters(replace(params, time_limit_s=max(MIN_SEARCH_S, remaining)))
+        assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))

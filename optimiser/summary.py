@@ -69,7 +69,9 @@ def summarise(plan: Plan, dataset: Dataset, travel: TravelData) -> dict[str, Any
         "vehicles_by_operator": dict(sorted(by_operator.items())),
         "cost_per_day": round(cost / 100, 2),
         "cost_per_year": round(cost * days / 100, 2),
-        "cost_per_pupil_per_year": round(cost * days / 100 / pupils_placed, 2) if pupils_placed else 0,
+        "cost_per_pupil_per_year": round(cost * days / 100 / pupils_placed, 2)
+        if pupils_placed
+        else 0,
         "passenger_assistant_cost_per_day": round(pa_cost / 100, 2),
         "baseline_cost_per_day": round(baseline / 100, 2),
         "baseline_cost_per_year": round(baseline * days / 100, 2),

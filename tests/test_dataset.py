@@ -12,34 +12,115 @@ from optimiser.errors import InputError
 from optimiser.model import Session
 
 PUPILS = [
-    {"pupil_id": "P1", "name": "Ada Example", "postcode": "PO30 1AA", "school_id": "S1", "age": "9",
-     "sessions": "AM+PM", "wheelchair": "yes", "passenger_assistant": "yes", "solo": "",
-     "max_ride_min": "", "boarding_min": "", "group": "", "not_with": "", "pm_postcode": "",
-     "lat": "", "lon": "", "notes": "booster seat"},
-    {"pupil_id": "P2", "name": "Ben Example", "postcode": "", "school_id": "S1", "age": "12",
-     "sessions": "AM", "wheelchair": "no", "passenger_assistant": "", "solo": "1",
-     "max_ride_min": "40", "boarding_min": "2", "group": "G1", "not_with": "P3",
-     "pm_postcode": "", "lat": "50.70", "lon": "-1.29", "notes": ""},
-    {"pupil_id": "P3", "name": "Cal Example", "postcode": "po301ab", "school_id": "S2", "age": "15",
-     "sessions": "", "wheelchair": "", "passenger_assistant": "", "solo": "",
-     "max_ride_min": "", "boarding_min": "", "group": "G1", "not_with": "",
-     "pm_postcode": "PO30 1AD", "lat": "", "lon": "", "notes": ""},
+    {
+        "pupil_id": "P1",
+        "name": "Ada Example",
+        "postcode": "PO30 1AA",
+        "school_id": "S1",
+        "age": "9",
+        "sessions": "AM+PM",
+        "wheelchair": "yes",
+        "passenger_assistant": "yes",
+        "solo": "",
+        "max_ride_min": "",
+        "boarding_min": "",
+        "group": "",
+        "not_with": "",
+        "pm_postcode": "",
+        "lat": "",
+        "lon": "",
+        "notes": "booster seat",
+    },
+    {
+        "pupil_id": "P2",
+        "name": "Ben Example",
+        "postcode": "",
+        "school_id": "S1",
+        "age": "12",
+        "sessions": "AM",
+        "wheelchair": "no",
+        "passenger_assistant": "",
+        "solo": "1",
+        "max_ride_min": "40",
+        "boarding_min": "2",
+        "group": "G1",
+        "not_with": "P3",
+        "pm_postcode": "",
+        "lat": "50.70",
+        "lon": "-1.29",
+        "notes": "",
+    },
+    {
+        "pupil_id": "P3",
+        "name": "Cal Example",
+        "postcode": "po301ab",
+        "school_id": "S2",
+        "age": "15",
+        "sessions": "",
+        "wheelchair": "",
+        "passenger_assistant": "",
+        "solo": "",
+        "max_ride_min": "",
+        "boarding_min": "",
+        "group": "G1",
+        "not_with": "",
+        "pm_postcode": "PO30 1AD",
+        "lat": "",
+        "lon": "",
+        "notes": "",
+    },
 ]
 SCHOOLS = [
-    {"school_id": "S1", "name": "Sample Special School", "postcode": "", "lat": "50.69",
-     "lon": "-1.30", "am_arrive_from": "08:50", "am_arrive_by": "09:10",
-     "pm_depart_from": "15:10", "pm_depart_by": "15:25"},
-    {"school_id": "S2", "name": "Sample High School", "postcode": "PO30 1AA", "lat": "",
-     "lon": "", "am_arrive_from": "08:25", "am_arrive_by": "08:40",
-     "pm_depart_from": "14:55", "pm_depart_by": "15:10"},
+    {
+        "school_id": "S1",
+        "name": "Sample Special School",
+        "postcode": "",
+        "lat": "50.69",
+        "lon": "-1.30",
+        "am_arrive_from": "08:50",
+        "am_arrive_by": "09:10",
+        "pm_depart_from": "15:10",
+        "pm_depart_by": "15:25",
+    },
+    {
+        "school_id": "S2",
+        "name": "Sample High School",
+        "postcode": "PO30 1AA",
+        "lat": "",
+        "lon": "",
+        "am_arrive_from": "08:25",
+        "am_arrive_by": "08:40",
+        "pm_depart_from": "14:55",
+        "pm_depart_by": "15:10",
+    },
 ]
 FLEET = [
-    {"vehicle_type": "Taxi", "operator": "Sample Cars", "seats": "4", "wheelchair_spaces": "0",
-     "count": "3", "cost_per_session": "18.00", "cost_per_km": "1.40", "co2_g_per_km": "150",
-     "depot_postcode": "PO30 1AB", "depot_lat": "", "depot_lon": ""},
-    {"vehicle_type": "WAV", "operator": "Sample Access", "seats": "4", "wheelchair_spaces": "1",
-     "count": "1", "cost_per_session": "30", "cost_per_km": "1.8", "co2_g_per_km": "200",
-     "depot_postcode": "", "depot_lat": "50.71", "depot_lon": "-1.28"},
+    {
+        "vehicle_type": "Taxi",
+        "operator": "Sample Cars",
+        "seats": "4",
+        "wheelchair_spaces": "0",
+        "count": "3",
+        "cost_per_session": "18.00",
+        "cost_per_km": "1.40",
+        "co2_g_per_km": "150",
+        "depot_postcode": "PO30 1AB",
+        "depot_lat": "",
+        "depot_lon": "",
+    },
+    {
+        "vehicle_type": "WAV",
+        "operator": "Sample Access",
+        "seats": "4",
+        "wheelchair_spaces": "1",
+        "count": "1",
+        "cost_per_session": "30",
+        "cost_per_km": "1.8",
+        "co2_g_per_km": "200",
+        "depot_postcode": "",
+        "depot_lat": "50.71",
+        "depot_lon": "-1.28",
+    },
 ]
 SETTINGS = """
 [roads]
@@ -92,12 +173,21 @@ def test_valid_dataset_loads(tmp_path):
     assert data.boarding_s(p1) == 300 and data.boarding_s(p2) == 120
 
 
-# (file, row index in that file's list, column, bad value, row number expected, column, message part)
+# (table, index in its list, column, bad value, file, row expected, column expected, message)
 BAD_CELLS = [
     ("pupils", 1, "school_id", "S9", "pupils.csv", 3, "school_id", "unknown school 'S9'"),
     ("pupils", 2, "pupil_id", "P1", "pupils.csv", 4, "pupil_id", "duplicate of row 2"),
     ("pupils", 0, "postcode", "NOT A CODE", "pupils.csv", 2, "postcode", "is not a UK postcode"),
-    ("pupils", 0, "postcode", "ZZ9 9ZZ", "pupils.csv", 2, "postcode", "not in the postcode directory"),
+    (
+        "pupils",
+        0,
+        "postcode",
+        "ZZ9 9ZZ",
+        "pupils.csv",
+        2,
+        "postcode",
+        "not in the postcode directory",
+    ),
     ("pupils", 1, "lat", "", "pupils.csv", 3, "lat", "is empty"),
     ("pupils", 1, "not_with", "P7", "pupils.csv", 3, "not_with", "unknown pupil 'P7'"),
     ("pupils", 1, "not_with", "P2", "pupils.csv", 3, "not_with", "themselves"),
@@ -124,8 +214,11 @@ BAD_CELLS = [
 def test_bad_cell_is_reported_with_file_row_column(
     tmp_path, table, index, column, value, file, row, expect_column, message
 ):
-    tables = {"pupils": [dict(r) for r in PUPILS], "schools": [dict(r) for r in SCHOOLS],
-              "fleet": [dict(r) for r in FLEET]}
+    tables = {
+        "pupils": [dict(r) for r in PUPILS],
+        "schools": [dict(r) for r in SCHOOLS],
+        "fleet": [dict(r) for r in FLEET],
+    }
     tables[table][index][column] = value
     folder = make_dataset(tmp_path / "bad", **tables)
     with pytest.raises(InputError) as caught:
@@ -157,7 +250,10 @@ def test_wheelchair_user_with_no_accessible_vehicle(tmp_path):
 
 
 def test_missing_column_and_missing_file(tmp_path):
-    folder = make_dataset(tmp_path / "cols", schools=[{k: v for k, v in r.items() if k != "am_arrive_by"} for r in SCHOOLS])
+    folder = make_dataset(
+        tmp_path / "cols",
+        schools=[{k: v for k, v in r.items() if k != "am_arrive_by"} for r in SCHOOLS],
+    )
     (folder / "fleet.csv").unlink()
     with pytest.raises(InputError) as caught:
         load_dataset(folder)

@@ -54,7 +54,14 @@ def test_seats_capacity():
 def test_passenger_assistant_takes_a_seat_and_is_on_board():
     pupils = [pupil(f"P{i}", (i * 0.2, 5)) for i in range(4)]
     pupils[0] = pupil("P0", (0, 5), passenger_assistant=True)
-    plan = run(world(pupils, [school("S1", (0, 0))], [vehicle("Taxi", (0, 6), seats=4, count=3)], passenger_assistant_per_session_pence=2500))
+    plan = run(
+        world(
+            pupils,
+            [school("S1", (0, 0))],
+            [vehicle("Taxi", (0, 6), seats=4, count=3)],
+            passenger_assistant_per_session_pence=2500,
+        )
+    )
     assert not plan.unassigned
     pa_route = route_of(plan, "P0")
     assert pa_route.passenger_assistant
@@ -63,7 +70,10 @@ def test_passenger_assistant_takes_a_seat_and_is_on_board():
 
 def test_wheelchair_user_gets_a_wheelchair_space():
     pupils = [pupil("P0", (0, 5), wheelchair=True), pupil("P1", (0.1, 5))]
-    fleet = [vehicle("Taxi", (0, 6), seats=4, count=2, per_session=10), vehicle("WAV", (0, 6), seats=4, chairs=1, count=1, per_session=40)]
+    fleet = [
+        vehicle("Taxi", (0, 6), seats=4, count=2, per_session=10),
+        vehicle("WAV", (0, 6), seats=4, chairs=1, count=1, per_session=40),
+    ]
     plan = run(world(pupils, [school("S1", (0, 0))], fleet))
     assert not plan.unassigned
     assert route_of(plan, "P0").vehicle_type == "WAV"
@@ -73,7 +83,13 @@ def test_wheelchair_user_gets_a_wheelchair_space():
 
 def test_solo_pupil_travels_alone():
     pupils = [pupil("P0", (0, 5), solo=True), pupil("P1", (0.1, 5)), pupil("P2", (0.2, 5))]
-    plan = run(world(pupils, [school("S1", (0, 0), am=("08:00", "09:30"))], [vehicle("Taxi", (0, 6), count=3)]))
+    plan = run(
+        world(
+            pupils,
+            [school("S1", (0, 0), am=("08:00", "09:30"))],
+            [vehicle("Taxi", (0, 6), count=3)],
+        )
+    )
     assert not plan.unassigned
     for r in plan.routes:
         for on in onboard_sets(r):
@@ -96,8 +112,14 @@ def test_group_shares_a_vehicle_and_one_stop():
         pupil("P0", (0, 0), school="S1", group="G1", sessions=BOTH),
         pupil("P1", (0, 0), school="S2", group="G1", sessions=BOTH),
     ]
-    schools = [school("S1", (6, 0), am=("08:00", "09:30")), school("S2", (-6, 0), am=("08:00", "09:30"), pm=("15:00", "16:00"))]
-    fleet = [vehicle("Taxi", (6, 0.5), count=1, per_session=5, per_km=3, operator="East"), vehicle("Taxi", (-6, 0.5), count=1, per_session=5, per_km=3, operator="West")]
+    schools = [
+        school("S1", (6, 0), am=("08:00", "09:30")),
+        school("S2", (-6, 0), am=("08:00", "09:30"), pm=("15:00", "16:00")),
+    ]
+    fleet = [
+        vehicle("Taxi", (6, 0.5), count=1, per_session=5, per_km=3, operator="East"),
+        vehicle("Taxi", (-6, 0.5), count=1, per_session=5, per_km=3, operator="West"),
+    ]
     plan = run(world(pupils, schools, fleet))
     assert not plan.unassigned
     for session in Session:
@@ -112,7 +134,13 @@ def test_maximum_ride_time():
     # P0 lives 8 km north, P1 8 km south. Sharing saves a vehicle, but whoever is picked up first
     # would ride 24 km (40 min) against their own 15-minute limit.
     pupils = [pupil("P0", (0, 8), max_ride_min=15), pupil("P1", (0, -8), max_ride_min=15)]
-    plan = run(world(pupils, [school("S1", (0.5, 0))], [vehicle("Taxi", (0, 9), count=2, per_session=30, per_km=0.5)]))
+    plan = run(
+        world(
+            pupils,
+            [school("S1", (0.5, 0))],
+            [vehicle("Taxi", (0, 9), count=2, per_session=30, per_km=0.5)],
+        )
+    )
     assert not plan.unassigned
     for r in plan.routes:
         for pid, ride in ride_times_s(r).items():
@@ -123,7 +151,10 @@ def test_maximum_ride_time():
 def test_school_windows_and_consecutive_runs():
     # One vehicle: first run to S1 (08:30-08:40), second run to S2 (09:10-09:20).
     pupils = [pupil("P0", (0, 3), school="S1"), pupil("P1", (5, 3), school="S2")]
-    schools = [school("S1", (0, 0), am=("08:30", "08:40")), school("S2", (5, 0), am=("09:10", "09:20"))]
+    schools = [
+        school("S1", (0, 0), am=("08:30", "08:40")),
+        school("S2", (5, 0), am=("09:10", "09:20")),
+    ]
     plan = run(world(pupils, schools, [vehicle("Taxi", (2, 2), count=1)]))
     assert not plan.unassigned
     assert len(plan.routes) == 1
@@ -165,7 +196,14 @@ def test_afternoon_address_is_used():
 @pytest.mark.parametrize("weight", [0.0, 50.0])
 def test_costs_add_up(weight):
     pupils = [pupil(f"P{i}", (i, 4)) for i in range(3)]
-    data, travel = world(pupils, [school("S1", (0, 0))], [vehicle("Taxi", (0, 6), count=3)], ride_time_weight_pence_per_min=weight)
+    data, travel = world(
+        pupils,
+        [school("S1", (0, 0))],
+        [vehicle("Taxi", (0, 6), count=3)],
+        ride_time_weight_pence_per_min=weight,
+    )
     plan = run((data, travel))
-    assert plan.summary["cost_per_day"] == pytest.approx(sum(r.cost_pence for r in plan.routes) / 100)
+    assert plan.summary["cost_per_day"] == pytest.approx(
+        sum(r.cost_pence for r in plan.routes) / 100
+    )
     assert plan.summary["baseline_cost_per_day"] > plan.summary["cost_per_day"]

@@ -37,22 +37,44 @@ def hm(text: str) -> int:
 
 def pupil(pid: str, home: tuple[float, float], school: str = "S1", age: int = 12, **kw) -> Pupil:
     kw.setdefault("sessions", frozenset({Session.AM}))
-    return Pupil(pupil_id=pid, name=f"Test {pid} Example", school_id=school, age=age, home=at(*home), **kw)
-
-
-def school(sid: str, where: tuple[float, float], am=("08:30", "08:50"), pm=("15:10", "15:25")) -> School:
-    return School(sid, f"School {sid}", at(*where), hm(am[0]), hm(am[1]), hm(pm[0]), hm(pm[1]))
-
-
-def vehicle(kind: str, depot: tuple[float, float], *, seats=4, chairs=0, count=5, per_session=20.0, per_km=1.5, operator="Test Cars") -> VehicleType:
-    return VehicleType(
-        vehicle_type=kind, operator=operator, seats=seats, wheelchair_spaces=chairs, count=count,
-        cost_per_session_pence=int(per_session * 100), cost_per_km_pence=int(per_km * 100),
-        co2_g_per_km=150, depot=at(*depot),
+    return Pupil(
+        pupil_id=pid, name=f"Test {pid} Example", school_id=school, age=age, home=at(*home), **kw
     )
 
 
-def world(pupils: list[Pupil], schools: list[School], fleet: list[VehicleType], **settings) -> tuple[Dataset, TravelData]:
+def school(
+    sid: str, where: tuple[float, float], am=("08:30", "08:50"), pm=("15:10", "15:25")
+) -> School:
+    return School(sid, f"School {sid}", at(*where), hm(am[0]), hm(am[1]), hm(pm[0]), hm(pm[1]))
+
+
+def vehicle(
+    kind: str,
+    depot: tuple[float, float],
+    *,
+    seats=4,
+    chairs=0,
+    count=5,
+    per_session=20.0,
+    per_km=1.5,
+    operator="Test Cars",
+) -> VehicleType:
+    return VehicleType(
+        vehicle_type=kind,
+        operator=operator,
+        seats=seats,
+        wheelchair_spaces=chairs,
+        count=count,
+        cost_per_session_pence=int(per_session * 100),
+        cost_per_km_pence=int(per_km * 100),
+        co2_g_per_km=150,
+        depot=at(*depot),
+    )
+
+
+def world(
+    pupils: list[Pupil], schools: list[School], fleet: list[VehicleType], **settings
+) -> tuple[Dataset, TravelData]:
     data = Dataset(
         name="test",
         pupils=tuple(pupils),
@@ -74,6 +96,9 @@ def world(pupils: list[Pupil], schools: list[School], fleet: list[VehicleType], 
         node_positions=np.arange(len(distinct)),
         time_s=np.rint(km * 100).astype(np.int64),
         distance_m=np.rint(km * 1000).astype(np.int64),
-        speed_factors={Session.AM: data.settings.am_speed_factor, Session.PM: data.settings.pm_speed_factor},
+        speed_factors={
+            Session.AM: data.settings.am_speed_factor,
+            Session.PM: data.settings.pm_speed_factor,
+        },
     )
     return data, travel
