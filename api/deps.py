@@ -80,9 +80,13 @@ def require(*roles: Role) -> Callable[..., Principal]:
     return gate
 
 
+# The roles of each gate, named once: pages ask these what to show; the gates enforce them.
+OFFICER_ROLES = (Role.OFFICER,)
+STAFF_ROLES = (Role.OFFICER, Role.FINANCE)
+
 UserDep = Annotated[Principal, Depends(get_principal)]
-OfficerDep = Annotated[Principal, Depends(require(Role.OFFICER))]
-StaffDep = Annotated[Principal, Depends(require(Role.OFFICER, Role.FINANCE))]
+OfficerDep = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
+StaffDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every supported database

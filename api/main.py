@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import errors, outputs
+from . import errors, outputs, web
 from .routes import audit as audit_routes
 from .routes import datasets as dataset_routes
 from .routes import jobs as job_routes
@@ -61,6 +61,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(errors.BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     for module in (dataset_routes, job_routes, plan_routes, audit_routes):
         app.include_router(module.router)
+    web.install(app)
     app.mount(
         outputs.STATIC_PREFIX,
         StaticFiles(directory=outputs.prepare_static(settings)),

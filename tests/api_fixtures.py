@@ -48,6 +48,7 @@ __all__ = [
 
 # Six pupils, two schools (Ryde, Newport), two operators. Hand-checkable: pupil P3 uses a
 # wheelchair and needs a passenger assistant; P5 travels alone; P4 rides in the morning only.
+# Wight Cars has the one wheelchair-accessible vehicle, so both operators always have routes.
 PUPILS_CSV = (
     "pupil_id,name,school_id,age,sessions,lat,lon,postcode,"
     "wheelchair,passenger_assistant,solo,notes\n"
@@ -67,7 +68,7 @@ FLEET_CSV = (
     "vehicle_type,operator,seats,wheelchair_spaces,count,"
     "cost_per_session,cost_per_km,co2_g_per_km,depot_lat,depot_lon\n"
     """saloon taxi,Island Taxis,4,0,4,10.00,0.80,150,50.7050,-1.2950
-WAV,Wight Cars,4,1,2,16.00,1.05,200,50.7250,-1.1650
+WAV,Wight Cars,4,1,1,16.00,1.05,200,50.7250,-1.1650
 """
 )
 # An uploaded settings file may not point the server at a path: this one is ignored.

@@ -1,0 +1,243 @@
+"""Pages for the termly job up to a plan: the start page, uploading a dataset, a dataset, a job.
+
+Each page runs on the API's own role gates (``OfficerDep``, ``StaffDep``, ``UserDep``) and calls the
+API's route functions for its data, so a page can show no more than the API gives that role.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from optimiser.errors import InputError, Problem, UnreachableLocationError
+
+from ..auth import Principal, Role
+from ..datasets import ACTIVE_JOB_STATES, Conflict
+from ..deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
+from ..jobs import RERUNNABLE
+from ..routes import datasets as dataset_routes
+from ..routes import jobs as job_routes
+from ..routes import plans as plan_routes
+from ..schemas import PlanRequest
+from ..service import Service
+from . import views
+from .render import PageRoute, check_csrf, render, see_other
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+CsrfField = Annotated[str | None, Form()]
+LABELS = {
+    "time_limit_s": "Search time",
+    "ride_time_weight_per_min": "Money against ride time",
+}
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, who: UserDep, db: DbDep) -> HTMLResponse:
+    """Officers and finance: datasets, recent jobs and plans. Operators: plans with their routes."""
+    plans = plan_routes.list_plans(who, db)
+    if who.role is Role.OPERATOR:
+        return render(request, "home.html", who, datasets=[], jobs=[], plans=plans[::-1])
+    datasets = dataset_routes.list_datasets(who, db)
+    jobs = job_routes.list_jobs(who, db)[-10:][::-1]
+    names = {d.id: d.name for d in datasets}
+    return render(
+        request,
+        "home.html",
+        who,
+        datasets=datasets[::-1],
+        jobs=jobs,
+        plans=plans[::-1][:20],
+        names=names,
+        status_text=views.job_status,
+    )
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request, who: OfficerDep, service: ServiceDep) -> HTMLResponse:
+    """The upload form."""
+    return _upload_page(request, who, service, problems=None)
+
+
+def _upload_page(
+    request: Request,
+    who: Principal,
+    service: Service,
+    problems: list[Problem] | None,
+    detail: str = "",
+    name: str = "",
+) -> HTMLResponse:
+    grouped = views.problems_by_file(problems or [])
+    return render(
+        request,
+        "upload.html",
+        who,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if problems else 200,
+        problems=grouped,
+        count=len(problems or []),
+        detail=detail,
+        name=name,
+        max_bytes=service.settings.max_upload_bytes,
+    )
+
+
+@router.post("/upload", response_class=HTMLResponse)
+def upload(
+    request: Request,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    files: Annotated[list[UploadFile | str] | None, File()] = None,
+    name: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Upload and check a dataset; every problem is listed by file, row and column."""
+    check_csrf(request, csrf_token)
+    # an empty file input arrives as an empty string, not a file
+    chosen = [f for f in files or [] if isinstance(f, StarletteUpload) and f.filename]
+    try:
+        out = dataset_routes.upload_dataset(who, db, service, chosen, name.strip() or None)
+    except InputError as exc:
+        db.rollback()
+        return _upload_page(request, who, service, exc.problems, name=name)
+    except UnreachableLocationError as exc:
+        db.rollback()
+        found = [
+            Problem("road network", None, None, f"{a} cannot be reached") for a in exc.affected
+        ]
+        return _upload_page(request, who, service, found, detail=str(exc), name=name)
+    query = urlencode([("uploaded", "true"), *(("note", n) for n in out.notes)])
+    return see_other(f"/dataset/{out.id}?{query}")
+
+
+def _dataset_page(
+    request: Request,
+    who: Principal,
+    db: DbDep,
+    service: Service,
+    dataset_id: int,
+    *,
+    form_errors: dict[str, str] | None = None,
+    form_values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    detail = dataset_routes.get_dataset(dataset_id, who, db, service)
+    settings = service.settings
+    weight = service.dataset(db, dataset_id).settings.ride_time_weight_pence_per_min / 100
+    values = {
+        "time_limit_s": f"{settings.default_time_limit_s:g}",
+        "ride_time_weight_per_min": f"{weight:g}",
+        **(form_values or {}),
+    }
+    return render(
+        request,
+        "dataset.html",
+        who,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if form_errors else 200,
+        dataset=detail,
+        jobs=job_routes.list_jobs(who, db, dataset_id)[::-1],
+        plans=plan_routes.list_plans(who, db, dataset_id)[::-1],
+        uploaded=request.query_params.get("uploaded") == "true",
+        notes=request.query_params.getlist("note"),
+        errors=form_errors or {},
+        values=values,
+        max_time_limit_s=settings.max_time_limit_s,
+        status_text=views.job_status,
+    )
+
+
+@router.get("/dataset/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(
+    request: Request, dataset_id: DatasetId, who: StaffDep, db: DbDep, service: ServiceDep
+) -> HTMLResponse:
+    """A dataset: counts, schools, fleet, its jobs and plans; officers start a plan here."""
+    return _dataset_page(request, who, db, service, dataset_id)
+
+
+@router.post("/dataset/{dataset_id}/plan", response_class=HTMLResponse)
+def start_plan(
+    request: Request,
+    dataset_id: DatasetId,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    time_limit_s: Annotated[str, Form(max_length=20)] = "",
+    ride_time_weight_per_min: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Start a planning job with the form's options (checked by the API's own schema)."""
+    check_csrf(request, csrf_token)
+    values = {"time_limit_s": time_limit_s, "ride_time_weight_per_min": ride_time_weight_per_min}
+    try:
+        options = PlanRequest.model_validate({k: v.strip() or None for k, v in values.items()})
+    except ValidationError as exc:
+        errors = {
+            str(e["loc"][0]): f"{LABELS.get(str(e['loc'][0]), 'This value')}: {e['msg'].lower()}"
+            for e in exc.errors()
+            if e.get("loc")
+        }
+        return _dataset_page(
+            request, who, db, service, dataset_id, form_errors=errors, form_values=values
+        )
+    job = dataset_routes.request_plan(dataset_id, who, db, service, Response(), options)
+    return see_other(f"/job/{job.id}")
+
+
+@router.get("/job/{job_id}", response_class=HTMLResponse)
+def job_page(
+    request: Request, job_id: JobId, who: StaffDep, db: DbDep, service: ServiceDep
+) -> HTMLResponse:
+    """A job's progress (the page's script follows it through ``GET /jobs/{id}``)."""
+    job = job_routes.get_job(job_id, who, db)
+    dataset = dataset_routes.get_dataset(job.dataset_id, who, db, service)
+    sessions = {str(s) for p in service.dataset(db, job.dataset_id).pupils for s in p.sessions}
+    return render(
+        request,
+        "job.html",
+        who,
+        job=job,
+        dataset=dataset,
+        sessions=max(1, len(sessions)),
+        active=job.status in ACTIVE_JOB_STATES,
+        rerunnable=job.status in RERUNNABLE,
+        status_text=views.job_status(job),
+    )
+
+
+@router.post("/job/{job_id}/cancel")
+def cancel_job(
+    request: Request,
+    job_id: JobId,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    csrf_token: CsrfField = None,
+) -> RedirectResponse:
+    """Cancel a queued or running job (one that has just ended is simply shown as it ended)."""
+    check_csrf(request, csrf_token)
+    try:
+        job_routes.cancel_job(job_id, who, db, service)
+    except Conflict:
+        pass  # it finished, failed or was cancelled meanwhile: its page says which
+    return see_other(f"/job/{job_id}")
+
+
+@router.post("/job/{job_id}/rerun")
+def rerun_job(
+    request: Request,
+    job_id: JobId,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    csrf_token: CsrfField = None,
+) -> RedirectResponse:
+    """Run an interrupted, failed or cancelled job again with the same options."""
+    check_csrf(request, csrf_token)
+    try:
+        job_routes.rerun_job(job_id, who, db, service, Response(), None)
+    except Conflict:
+        pass  # already queued again (a second click): its page shows it
+    return see_other(f"/job/{job_id}")

@@ -1,0 +1,115 @@
+"""Pages of a finished plan: the plan itself as each role may see it, and two plans compared.
+
+Officers get the whole plan (through ``GET /plans/{id}/json``, audited), its map, every route and
+every download. Finance gets the recomputed costs and aggregates (``GET /plans/{id}/costs``) and
+the finance report. An operator gets its own routes as its sheets show them
+(``GET /plans/{id}/routes``) and its own sheets. Each comes from the API's route function, so a page
+can show no more than the API gives that role.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from .. import plans as plan_data
+from ..auth import Principal, Role
+from ..datasets import get_row as dataset_row
+from ..deps import MAX_ID, OFFICER_ROLES, STAFF_ROLES, DbDep, PlanId, ServiceDep, StaffDep, UserDep
+from ..routes import plans as plan_routes
+from ..schemas import PlanOut
+from ..service import Service
+from . import views
+from .render import PageRoute, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PlanChoice = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _officer_view(
+    plan_id: int, out: PlanOut, who: Principal, db: Session, service: Service
+) -> dict[str, Any]:
+    """The whole plan (read through the audited ``GET /plans/{id}/json``) as table rows."""
+    document = plan_routes.get_plan_document(plan_id, who, db)
+    plan = plan_data.parse_plan(document)
+    dataset = service.dataset(db, out.dataset_id)
+    return {
+        "routes": views.route_rows(plan),
+        "unplaced": views.unplaced_rows(plan, dataset),
+        "over_guidance": views.over_guidance_rows(plan, dataset),
+    }
+
+
+@router.get("/plan/{plan_id}", response_class=HTMLResponse)
+def plan_page(
+    request: Request, plan_id: PlanId, who: UserDep, db: DbDep, service: ServiceDep
+) -> HTMLResponse:
+    """A plan: summary, map, routes and downloads, as far as the caller's role allows."""
+    out = plan_routes.get_plan(plan_id, who, db)
+    context: dict[str, Any] = {
+        "plan": out,
+        "dataset_name": None,
+        "figures": [],
+        "by_operator": [],
+        "by_vehicle_type": [],
+        "routes": [],
+        "unplaced": [],
+        "over_guidance": [],
+        "sheet_routes": [],
+        "others": [],
+    }
+    if who.role in STAFF_ROLES:
+        context["dataset_name"] = dataset_row(db, out.dataset_id).name
+        costs = plan_routes.get_costs(plan_id, who, db, service)
+        context["figures"] = views.summary_figures(
+            costs.summary, costs.model_dump(), listed=who.role in OFFICER_ROLES
+        )
+        context["by_operator"] = views.breakdown_rows(costs.by_operator)
+        context["by_vehicle_type"] = views.breakdown_rows(costs.by_vehicle_type)
+        context["others"] = [
+            p for p in plan_routes.list_plans(who, db, out.dataset_id) if p.id != plan_id
+        ]
+    if who.role in OFFICER_ROLES:
+        context.update(_officer_view(plan_id, out, who, db, service))
+    if who.role is Role.OPERATOR:
+        routes = plan_routes.get_routes(plan_id, who, db, service, None)
+        context["sheet_routes"] = sorted(routes, key=lambda r: r.route_id)
+    return render(request, "plan.html", who, **context)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    who: StaffDep,
+    db: DbDep,
+    service: ServiceDep,
+    a: PlanChoice = None,
+    b: PlanChoice = None,
+) -> HTMLResponse:
+    """Choose two plans of one dataset and see them side by side."""
+    plans = plan_routes.list_plans(who, db)
+    names = {p.dataset_id: dataset_row(db, p.dataset_id).name for p in plans}
+    result, error = None, None
+    if a is not None and b is not None:
+        try:
+            result = plan_routes.compare_plans(who, db, service, a, b)
+        except HTTPException as exc:
+            if exc.status_code != 422:
+                raise
+            error = str(exc.detail)
+    return render(
+        request,
+        "compare.html",
+        who,
+        422 if error else 200,
+        plans=plans,
+        names=names,
+        a=a,
+        b=b,
+        result=result,
+        rows=views.compare_rows(result) if result else [],
+        error=error,
+    )

@@ -1,0 +1,1 @@
+"""Page templates (a package only so that they are installed with the code)."""

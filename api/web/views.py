@@ -1,0 +1,242 @@
+"""What the pages show, read off what the API's route functions return.
+
+Nothing here decides who may see what: each function takes data a role was already given by the
+API (a plan document for officers, cost aggregates for finance, sheet routes for an operator) and
+only arranges it into rows and figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from maps.plan_facts import known_pupil, plan_rides
+from optimiser.errors import Problem
+from optimiser.model import Dataset
+from optimiser.plan import Plan, format_hm
+
+from ..schemas import CompareOut, JobOut
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number: what it is, its value as text, and a line explaining it."""
+
+    label: str
+    value: str
+    note: str = ""
+    warn: bool = False
+
+
+def _gbp(pounds: float) -> str:
+    return f"£{pounds:,.2f}"
+
+
+def _pounds(pounds: float) -> str:
+    """Whole pounds, for yearly figures."""
+    return f"£{pounds:,.0f}"
+
+
+def summary_figures(
+    summary: dict[str, Any], costs: dict[str, Any] | None, *, listed: bool = False
+) -> list[Figure]:
+    """The headline figures of a plan from its summary (aggregates only) and recomputed costs;
+    ``listed`` when the page lists the journeys behind the counts."""
+    s = summary
+    figures = []
+    if costs is not None:
+        figures.append(
+            Figure(
+                "Cost per day",
+                _gbp(costs["cost_per_day_gbp"]),
+                f"{_pounds(costs['cost_per_year_gbp'])} a year "
+                f"({costs['school_days_per_year']} school days)",
+            )
+        )
+    if "saving_per_year" in s and "baseline_cost_per_year" in s:
+        figures.append(
+            Figure(
+                "Saving against solo transport",
+                f"{_pounds(s['saving_per_year'])} a year",
+                f"{s.get('saving_percent', 0):.1f}% below the "
+                f"{_pounds(s['baseline_cost_per_year'])} it would cost if every pupil "
+                "travelled alone",
+            )
+        )
+    if "vehicles" in s:
+        figures.append(
+            Figure(
+                "Vehicles",
+                f"{s['vehicles']}",
+                f"{s.get('vehicles_am', 0)} morning, {s.get('vehicles_pm', 0)} afternoon",
+            )
+        )
+    if "journeys" in s:
+        figures.append(
+            Figure(
+                "Pupil journeys placed",
+                f"{s.get('placed', 0)} of {s['journeys']}",
+                f"{s.get('pupils', 0)} pupils; a journey is one pupil in one session",
+            )
+        )
+    over = int(s.get("over_guidance", 0))
+    figures.append(
+        Figure(
+            "Journeys over the guidance",
+            f"{over}",
+            "longer than 45 minutes (primary) or 75 minutes (secondary)"
+            + ("; listed below" if listed and over else ""),
+            warn=over > 0,
+        )
+    )
+    unplaced = int(s.get("unplaced", 0))
+    if not unplaced:
+        note = "every journey has a seat"
+    else:
+        note = "each listed below with its reason" if listed else "journeys left without transport"
+    figures.append(Figure("Journeys not placed", f"{unplaced}", note, unplaced > 0))
+    if "ride_min_mean" in s:
+        figures.append(
+            Figure(
+                "Ride time",
+                f"{s['ride_min_mean']:.0f} min average",
+                f"longest {s.get('ride_min_max', 0):.0f} min",
+            )
+        )
+    if costs is not None:
+        figures.append(
+            Figure(
+                "Distance",
+                f"{costs['km_per_day']:,.0f} km a day",
+                f"{costs['co2_kg_per_day']:,.0f} kg CO₂ a day",
+            )
+        )
+    return figures
+
+
+def route_rows(plan: Plan) -> list[dict[str, Any]]:
+    """Every route of a plan as one table row (officers)."""
+    return [
+        {
+            "route_id": r.route_id,
+            "session": str(r.session),
+            "operator": r.operator,
+            "vehicle_type": r.vehicle_type,
+            "vehicle_id": r.vehicle_id,
+            "passenger_assistant": r.passenger_assistant,
+            "pupils": len(r.pupil_ids),
+            "start": format_hm(r.start_s),
+            "start_s": r.start_s or 0,
+            "end": format_hm(r.end_s),
+            "end_s": r.end_s or 0,
+            "duration_min": r.duration_min,
+            "distance_km": r.distance_km,
+            "cost": r.cost_pence / 100,
+        }
+        for r in sorted(plan.routes, key=lambda r: r.route_id)
+    ]
+
+
+def _name(dataset: Dataset, pupil_id: str) -> str:
+    pupil = known_pupil(dataset, pupil_id)
+    return pupil.name if pupil else "(not in the dataset)"
+
+
+def unplaced_rows(plan: Plan, dataset: Dataset) -> list[dict[str, str]]:
+    """Pupil journeys the plan leaves out, with the reason (officers: names included)."""
+    return [
+        {
+            "pupil_id": u.pupil_id,
+            "name": _name(dataset, u.pupil_id),
+            "session": str(u.session),
+            "reason": u.reason,
+        }
+        for u in sorted(plan.unassigned, key=lambda u: (u.pupil_id, str(u.session)))
+    ]
+
+
+def over_guidance_rows(plan: Plan, dataset: Dataset) -> list[dict[str, Any]]:
+    """Journeys longer than the 45/75-minute guidance, longest first (officers)."""
+    rows = [
+        {
+            "pupil_id": ride.pupil_id,
+            "name": _name(dataset, ride.pupil_id),
+            "route_id": ride.route_id,
+            "session": ride.session,
+            "ride_min": round((ride.ride_s or 0) / 60),
+            "guidance_min": ride.guidance_s // 60,
+            "limit_min": ride.limit_s // 60,
+        }
+        for ride in plan_rides(plan, dataset)
+        if ride.over_guidance
+    ]
+    return sorted(rows, key=lambda r: -r["ride_min"])
+
+
+def breakdown_rows(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cost by operator or by vehicle type (the API's aggregates) as table rows."""
+    return [
+        {
+            "name": name,
+            "routes": row.get("routes", 0),
+            "vehicles": sum((row.get("vehicles") or {}).values()),
+            "cost_per_day": row.get("cost_per_day_pence", 0) / 100,
+            "km": row.get("km", 0.0),
+            "co2_kg": row.get("co2_kg", 0.0),
+        }
+        for name, row in sorted(table.items(), key=lambda item: item[0].casefold())
+    ]
+
+
+def problems_by_file(problems: list[Problem]) -> dict[str, list[Problem]]:
+    """Upload problems grouped by file, each file's in row order."""
+    grouped: dict[str, list[Problem]] = defaultdict(list)
+    for p in problems:
+        grouped[p.file].append(p)
+    return {
+        name: sorted(found, key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
+        for name, found in sorted(grouped.items())
+    }
+
+
+def _figure(value: float, money: bool, digits: int, signed: bool = False) -> str:
+    sign = "+" if signed and value > 0 else ""
+    text = _gbp(abs(value)) if money else f"{abs(value):,.{digits}f}"
+    return ("−" if value < 0 else sign) + text
+
+
+def compare_rows(result: CompareOut) -> list[dict[str, str]]:
+    """The compared figures as text: money in pounds, a signed change, and which way it went.
+    A row shows one decimal when any of its figures has one."""
+    rows = []
+    for row in result.rows:
+        money = "(£)" in row.measure
+        digits = 1 if any(v != round(v) for v in (row.a, row.b, row.change)) else 0
+        rows.append(
+            {
+                "measure": row.measure.replace(" (£)", ""),
+                "a": _figure(row.a, money, digits),
+                "b": _figure(row.b, money, digits),
+                "change": _figure(row.change, money, digits, signed=True)
+                if row.change
+                else "no change",
+                "direction": "down" if row.change < 0 else "up" if row.change > 0 else "",
+            }
+        )
+    return rows
+
+
+STATUS_TEXT = {
+    "queued": "Waiting for a free solver",
+    "running": "Planning",
+    "succeeded": "Finished",
+    "failed": "Stopped with an error",
+    "cancelled": "Cancelled",
+    "interrupted": "Interrupted when the service stopped",
+}
+
+
+def job_status(job: JobOut) -> str:
+    """A job's state in words."""
+    return STATUS_TEXT.get(job.status, job.status)
