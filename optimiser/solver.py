@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from google.protobuf import text_format
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .problem import Problem, Solution, VehicleRoute, VisitTime
@@ -34,6 +35,12 @@ class SearchParameters:
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
+    # Protocol-buffer text merged last into OR-Tools' RoutingSearchParameters, for experiments
+    # (e.g. "guided_local_search_lambda_coefficient: 0.2"); empty in normal use.
+    search_text: str = ""
+    # Charge each vehicle's fixed cost through a "used" dimension's span cost instead of OR-Tools'
+    # arc-based fixed cost (see _Model._fixed_costs).
+    fixed_cost_as_span: bool = False
 
 
 @dataclass
@@ -77,7 +84,7 @@ def _layout(problem: Problem) -> _Nodes:
 class _Model:
     """A built OR-Tools model for one :class:`Problem`."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, fixed_cost_as_span: bool = False) -> None:
         self.problem = problem
         self.nodes = nodes = _layout(problem)
         vehicles = problem.vehicles
@@ -101,7 +108,7 @@ class _Model:
                     (dist * v.cost_per_m).tolist()
                 )
             routing.SetArcCostEvaluatorOfVehicle(evaluators[v.cost_per_m], v_index)
-            routing.SetFixedCostOfVehicle(int(v.fixed_cost), v_index)
+        self._fixed_costs(fixed_cost_as_span)
 
         horizon = int(max(v.latest_end_s for v in vehicles)) if vehicles else 86400
         time_cb = routing.RegisterTransitMatrix(transit.tolist())
@@ -117,6 +124,33 @@ class _Model:
             # Leave the depot as late and come back as early as the plan allows.
             routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v_index)))
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v_index)))
+
+    def _fixed_costs(self, as_span: bool) -> None:
+        """Charge each used vehicle its fixed cost.
+
+        OR-Tools' own fixed cost sits on the arc leaving the start. Guided local search penalises
+        the arcs of highest cost, so with a fixed cost far above any travel cost (the usual case:
+        a vehicle-day against metres) it spends its penalties on those first arcs and never on
+        travel. ``as_span`` instead counts one unit on any arc leaving a depot node for a request
+        node, in a dimension whose span cost per unit is the fixed cost: the same objective, with
+        arc costs that are travel only.
+        """
+        routing, vehicles = self.routing, self.problem.vehicles
+        if not any(v.fixed_cost for v in vehicles):
+            return
+        if not as_span:
+            for v_index, v in enumerate(vehicles):
+                routing.SetFixedCostOfVehicle(int(v.fixed_cost), v_index)
+            return
+        n = len(self.nodes.rows)
+        depots = np.zeros(n, dtype=bool)
+        depots[list(self.nodes.depot_node.values())] = True
+        leaves = (depots[:, None] & ~depots[None, :]).astype(np.int64)
+        callback = routing.RegisterTransitMatrix(leaves.tolist())
+        routing.AddDimension(callback, 0, 1, True, "used")
+        used = routing.GetDimensionOrDie("used")
+        for v_index, v in enumerate(vehicles):
+            used.SetSpanCostCoefficientForVehicle(int(v.fixed_cost), v_index)
 
     def index(self, node: int) -> int:
         return self.manager.NodeToIndex(node)
@@ -250,6 +284,8 @@ def _search_parameters(params: SearchParameters):
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
     search.log_search = params.log_search
+    if params.search_text:
+        text_format.Merge(params.search_text, search)
     return search
 
 
@@ -262,7 +298,7 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
     if not problem.requests or not problem.vehicles:
         dropped = list(range(len(problem.requests)))
         return Solution([], dropped, sum(r.penalty for r in problem.requests), status="EMPTY")
-    model = _Model(problem)
+    model = _Model(problem, params.fixed_cost_as_span)
     build_s = time.perf_counter() - started
     found: list[int] = []
 
