@@ -17,7 +17,9 @@ Objectives: Solomon is distance only (DIMACS rule: arcs truncated to one decimal
 are also compared with the hierarchical ``bks.csv``. Li & Lim is hierarchical (vehicles first, via a
 large fixed cost per vehicle), compared with ``bks.csv`` on vehicles and double-precision distance.
 PyVRP (0.14 has shipments) and VROOM (shipments) run on both sets, with the same integer matrices
-and, for Li & Lim, the same kind of fixed cost per vehicle. Every solution is checked for feasibility from the coordinates.
+and, for Li & Lim, the same kind of fixed cost per vehicle. ``ours+vroom`` is our engine with
+``warm_start="vroom"``: VROOM's plan (in at most half the budget) loaded as the first solution.
+Every solution is checked for feasibility from the coordinates.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from optimiser import benchmarks as bm
 from optimiser.solver import SearchParameters, solve
 
 BENCH = Path("../shared/bench")
-ENGINES = ("ours", "pyvrp", "vroom")
+ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")
+DEFAULT_ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")
 DATE = "2026-11-22"
 
 
@@ -76,16 +79,25 @@ def run_pyvrp(inst: bm.Instance, budget: float) -> list[list[int]]:
         d, q = r.dropoff, r.load[bm.DIMENSION]
         if r.pickup is None:
             m.add_client(
-                locs[d.row], delivery=q, service_duration=d.service_s,
-                tw_early=d.earliest_s, tw_late=d.latest_s,
+                locs[d.row],
+                delivery=q,
+                service_duration=d.service_s,
+                tw_early=d.earliest_s,
+                tw_late=d.latest_s,
             )
             clients.append(d.row)
         else:
             p = r.pickup
             m.add_shipment(
-                locs[p.row], locs[d.row], pickup_tw_early=p.earliest_s, pickup_tw_late=p.latest_s,
-                pickup_service_duration=p.service_s, delivery_tw_early=d.earliest_s,
-                delivery_tw_late=d.latest_s, delivery_service_duration=d.service_s, amount=q,
+                locs[p.row],
+                locs[d.row],
+                pickup_tw_early=p.earliest_s,
+                pickup_tw_late=p.latest_s,
+                pickup_service_duration=p.service_s,
+                delivery_tw_early=d.earliest_s,
+                delivery_tw_late=d.latest_s,
+                delivery_service_duration=d.service_s,
+                amount=q,
             )
             shipments.append((p.row, d.row))
     for a, la in enumerate(locs):
@@ -119,7 +131,10 @@ def run_vroom(inst: bm.Instance, budget: float) -> list[list[int]]:
     for k in range(inst.fleet):
         vi.add_vehicle(
             vroom.Vehicle(
-                k + 1, start=0, end=0, capacity=[inst.capacity],
+                k + 1,
+                start=0,
+                end=0,
+                capacity=[inst.capacity],
                 time_window=vroom.TimeWindow(v0.earliest_start_s, v0.latest_end_s),
                 costs=vroom.VehicleCosts(fixed=fixed),
             )
@@ -134,7 +149,10 @@ def run_vroom(inst: bm.Instance, budget: float) -> list[list[int]]:
         if r.pickup is None:
             vi.add_job(
                 vroom.Job(
-                    d.row, d.row, default_service=d.service_s, delivery=vroom.Amount(q),
+                    d.row,
+                    d.row,
+                    default_service=d.service_s,
+                    delivery=vroom.Amount(q),
                     time_windows=tw(d),
                 )
             )
@@ -160,6 +178,8 @@ def run_job(job: tuple) -> list[dict]:
         try:
             if engine == "ours":
                 routes = run_ours(inst, budget, overrides)
+            elif engine == "ours+vroom":  # the same engine, started from VROOM's plan
+                routes = run_ours(inst, budget, {**overrides, "warm_start": "vroom"})
             elif engine == "pyvrp":
                 routes = run_pyvrp(inst, budget)
             else:
@@ -172,9 +192,15 @@ def run_job(job: tuple) -> list[dict]:
         issues = bm.check_routes(inst, routes, dimacs=kind == "solomon") if routes else ["none"]
         out.append(
             {
-                "instance": name, "engine": engine, "vehicles": len(routes),
-                "distance": exact, "dimacs": dimacs, "wall_s": wall,
-                "feasible": not issues, "issues": issues[:3], "error": error,
+                "instance": name,
+                "engine": engine,
+                "vehicles": len(routes),
+                "distance": exact,
+                "dimacs": dimacs,
+                "wall_s": wall,
+                "feasible": not issues,
+                "issues": issues[:3],
+                "error": error,
             }
         )
     return out
@@ -230,8 +256,12 @@ def render(kind: str, budget: float, results: list[dict], root: Path, note: str)
                     f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
                 )
             lines.append(row)
-        lines += ["", "| engine | solved | mean gap % (DIMACS table) | max gap % | mean veh over hier. BKS | "
-                  "mean gap % hier. (distance) | mean s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| engine | solved | mean gap % (DIMACS table) | max gap % | mean veh over hier. BKS | "
+            "mean gap % hier. (distance) | mean s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for e in engines:
             rs = [by[(n, e)] for n in names if (n, e) in by and by[(n, e)]["feasible"]]
             if not rs:
@@ -257,13 +287,16 @@ def render(kind: str, budget: float, results: list[dict], root: Path, note: str)
                     row += " – | infeasible | – | – |"
                     continue
                 row += (
-                    f" {r['vehicles']} | {r['distance']:.2f} | {gap(r['distance'], bks[n][1]):.2f} |"
-                    f" {r['wall_s']:.1f} |"
+                    f" {r['vehicles']} | {r['distance']:.2f} |"
+                    f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
                 )
             lines.append(row)
-        lines += ["", "| engine | feasible | BKS vehicles reached | mean extra veh | "
-                  "mean gap % where BKS vehicles reached | mean gap % all | mean s |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| engine | feasible | BKS vehicles reached | mean extra veh | "
+            "mean gap % where BKS vehicles reached | mean gap % all | mean s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for e in engines:
             rs = [by[(n, e)] for n in names if (n, e) in by and by[(n, e)]["feasible"]]
             if not rs:
@@ -297,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", choices=("solomon", "lilim"), required=True)
     ap.add_argument("--instances", nargs="*", help="names or globs (comma or space separated)")
     ap.add_argument("--budget", type=float, default=10.0, help="seconds per instance and engine")
-    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--param", action="append", default=[], help="SearchParameters field=value")
     ap.add_argument("--bench", type=Path, default=BENCH)

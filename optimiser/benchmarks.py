@@ -8,9 +8,9 @@ Conventions (see ``bench/README.md`` of the shared benchmark folder):
 - Euclidean distances between the coordinates; travel time equals distance; service times, time
   windows, capacity and fleet size as in the files; one capacity dimension, ``"load"``.
 - Integers: every distance, time, window and service time is multiplied by ``scale``.
-  ``rule="dimacs"`` (Solomon distance-only table, scale 10) *truncates* each arc to one decimal, the
-  rule under which ``bks_distance_only.csv`` was computed, so the solver's objective divided by 10 is
-  directly comparable to that table. ``rule="round"`` (hierarchical tables, double precision;
+  ``rule="dimacs"`` (Solomon distance-only table, scale 10) *truncates* each arc to one decimal,
+  the rule under which ``bks_distance_only.csv`` was computed, so the solver's objective divided by
+  10 is directly comparable to that table. ``rule="round"`` (hierarchical tables, double precision;
   scale 1000) rounds the distance of each arc and rounds its travel time *up*, so a route the solver
   finds feasible is feasible in exact arithmetic too (conservative by at most 0.001 per arc).
 - Objective: ``fixed_cost=0`` gives distance only; a fixed cost per vehicle larger than any total
@@ -164,7 +164,9 @@ def to_problem(
         )
     else:
         requests = tuple(
-            Request(f"{p}-{d}", pickup=visit(p), dropoff=visit(d), load={DIMENSION: int(inst.demand[p])})
+            Request(
+                f"{p}-{d}", pickup=visit(p), dropoff=visit(d), load={DIMENSION: int(inst.demand[p])}
+            )
             for p, d in inst.pairs
         )
     vehicles = tuple(

@@ -42,9 +42,10 @@ class SearchParameters:
     # arc-based fixed cost (see _Model._fixed_costs).
     fixed_cost_as_span: bool = False
     # "vroom": start the search from VROOM's plan (pyvroom, optional), built in at most
-    # warm_start_share of the time limit; "none": OR-Tools' first-solution heuristic only.
+    # warm_start_share of the time limit, the rest going to the OR-Tools search;
+    # "none": OR-Tools' own first-solution heuristic only.
     warm_start: str = "none"
-    warm_start_share: float = 0.2
+    warm_start_share: float = 0.5
 
 
 @dataclass

@@ -24,7 +24,7 @@ _MAX_COST = 2**31 - 1
 
 
 def vroom_plan(problem: Problem, *, timeout_s: float, exploration_level: int = 5) -> Plan | None:
-    """VROOM's plan for ``problem``, or None if pyvroom is missing or the problem is out of reach."""
+    """VROOM's plan for ``problem``; None if pyvroom is missing or the problem is out of reach."""
     try:
         import vroom
     except ImportError:
@@ -58,7 +58,11 @@ def vroom_plan(problem: Problem, *, timeout_s: float, exploration_level: int = 5
         if r.pickup is None:
             vi.add_job(
                 vroom.Job(
-                    i, d.row, default_service=d.service_s, delivery=amount, skills=need,
+                    i,
+                    d.row,
+                    default_service=d.service_s,
+                    delivery=amount,
+                    skills=need,
                     time_windows=[vroom.TimeWindow(d.earliest_s, d.latest_s)],
                 )
             )
@@ -66,11 +70,15 @@ def vroom_plan(problem: Problem, *, timeout_s: float, exploration_level: int = 5
             p = r.pickup
             vi.add_shipment(
                 vroom.ShipmentStep(
-                    i, p.row, default_service=p.service_s,
+                    i,
+                    p.row,
+                    default_service=p.service_s,
                     time_windows=[vroom.TimeWindow(p.earliest_s, p.latest_s)],
                 ),
                 vroom.ShipmentStep(
-                    i, d.row, default_service=d.service_s,
+                    i,
+                    d.row,
+                    default_service=d.service_s,
                     time_windows=[vroom.TimeWindow(d.earliest_s, d.latest_s)],
                 ),
                 amount=amount,
@@ -78,7 +86,8 @@ def vroom_plan(problem: Problem, *, timeout_s: float, exploration_level: int = 5
             )
     try:
         solution = vi.solve(
-            exploration_level=exploration_level, nb_threads=1,
+            exploration_level=exploration_level,
+            nb_threads=1,
             timeout=timedelta(seconds=max(0.1, timeout_s)),
         )
     except Exception:  # a start is optional: any VROOM refusal means "no start"
@@ -94,5 +103,8 @@ def vroom_plan(problem: Problem, *, timeout_s: float, exploration_level: int = 5
 
 def _skills(problem: Problem) -> dict[int, frozenset[int]]:
     """One skill per distinct allowed-vehicle set; a vehicle has the skills of the sets it is in."""
-    sets = sorted({frozenset(r.allowed_vehicles) for r in problem.requests if r.allowed_vehicles is not None}, key=sorted)
+    sets = sorted(
+        {frozenset(r.allowed_vehicles) for r in problem.requests if r.allowed_vehicles is not None},
+        key=sorted,
+    )
     return {s + 1: members for s, members in enumerate(sets)}

@@ -87,3 +87,49 @@ def test_engine_on_lilim_lc101():
     exact, _ = bm.route_distances(inst, routes)
     assert len(routes) == vehicles
     assert exact <= 1.03 * distance
+
+
+def _small(inst: bm.Instance, n: int) -> bm.Instance:
+    """The depot and the first ``n`` customers of a Solomon instance."""
+    keep = slice(0, n + 1)
+    return bm.Instance(
+        inst.name,
+        inst.kind,
+        inst.xy[keep],
+        inst.demand[keep],
+        inst.ready[keep],
+        inst.due[keep],
+        inst.service[keep],
+        inst.capacity,
+        inst.fleet,
+    )
+
+
+def test_fixed_cost_as_span_charges_the_same_objective():
+    inst = _small(bm.read_solomon(BENCH / "solomon" / "R101.txt"), 25)
+    problem = bm.to_problem(inst, fixed_cost=10**6)
+    for as_span in (False, True):
+        params = SearchParameters(time_limit_s=60, solution_limit=30, fixed_cost_as_span=as_span)
+        solution = solve(problem, params)
+        routes = bm.routes_as_rows(solution)
+        assert solution.dropped == [] and bm.check_routes(inst, routes) == []
+        travel = sum(
+            int(problem.distance_m[a, b])
+            for route in routes
+            for a, b in zip([0, *route], [*route, 0], strict=True)
+        )
+        assert solution.objective == 10**6 * len(routes) + travel
+
+
+def test_warm_start_from_vroom_is_loaded_and_improved_on():
+    pytest.importorskip("vroom")
+    inst = bm.read_lilim(BENCH / "lilim" / "lc101.txt")
+    problem = bm.to_problem(inst, fixed_cost=bm.HIERARCHICAL_FIXED_COST)
+    params = SearchParameters(time_limit_s=60, solution_limit=20, warm_start="vroom")
+    solution = solve(problem, params)
+    routes = bm.routes_as_rows(solution)
+    assert solution.dropped == [] and bm.check_routes(inst, routes) == []
+    # the search started from VROOM's plan, which already has the best-known 10 vehicles
+    assert solution.first_objective is not None
+    assert solution.first_objective // bm.HIERARCHICAL_FIXED_COST == 10
+    assert solution.objective <= solution.first_objective
