@@ -28,6 +28,7 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -209,9 +210,9 @@ def run_job(job: tuple) -> list[dict]:
 def instance_names(kind: str, root: Path, patterns: list[str] | None) -> list[str]:
     folder = root / kind
     names = sorted(p.stem for p in folder.glob("*.txt"))
-    if kind == "lilim" and not patterns:
-        patterns = ["l*1??", "l*2??"]  # the 100-task set by default
     if not patterns:
+        if kind == "lilim":  # the 100-task set by default: lc101 ... lrc208
+            return [n for n in names if re.fullmatch(r"l(c|r|rc)[12]\d\d", n)]
         return names
     chosen = []
     for pat in ",".join(patterns).split(","):
@@ -335,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--param", action="append", default=[], help="SearchParameters field=value")
     ap.add_argument("--bench", type=Path, default=BENCH)
     ap.add_argument("--out", type=Path, help="default benchmarks/results/<set>_<budget>s.md")
+    ap.add_argument(
+        "--merge",
+        type=Path,
+        action="append",
+        default=[],
+        help="results (.json) of an earlier run of the same set and budget to include",
+    )
     args = ap.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     overrides = parse_overrides(args.param)
@@ -354,6 +362,11 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             results += rs
+    done = {(r["instance"], r["engine"]) for r in results}
+    for path in args.merge:
+        results += [
+            r for r in json.loads(path.read_text()) if (r["instance"], r["engine"]) not in done
+        ]
     defaults = SearchParameters()
     note = ", ".join(
         f"{k}={v}" for k, v in {**defaults.__dict__, **overrides}.items() if k != "time_limit_s"
