@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from itertools import permutations
 
 import numpy as np
+from google.protobuf import text_format
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .problem import Problem, Solution, VehicleRoute, VisitTime
@@ -41,6 +42,17 @@ class SearchParameters:
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
+    # Protocol-buffer text merged last into OR-Tools' RoutingSearchParameters, for experiments
+    # (e.g. "guided_local_search_lambda_coefficient: 0.2"); empty in normal use.
+    search_text: str = ""
+    # Charge each vehicle's fixed cost through a "used" dimension's span cost instead of OR-Tools'
+    # arc-based fixed cost (see _Model._fixed_costs).
+    fixed_cost_as_span: bool = False
+    # "vroom": start the search from VROOM's plan (pyvroom, optional), built in at most
+    # warm_start_share of the time limit, the rest going to the OR-Tools search;
+    # "none": OR-Tools' own first-solution heuristic only.
+    warm_start: str = "none"
+    warm_start_share: float = 0.5
 
 
 @dataclass
@@ -84,7 +96,7 @@ def _layout(problem: Problem) -> _Nodes:
 class _Model:
     """A built OR-Tools model for one :class:`Problem`."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, fixed_cost_as_span: bool = False) -> None:
         self.problem = problem
         self.nodes = nodes = _layout(problem)
         vehicles = problem.vehicles
@@ -108,7 +120,7 @@ class _Model:
                     (dist * v.cost_per_m).tolist()
                 )
             routing.SetArcCostEvaluatorOfVehicle(evaluators[v.cost_per_m], v_index)
-            routing.SetFixedCostOfVehicle(int(v.fixed_cost), v_index)
+        self._fixed_costs(fixed_cost_as_span)
 
         horizon = int(max(v.latest_end_s for v in vehicles)) if vehicles else 86400
         time_cb = routing.RegisterTransitMatrix(transit.tolist())
@@ -124,6 +136,33 @@ class _Model:
             # Leave the depot as late and come back as early as the plan allows.
             routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v_index)))
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v_index)))
+
+    def _fixed_costs(self, as_span: bool) -> None:
+        """Charge each used vehicle its fixed cost.
+
+        OR-Tools' own fixed cost sits on the arc leaving the start. Guided local search penalises
+        the arcs of highest cost, so with a fixed cost far above any travel cost (the usual case:
+        a vehicle-day against metres) it spends its penalties on those first arcs and never on
+        travel. ``as_span`` instead counts one unit on any arc leaving a depot node for a request
+        node, in a dimension whose span cost per unit is the fixed cost: the same objective, with
+        arc costs that are travel only.
+        """
+        routing, vehicles = self.routing, self.problem.vehicles
+        if not any(v.fixed_cost for v in vehicles):
+            return
+        if not as_span:
+            for v_index, v in enumerate(vehicles):
+                routing.SetFixedCostOfVehicle(int(v.fixed_cost), v_index)
+            return
+        n = len(self.nodes.rows)
+        depots = np.zeros(n, dtype=bool)
+        depots[list(self.nodes.depot_node.values())] = True
+        leaves = (depots[:, None] & ~depots[None, :]).astype(np.int64)
+        callback = routing.RegisterTransitMatrix(leaves.tolist())
+        routing.AddDimension(callback, 0, 1, True, "used")
+        used = routing.GetDimensionOrDie("used")
+        for v_index, v in enumerate(vehicles):
+            used.SetSpanCostCoefficientForVehicle(int(v.fixed_cost), v_index)
 
     def index(self, node: int) -> int:
         return self.manager.NodeToIndex(node)
@@ -328,7 +367,28 @@ def _search_parameters(params: SearchParameters):
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
     search.log_search = params.log_search
+    if params.search_text:
+        text_format.Merge(params.search_text, search)
     return search
+
+
+def _warm_start(model: _Model, params: SearchParameters):
+    """VROOM's plan loaded into the model, or None if there is none or the model rejects it."""
+    from .warmstart import vroom_plan
+
+    plan = vroom_plan(model.problem, timeout_s=params.time_limit_s * params.warm_start_share)
+    if plan is None:
+        return None
+    nodes = model.nodes
+    routes = [
+        [
+            model.index((nodes.pickup if kind == "pickup" else nodes.dropoff)[i])  # type: ignore[arg-type]
+            for i, kind in route
+        ]
+        for route in plan
+    ]
+    model.routing.CloseModelWithParameters(_search_parameters(params))
+    return model.routing.ReadAssignmentFromRoutes(routes, True)
 
 
 def solve(problem: Problem, params: SearchParameters, progress: Progress | None = None) -> Solution:
@@ -340,7 +400,7 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
     if not problem.requests or not problem.vehicles:
         dropped = list(range(len(problem.requests)))
         return Solution([], dropped, sum(r.penalty for r in problem.requests), status="EMPTY")
-    model = _Model(problem)
+    model = _Model(problem, params.fixed_cost_as_span)
     build_s = time.perf_counter() - started
     found: list[int] = []
 
@@ -360,12 +420,14 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
 
     model.routing.AddAtSolutionCallback(on_solution)
     # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
-    # out because the clock ran out mid-construction helps nobody). Phase 2: regroup any split
-    # sibling groups, then improve with the remaining time.
-    first = replace(
-        params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
-    )
-    assignment = model.routing.SolveWithParameters(_search_parameters(first))
+    # out because the clock ran out mid-construction helps nobody), or another engine's plan.
+    # Phase 2: regroup any split sibling groups, then improve with the remaining time.
+    assignment = _warm_start(model, params) if params.warm_start == "vroom" else None
+    if assignment is None:
+        first = replace(
+            params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
+        )
+        assignment = model.routing.SolveWithParameters(_search_parameters(first))
     if assignment is not None and params.solution_limit != 1:
         start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
         remaining = params.time_limit_s - (time.perf_counter() - started)
