@@ -19,6 +19,7 @@ from .errors import SendRoutesError
 from .model import Dataset, Session
 from .plan import Plan, Route, Stop, Unassigned
 from .problem import Solution, VehicleRoute
+from .schedule import retime
 from .solver import SearchParameters, solve
 from .summary import summarise
 from .travel import TravelData, build_travel, home_key, school_key
@@ -142,6 +143,7 @@ def _routes(
 ) -> list[Route]:
     routes = []
     for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
+        vr = retime(model.problem, vr)
         slot = model.slots[vr.vehicle]
         vt = dataset.vehicle_type(slot.fleet_key)
         stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
