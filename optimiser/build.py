@@ -101,7 +101,9 @@ def _stops(pupils: list[Pupil], session: Session) -> list[list[Pupil]]:
     return out
 
 
-def _offered_copies(dataset: Dataset, bundles: list[list[Pupil]]) -> dict[tuple[str, bool], int]:
+def _offered_copies(
+    dataset: Dataset, bundles: list[list[Pupil]], boost: float = 1.0
+) -> dict[tuple[str, bool], int]:
     """How many vehicles of each fleet row, without and with an assistant, the solver is offered.
 
     A council's framework may list hundreds of vehicles; every one offered slows the search
@@ -128,7 +130,8 @@ def _offered_copies(dataset: Dataset, bundles: list[list[Pupil]]) -> dict[tuple[
                 continue
             solo = sum(1 for b in kind if b[0].solo)
             per_vehicle = 1.5 if chair else 3
-            budget = math.ceil(1.5 * (solo + math.ceil((len(kind) - solo) / per_vehicle))) + 2
+            estimate = solo + math.ceil((len(kind) - solo) / per_vehicle)
+            budget = math.ceil(1.5 * boost * estimate) + 2
             rows = [
                 vt for vt in dataset.fleet if any(all(can_carry(vt, p) for p in b) for b in kind)
             ]
@@ -142,13 +145,19 @@ def _offered_copies(dataset: Dataset, bundles: list[list[Pupil]]) -> dict[tuple[
     }
 
 
-def _vehicles(dataset: Dataset, travel: TravelData, session: Session, bundles: list[list[Pupil]]):
+def _vehicles(
+    dataset: Dataset,
+    travel: TravelData,
+    session: Session,
+    bundles: list[list[Pupil]],
+    offer_boost: float = 1.0,
+):
     earliest, latest = SESSION_HOURS[session]
     vehicles: list[Vehicle] = []
     slots: list[VehicleSlot] = []
     limits = []
     pa_cost = dataset.settings.passenger_assistant_per_session_pence
-    offered = _offered_copies(dataset, bundles)
+    offered = _offered_copies(dataset, bundles, offer_boost)
     for vt in dataset.fleet:
         members = []
         for pa in (False, True):
@@ -216,8 +225,13 @@ def _request(
     )
 
 
-def build_session_model(dataset: Dataset, travel: TravelData, session: Session) -> SessionModel:
-    """Express one session of the dataset as a routing :class:`Problem`."""
+def build_session_model(
+    dataset: Dataset, travel: TravelData, session: Session, *, offer_boost: float = 1.0
+) -> SessionModel:
+    """Express one session of the dataset as a routing :class:`Problem`.
+
+    ``offer_boost`` multiplies the vehicles offered to the solver (never beyond fleet counts).
+    """
     set_aside = []
     placeable = []
     for pupil in dataset.pupils_in(session):
@@ -227,7 +241,7 @@ def build_session_model(dataset: Dataset, travel: TravelData, session: Session) 
         else:
             placeable.append(pupil)
     bundles = _stops(placeable, session)
-    vehicles, slots, limits = _vehicles(dataset, travel, session, bundles)
+    vehicles, slots, limits = _vehicles(dataset, travel, session, bundles, offer_boost)
     requests = [_request(dataset, travel, session, b, vehicles, slots) for b in bundles]
     request_of = {p.pupil_id: i for i, b in enumerate(bundles) for p in b}
 

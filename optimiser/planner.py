@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from .build import SessionModel, build_session_model
+from .build import SessionModel, VehicleSlot, build_session_model
 from .costs import can_carry, route_cost_pence
 from .decompose import MAX_PUPILS_PER_PART, split_session
 from .errors import SendRoutesError
@@ -223,6 +223,51 @@ def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -
     return out
 
 
+def _short_of_vehicles(model: SessionModel, solution: Solution, part: Dataset) -> bool:
+    """Whether a request was left out while every vehicle offered of a fleet row that could carry
+    it was in use, and that row has more vehicles than the solver was offered."""
+    used = Counter(model.slots[r.vehicle] for r in solution.routes)
+    offered = Counter(model.slots)
+    for i in solution.dropped:
+        bundle = [part.pupil(pid) for pid in model.request_pupils[i]]
+        assistant = (True,) if any(p.passenger_assistant for p in bundle) else (False, True)
+        for vt in part.fleet:
+            if all(can_carry(vt, p) for p in bundle):
+                for slot in (VehicleSlot(vt.key, pa) for pa in assistant):
+                    if used[slot] >= offered[slot] and offered[slot] < vt.count:
+                        return True
+    return False
+
+
+def _retry_with_more_vehicles(
+    model: SessionModel,
+    solution: Solution,
+    part: Dataset,
+    travel: TravelData,
+    params: SearchParameters,
+    progress: ProgressFn | None,
+) -> tuple[SessionModel, Solution]:
+    """Search again with twice the vehicles offered, starting from the plan found; keep the better.
+
+    The same part gives the same requests in the same order, and vehicles keep their ids, so the
+    plan found carries straight over.
+    """
+    bigger = build_session_model(part, travel, model.session, offer_boost=2.0)
+    index = {v.vehicle_id: k for k, v in enumerate(bigger.problem.vehicles)}
+    initial: list[list[tuple[int, str]]] = [[] for _ in bigger.problem.vehicles]
+    for route in solution.routes:
+        k = index[model.problem.vehicles[route.vehicle].vehicle_id]
+        initial[k] = [(v.request, v.kind) for v in route.visits]
+    budget = replace(params, time_limit_s=max(10.0, params.time_limit_s / 2))
+
+    def report(event: dict) -> None:
+        if progress is not None:
+            progress({"session": str(model.session), **event})
+
+    retry = solve(bigger.problem, budget, report, initial)
+    return (bigger, retry) if retry.objective < solution.objective else (model, solution)
+
+
 def plan_dataset(
     dataset: Dataset,
     *,
@@ -254,6 +299,11 @@ def plan_dataset(
             share = len(part.pupils_in(session)) / total
             budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
     solutions = _solve_all(models, budgets, workers or dataset.settings.workers, progress)
+    for k, (model, solution, part) in enumerate(zip(models, solutions, part_of, strict=True)):
+        if _short_of_vehicles(model, solution, part):
+            models[k], solutions[k] = _retry_with_more_vehicles(
+                model, solution, part, travel, budgets[k], progress
+            )
     routes: list[Route] = []
     unassigned: list[Unassigned] = []
     for model, solution, part in zip(models, solutions, part_of, strict=True):

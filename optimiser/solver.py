@@ -25,6 +25,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from .problem import Problem, Solution, VehicleRoute, VisitTime
 
 Progress = Callable[[dict], None]
+InitialPlan = list[list[tuple[int, str]]]
 FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
 MIN_SEARCH_S = 2.0  # improvement always gets at least this long
 _STATUS = {
@@ -377,8 +378,11 @@ def _warm_start(model: _Model, params: SearchParameters):
     from .warmstart import vroom_plan
 
     plan = vroom_plan(model.problem, timeout_s=params.time_limit_s * params.warm_start_share)
-    if plan is None:
-        return None
+    return None if plan is None else _load_plan(model, params, plan)
+
+
+def _load_plan(model: _Model, params: SearchParameters, plan: InitialPlan):
+    """A plan given as (request, "pickup" | "dropoff") visits per vehicle, as an assignment."""
     nodes = model.nodes
     routes = [
         [
@@ -391,8 +395,18 @@ def _warm_start(model: _Model, params: SearchParameters):
     return model.routing.ReadAssignmentFromRoutes(routes, True)
 
 
-def solve(problem: Problem, params: SearchParameters, progress: Progress | None = None) -> Solution:
-    """Build the model for ``problem``, search, and return the best solution found."""
+def solve(
+    problem: Problem,
+    params: SearchParameters,
+    progress: Progress | None = None,
+    initial: InitialPlan | None = None,
+) -> Solution:
+    """Build the model for ``problem``, search, and return the best solution found.
+
+    ``initial`` is a starting plan: for each vehicle, its visits as (request, "pickup" or
+    "dropoff") in order; when the model accepts it, the search starts from it instead of
+    building a first solution.
+    """
     issues = problem.check()
     if issues:
         raise ValueError("inconsistent routing problem: " + "; ".join(issues))
@@ -422,7 +436,9 @@ def solve(problem: Problem, params: SearchParameters, progress: Progress | None 
     # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
     # out because the clock ran out mid-construction helps nobody), or another engine's plan.
     # Phase 2: regroup any split sibling groups, then improve with the remaining time.
-    assignment = _warm_start(model, params) if params.warm_start == "vroom" else None
+    assignment = _load_plan(model, params, initial) if initial is not None else None
+    if assignment is None and params.warm_start == "vroom":
+        assignment = _warm_start(model, params)
     if assignment is None:
         first = replace(
             params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)

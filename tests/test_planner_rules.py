@@ -207,3 +207,23 @@ def test_costs_add_up(weight):
         sum(r.cost_pence for r in plan.routes) / 100
     )
     assert plan.summary["baseline_cost_per_day"] > plan.summary["cost_per_day"]
+
+
+def test_more_vehicles_are_offered_when_the_first_offer_runs_short():
+    # Twelve pupils round a school, each 8 km out with a 15-minute limit and a 5-minute window:
+    # nobody can share, so twelve taxis are needed. The first offer (by a pessimistic estimate of
+    # shared stops) is eight; the planner must notice and offer more from the fleet of twenty.
+    import math
+
+    pupils = [
+        pupil(
+            f"P{i:02d}",
+            (8 * math.cos(i * math.pi / 6), 8 * math.sin(i * math.pi / 6)),
+            max_ride_min=15,
+        )
+        for i in range(12)
+    ]
+    fleet = [vehicle("Taxi", (0, 0.5), count=20)]
+    plan = run(world(pupils, [school("S1", (0, 0), am=("08:30", "08:35"))], fleet))
+    assert not plan.unassigned
+    assert len(plan.routes) == 12
