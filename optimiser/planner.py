@@ -275,7 +275,6 @@ def plan_dataset(
     params: SearchParameters | None = None,
     workers: int | None = None,
     progress: ProgressFn | None = None,
-    sessions: tuple[Session, ...] = (Session.AM, Session.PM),
     max_pupils: int = MAX_PUPILS_PER_PART,
 ) -> PlanResult:
     """Plan every session of a dataset and return a validated plan.
@@ -289,7 +288,7 @@ def plan_dataset(
     travel = travel or build_travel(dataset)
     params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
     models, budgets, part_of = [], [], []
-    for session in sessions:
+    for session in Session:
         parts = split_session(dataset, session, max_pupils)
         total = sum(len(part.pupils_in(session)) for part in parts) or 1
         for part in parts:
