@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from . import audit
 from .auth import Principal, Role
 from .datasets import NotFound, get_row
 from .db import PlanRow
-from .schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut, SheetStopOut
+from .schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
 
 
 def get_row_for(db: Session, plan_id: int, who: Principal) -> PlanRow:
@@ -76,18 +77,32 @@ def parse_plan(document: Any) -> Plan:
     return plan_from_json(document)
 
 
-def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Principal) -> PlanRow:
-    """Store an uploaded plan for a dataset (the caller commits)."""
-    get_row(db, dataset_id)
-    row = PlanRow(
+def new_plan_row(
+    plan: Plan, *, dataset_id: int, job_id: int | None, source: str, label: str, created_by: int
+) -> PlanRow:
+    """A storage row for a plan, with the columns derived from it (operators, cost, routes)."""
+    return PlanRow(
         dataset_id=dataset_id,
-        job_id=None,
-        source="uploaded",
+        job_id=job_id,
+        source=source,
         label=label,
         plan_json=plan.dumps(),
         operators=sorted({r.operator for r in plan.routes}),
         cost_per_day_pence=sum(r.cost_pence for r in plan.routes),
         routes=len(plan.routes),
+        created_by=created_by,
+    )
+
+
+def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Principal) -> PlanRow:
+    """Store an uploaded plan for a dataset (the caller commits)."""
+    get_row(db, dataset_id)
+    row = new_plan_row(
+        plan,
+        dataset_id=dataset_id,
+        job_id=None,
+        source="uploaded",
+        label=label,
         created_by=who.user_id,
     )
     db.add(row)
@@ -159,32 +174,10 @@ def operator_routes(plan: Plan, dataset: Dataset, operator: str) -> list[Operato
     """One operator's routes with exactly the fields of its route sheets."""
     from maps.sheets import operator_sheets
 
+    # The API schema has exactly the sheet's fields, so the sheet converts field for field.
     return [
-        OperatorRouteOut(
-            route_id=s.route_id,
-            session=s.session,
-            operator=s.operator,
-            vehicle_id=s.vehicle_id,
-            vehicle_type=s.vehicle_type,
-            passenger_assistant=s.passenger_assistant,
-            wheelchair_spaces_used=s.wheelchair_spaces_used,
-            depot_depart=s.depot_depart,
-            depot_return=s.depot_return,
-            lines=[
-                SheetStopOut(
-                    stop=line.stop,
-                    time=line.time,
-                    action=line.action,
-                    postcode=line.postcode,
-                    pupil=line.pupil,
-                    wheelchair=line.wheelchair,
-                    notes=line.notes,
-                    school=line.school,
-                )
-                for line in s.lines
-            ],
-        )
-        for s in operator_sheets(plan, dataset, operator)
+        OperatorRouteOut.model_validate(asdict(sheet))
+        for sheet in operator_sheets(plan, dataset, operator)
     ]
 
 

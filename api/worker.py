@@ -22,7 +22,8 @@ from optimiser.errors import InputError, PlanFormatError, SendRoutesError
 
 from . import audit
 from .datasets import load_stored
-from .db import Job, PlanRow, make_engine, session_factory, transaction, utcnow
+from .db import Job, make_engine, session_factory, transaction, utcnow
+from .plans import new_plan_row
 
 PROGRESS_EVERY_S = 0.5
 
@@ -117,15 +118,12 @@ def _plan(
         job = _current(db, job_id, attempt)
         if job is None:
             return  # cancelled while solving: the result is not wanted
-        row = PlanRow(
+        row = new_plan_row(
+            plan,
             dataset_id=dataset_id,
             job_id=job_id,
             source="optimiser",
             label=f"job {job_id}",
-            plan_json=plan.dumps(),
-            operators=sorted({r.operator for r in plan.routes}),
-            cost_per_day_pence=sum(r.cost_pence for r in plan.routes),
-            routes=len(plan.routes),
             created_by=job.created_by,
         )
         db.add(row)

@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from optimiser.model import Dataset, Pupil, VehicleType
+from optimiser.model import Dataset, VehicleType
 from optimiser.plan import Plan, Route, Stop
 
 
@@ -53,14 +53,6 @@ def vehicle_for(route: Route, dataset: Dataset) -> VehicleType | None:
     return None
 
 
-def known_pupil(dataset: Dataset, pupil_id: str) -> Pupil | None:
-    """The pupil with this id, or ``None`` when the plan names a pupil the dataset lacks."""
-    try:
-        return dataset.pupil(pupil_id)
-    except KeyError:
-        return None
-
-
 def _dropoff_index(route: Route, pupil_id: str, start: int, school_id: str | None) -> int | None:
     for j in range(start + 1, len(route.stops)):
         stop = route.stops[j]
@@ -84,7 +76,7 @@ def route_rides(route: Route, dataset: Dataset) -> list[Ride]:
         if stop.type != "pickup":
             continue
         for pid in stop.pupil_ids:
-            pupil = known_pupil(dataset, pid)
+            pupil = dataset.find_pupil(pid)
             school_id = pupil.school_id if pupil else None
             j = _dropoff_index(route, pid, i, school_id)
             dropoff = route.stops[j] if j is not None else None
@@ -133,7 +125,7 @@ def wheelchair_spaces_used(route: Route, dataset: Dataset) -> int:
             on_board.update(stop.pupil_ids)
         elif stop.type == "dropoff":
             on_board.difference_update(stop.pupil_ids)
-        users = sum(1 for p in on_board if (pupil := known_pupil(dataset, p)) and pupil.wheelchair)
+        users = sum(1 for p in on_board if (pupil := dataset.find_pupil(p)) and pupil.wheelchair)
         most = max(most, users)
     return most
 
@@ -141,7 +133,7 @@ def wheelchair_spaces_used(route: Route, dataset: Dataset) -> int:
 def carries_wheelchair(route: Route, dataset: Dataset) -> bool:
     """Whether any wheelchair user rides this route."""
     return any(
-        (pupil := known_pupil(dataset, p)) is not None and pupil.wheelchair for p in route.pupil_ids
+        (pupil := dataset.find_pupil(p)) is not None and pupil.wheelchair for p in route.pupil_ids
     )
 
 
@@ -149,7 +141,7 @@ def school_pupil_counts(route: Route, dataset: Dataset) -> dict[str, int]:
     """Pupils carried per school (a pupil the dataset lacks counts under ``"unknown"``)."""
     counts: dict[str, int] = defaultdict(int)
     for pid in route.pupil_ids:
-        pupil = known_pupil(dataset, pid)
+        pupil = dataset.find_pupil(pid)
         counts[pupil.school_id if pupil else "unknown"] += 1
     return dict(counts)
 

@@ -25,7 +25,7 @@ from optimiser.model import Dataset
 from optimiser.plan import Plan, Route, Stop, format_hm
 
 from .basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from .plan_facts import carries_wheelchair, known_pupil, pounds, slug, vehicle_for
+from .plan_facts import carries_wheelchair, pounds, slug, vehicle_for
 
 __all__ = ["render_map", "write_map", "copy_leaflet", "basemap_from_graph", "road_path_function"]
 
@@ -143,7 +143,7 @@ class _Bind(MacroElement):
 
 
 def _pupil_label(dataset: Dataset, pupil_id: str, show_names: bool) -> str:
-    pupil = known_pupil(dataset, pupil_id)
+    pupil = dataset.find_pupil(pupil_id)
     if pupil is None:
         return html.escape(pupil_id)
     text = pupil.name if show_names else f"{pupil.pupil_id} ({pupil.initials})"
@@ -216,7 +216,7 @@ def _add_route(
         if stop.type == "depot":
             continue
         number += 1
-        has_wc = any((p := known_pupil(dataset, i)) and p.wheelchair for i in stop.pupil_ids)
+        has_wc = any((p := dataset.find_pupil(i)) and p.wheelchair for i in stop.pupil_ids)
         icon = folium.DivIcon(
             html=f'<div class="stop-num{" wc" if has_wc else ""}" style="background:{color}">'
             f"{number}</div>",

@@ -25,7 +25,6 @@ from optimiser.plan import Plan, Route, Stop, format_hm
 
 from .plan_facts import (
     depot_stops,
-    known_pupil,
     plan_date,
     slug,
     vehicle_for,
@@ -101,7 +100,7 @@ def _stop_lines(stop: Stop, number: int, route: Route, dataset: Dataset) -> list
     when = format_hm(stop.arrive if stop.arrive is not None else stop.depart)
     lines = []
     for pid in stop.pupil_ids:
-        pupil = known_pupil(dataset, pid)
+        pupil = dataset.find_pupil(pid)
         pupils_school = dataset.schools.get(pupil.school_id) if pupil else None
         named = school or pupils_school
         if school is not None:

@@ -155,6 +155,10 @@ class Dataset:
     def pupil(self, pupil_id: str) -> Pupil:
         return self._pupils_by_id[pupil_id]
 
+    def find_pupil(self, pupil_id: str) -> Pupil | None:
+        """The pupil with this id, or None (a plan may name a pupil the dataset lacks)."""
+        return self._pupils_by_id.get(pupil_id)
+
     @property
     def _pupils_by_id(self) -> dict[str, Pupil]:
         cache = self.__dict__.get("_pupil_index")

@@ -102,14 +102,6 @@ def walk_route(
     return walk
 
 
-def find_pupil(dataset: Dataset, pupil_id: str) -> Pupil | None:
-    """The pupil with this id, or None if the dataset has no such pupil."""
-    try:
-        return dataset.pupil(pupil_id)
-    except KeyError:
-        return None
-
-
 def _add(out: list[Violation], cause: str, route: Route, message: str, pupil: str | None = None):
     out.append(Violation(cause, message, route.route_id, pupil, str(route.session)))
 
@@ -167,7 +159,7 @@ def _resolve_places(
                 _add(out, "format", route, f"{label} is not at the depot of {walk.fleet.key}")
         elif stop.type != "depot":
             for pid in stop.pupil_ids:
-                pupil = find_pupil(dataset, pid)
+                pupil = dataset.find_pupil(pid)
                 if pupil is None:
                     continue
                 wanted = expected_key(pupil, stop.type, route.session)
@@ -195,7 +187,7 @@ def _walk_load(dataset: Dataset, walk: RouteWalk, out: list[Violation]) -> None:
     for i, stop in enumerate(route.stops):
         label = f"route {rid} {stop_label(i, stop)}"
         for pid in stop.pupil_ids if stop.type != "depot" else ():
-            pupil = find_pupil(dataset, pid)
+            pupil = dataset.find_pupil(pid)
             if pupil is None:
                 _add(out, "format", route, f"{label} names unknown pupil {pid}", pid)
             elif stop.type == "pickup" and pid in walk.picked:
@@ -285,7 +277,7 @@ def _check_times(dataset: Dataset, travel: TravelData, walk: RouteWalk, out) -> 
         if i < len(stops) - 1 and stop.depart is None:
             _add(out, "timing", route, f"{label} has no departure time")
         if stop.arrive is not None and stop.depart is not None:
-            pupils = [find_pupil(dataset, p) for p in stop.pupil_ids]
+            pupils = [dataset.find_pupil(p) for p in stop.pupil_ids]
             need = sum(dataset.boarding_s(p) for p in pupils if p) if stop.type != "depot" else 0
             if stop.depart + TIME_TOL_S < stop.arrive + need:
                 msg = (

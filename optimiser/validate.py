@@ -20,7 +20,6 @@ from .route_checks import (
     TIME_TOL_S,
     RouteWalk,
     Violation,
-    find_pupil,
     recompute_distance_m,
     walk_route,
 )
@@ -88,7 +87,7 @@ def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -
     for entry in plan.unassigned:
         pid, session = entry.pupil_id, entry.session
         add = _adder(out, "coverage", session, pid)
-        pupil = find_pupil(dataset, pid)
+        pupil = dataset.find_pupil(pid)
         if pupil is None:
             add(f"unassigned entry for unknown pupil {pid} in {session}")
             continue

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from maps.plan_facts import known_pupil, plan_rides
+from maps.plan_facts import plan_rides
 from optimiser.errors import Problem
 from optimiser.model import Dataset
 from optimiser.plan import Plan, format_hm
@@ -139,7 +139,7 @@ def route_rows(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _name(dataset: Dataset, pupil_id: str) -> str:
-    pupil = known_pupil(dataset, pupil_id)
+    pupil = dataset.find_pupil(pupil_id)
     return pupil.name if pupil else "(not in the dataset)"
 
 
