@@ -26,6 +26,12 @@ from .problem import Problem, Solution, VehicleRoute, VisitTime
 
 Progress = Callable[[dict], None]
 InitialPlan = list[list[tuple[int, str]]]
+ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+# Iterated local search only where a first solution takes at most this share of the budget: each
+# of its iterations re-inserts visits with the first-solution heuristic, so where that heuristic
+# is slow (a few hundred SEND stops with pupils that fit nowhere: seconds per insertion) it makes
+# too few iterations to help, and guided local search from phase 1's solution does better.
+ITERATED_FIRST_SHARE = 0.01
 FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
 MIN_SEARCH_S = 2.0  # improvement always gets at least this long
 _STATUS = {
@@ -41,7 +47,15 @@ class SearchParameters:
     time_limit_s: float = 30.0
     solution_limit: int | None = None
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    # ITERATED_LOCAL_SEARCH: OR-Tools' ruin-and-recreate iterated local search (SISR ruin, local
+    # cheapest insertion, greedy descent, simulated-annealing acceptance); or any of OR-Tools'
+    # LocalSearchMetaheuristic names, e.g. GUIDED_LOCAL_SEARCH.
+    metaheuristic: str = ITERATED_LOCAL_SEARCH
+    # Iterated local search: visits removed per ruin on average, and the annealing temperatures
+    # as multiples of a typical arc's cost (see _typical_arc_cost).
+    ils_removed: int = 10
+    ils_start_temperature: float = 14.0
+    ils_final_temperature: float = 0.14
     log_search: bool = False
     # Protocol-buffer text merged last into OR-Tools' RoutingSearchParameters, for experiments
     # (e.g. "guided_local_search_lambda_coefficient: 0.2"); empty in normal use.
@@ -356,14 +370,61 @@ class _Model:
         return routes, dropped
 
 
-def _search_parameters(params: SearchParameters):
+def _typical_arc_cost(problem: Problem, k: int = 5) -> float:
+    """The cost of a typical short arc: mean distance from each place to its k nearest others.
+
+    Annealing temperatures scale with it, so one setting serves benchmark distances, metres and
+    millipence alike.
+    """
+    rows = sorted(
+        {v.row for r in problem.requests for v in r.visits}
+        | {v.start_row for v in problem.vehicles}
+    )
+    dist = problem.distance_m[np.ix_(rows, rows)].astype(float)
+    dist[dist <= 0] = np.inf
+    near = np.sort(dist, axis=1)[:, :k]
+    near = near[np.isfinite(near).all(axis=1)]
+    metres = float(near.mean()) if near.size else 1.0
+    return max(1.0, metres * float(np.median([v.cost_per_m for v in problem.vehicles])))
+
+
+def _iterated_search_text(params: SearchParameters, arc_cost: float) -> str:
+    return f"""
+        use_iterated_local_search: true
+        iterated_local_search_parameters {{
+          perturbation_strategy: RUIN_AND_RECREATE
+          ruin_recreate_parameters {{
+            ruin_strategies {{ sisr {{
+              max_removed_sequence_size: 10
+              avg_num_removed_visits: {params.ils_removed}
+              bypass_factor: 0.01
+            }} }}
+            ruin_composition_strategy: RUN_ONE_RANDOMLY
+            recreate_strategy {{ heuristic: LOCAL_CHEAPEST_INSERTION }}
+          }}
+          improve_perturbed_solution: true
+          reference_solution_acceptance_strategy {{ simulated_annealing {{
+            cooling_schedule_strategy: EXPONENTIAL
+            initial_temperature: {params.ils_start_temperature * arc_cost}
+            final_temperature: {params.ils_final_temperature * arc_cost}
+            automatic_temperatures: false
+          }} }}
+          best_solution_acceptance_strategy {{ greedy_descent {{}} }}
+        }}"""
+
+
+def _search_parameters(params: SearchParameters, arc_cost: float = 1.0):
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution
     )
+    iterated = params.metaheuristic == ITERATED_LOCAL_SEARCH
     search.local_search_metaheuristic = getattr(
-        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
+        routing_enums_pb2.LocalSearchMetaheuristic,
+        "GREEDY_DESCENT" if iterated else params.metaheuristic,
     )
+    if iterated:
+        text_format.Merge(_iterated_search_text(params, arc_cost), search)
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
@@ -391,7 +452,9 @@ def _load_plan(model: _Model, params: SearchParameters, plan: InitialPlan):
         ]
         for route in plan
     ]
-    model.routing.CloseModelWithParameters(_search_parameters(params))
+    model.routing.CloseModelWithParameters(
+        _search_parameters(params, _typical_arc_cost(model.problem))
+    )
     return model.routing.ReadAssignmentFromRoutes(routes, True)
 
 
@@ -419,7 +482,10 @@ def solve(
     found: list[int] = []
 
     def on_solution() -> None:
-        cost = model.routing.CostVar().Value()
+        cost_var = model.routing.CostVar()
+        if not cost_var.Bound():  # iterated local search also reports its inner searches
+            return
+        cost = cost_var.Value()
         found.append(cost)
         if progress is not None:
             progress(
@@ -433,22 +499,44 @@ def solve(
             )
 
     model.routing.AddAtSolutionCallback(on_solution)
+    arc_cost = _typical_arc_cost(problem)
+    iterated = params.metaheuristic == ITERATED_LOCAL_SEARCH
     # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
     # out because the clock ran out mid-construction helps nobody), or another engine's plan.
-    # Phase 2: regroup any split sibling groups, then improve with the remaining time.
     assignment = _load_plan(model, params, initial) if initial is not None else None
     if assignment is None and params.warm_start == "vroom":
         assignment = _warm_start(model, params)
+    seeded = assignment is not None
+    first_s = 0.0
     if assignment is None:
         first = replace(
             params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
         )
-        assignment = model.routing.SolveWithParameters(_search_parameters(first))
+        assignment = model.routing.SolveWithParameters(_search_parameters(first, arc_cost))
+        first_s = time.perf_counter() - started - build_s
+    # Phase 2: improve with the remaining time.
     if assignment is not None and params.solution_limit != 1:
-        start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
-        remaining = params.time_limit_s - (time.perf_counter() - started)
-        search = _search_parameters(replace(params, time_limit_s=max(MIN_SEARCH_S, remaining)))
-        assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
+        remaining = max(MIN_SEARCH_S, params.time_limit_s - (time.perf_counter() - started))
+        quick = first_s <= ITERATED_FIRST_SHARE * params.time_limit_s
+        if iterated and not seeded and quick and not problem.same_vehicle:
+            # OR-Tools' iterated local search cannot start from a given solution: it builds its
+            # own with the same deterministic heuristic as phase 1, so it gets that time again.
+            # Not with sibling groups: they must be regrouped in a solution before the search,
+            # and its ruin-and-recreate splits them again.
+            search = _search_parameters(replace(params, time_limit_s=remaining + first_s), arc_cost)
+            improved = model.routing.SolveWithIteratedLocalSearch(search)
+            if improved is not None and improved.ObjectiveValue() <= assignment.ObjectiveValue():
+                assignment = improved
+        else:
+            # From a given start (another plan, or sibling groups regrouped): guided local search.
+            start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
+            local = replace(params, time_limit_s=remaining)
+            if iterated:
+                local = replace(local, metaheuristic="GUIDED_LOCAL_SEARCH")
+            search = _search_parameters(local, arc_cost)
+            assignment = (
+                model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
+            )
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
