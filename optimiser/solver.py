@@ -9,6 +9,13 @@ Model shape (facts checked on ortools 9.15, see the style notes):
 - every request is optional with a large penalty, so an over-constrained day still returns a plan
   and the requests that could not be placed;
 - allowed vehicles are set through ``VehicleVar(i).SetValues([-1, *allowed])``.
+
+Search: a complete first solution (local cheapest insertion), then improvement. Where that first
+solution is quick and no sibling groups must share a vehicle, the improvement is OR-Tools'
+iterated local search (``SolveWithIteratedLocalSearch``: string removals after Christiaens and
+Vanden Berghe's SISR, re-insertion, greedy descent, simulated-annealing acceptance); setting
+``use_iterated_local_search`` alone does nothing on the other solve methods of this wheel, and its
+default parameters have no ruin strategy. Elsewhere, guided local search from the first solution.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from optimiser import benchmarks as bm
-from optimiser.solver import SearchParameters, solve
+from optimiser.solver import SearchParameters, _typical_arc_cost, solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -133,3 +133,27 @@ def test_warm_start_from_vroom_is_loaded_and_improved_on():
     assert solution.first_objective is not None
     assert solution.first_objective // bm.HIERARCHICAL_FIXED_COST == 10
     assert solution.objective <= solution.first_objective
+
+
+def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_count():
+    """Ruin and recreate escapes the local optima guided local search is still circling."""
+    inst = bm.read_solomon(BENCH / "solomon" / "R105.txt")
+    problem = bm.to_problem(inst)
+    events: list[dict] = []
+    results = {}
+    for metaheuristic in ("ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"):
+        params = SearchParameters(time_limit_s=120, solution_limit=300, metaheuristic=metaheuristic)
+        solution = solve(problem, params, progress=events.append)
+        routes = bm.routes_as_rows(solution)
+        assert solution.dropped == [] and bm.check_routes(inst, routes, dimacs=True) == []
+        assert solution.objective < solution.first_objective
+        results[metaheuristic] = solution.objective
+    assert results["ITERATED_LOCAL_SEARCH"] < results["GUIDED_LOCAL_SEARCH"]
+    assert len(events) > 2 and all(e["objective"] > 0 for e in events)
+
+
+def test_annealing_temperatures_follow_the_problems_scale():
+    inst = bm.read_solomon(BENCH / "solomon" / "R105.txt")
+    coarse = _typical_arc_cost(bm.to_problem(inst, scale=10, rule="dimacs"))
+    fine = _typical_arc_cost(bm.to_problem(inst, scale=1000, rule="round"))
+    assert fine == pytest.approx(100 * coarse, rel=0.01)
