@@ -576,9 +576,7 @@ def solve(
             if iterated:
                 local = replace(local, metaheuristic="GUIDED_LOCAL_SEARCH")
             search = _search_parameters(local, arc_cost)
-            assignment = (
-                model.routing.SolveFromAssignmentWithParameters(start, search) or assignment
-            )
+            assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or start
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
