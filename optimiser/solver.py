@@ -526,7 +526,7 @@ def solve(
             return
         cost = cost_var.Value()
         found.append(cost)
-        if recording and (best is None or cost < best[0]):
+        if recording and (not best or cost < best[0]):
             best[:] = [cost, model.current_routes()]
         if progress is not None:
             progress(

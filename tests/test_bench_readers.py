@@ -139,17 +139,19 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
     """Ruin and recreate escapes the local optima guided local search is still circling."""
     inst = bm.read_solomon(BENCH / "solomon" / "R105.txt")
     problem = bm.to_problem(inst)
-    events: list[dict] = []
     results = {}
     for metaheuristic in ("ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"):
+        events: list[dict] = []
         params = SearchParameters(time_limit_s=120, solution_limit=300, metaheuristic=metaheuristic)
         solution = solve(problem, params, progress=events.append)
         routes = bm.routes_as_rows(solution)
         assert solution.dropped == [] and bm.check_routes(inst, routes, dimacs=True) == []
         assert solution.objective < solution.first_objective
+        # progress is reported throughout, and the plan returned is the best one reported
+        assert len(events) > 10
+        assert solution.objective == min(e["objective"] for e in events)
         results[metaheuristic] = solution.objective
     assert results["ITERATED_LOCAL_SEARCH"] < results["GUIDED_LOCAL_SEARCH"]
-    assert len(events) > 2 and all(e["objective"] > 0 for e in events)
 
 
 def test_annealing_temperatures_follow_the_problems_scale():
