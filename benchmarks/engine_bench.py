@@ -224,6 +224,18 @@ def gap(value: float, best: float) -> float:
     return 100.0 * (value - best) / best
 
 
+def _instance_rows(names, engines, by, first, cells, missing: str) -> list[str]:
+    """One table row per instance: its own columns, then each engine's (or ``missing``)."""
+    rows = []
+    for n in names:
+        row = first(n)
+        for e in engines:
+            r = by.get((n, e))
+            row += missing if r is None or not r["feasible"] else cells(n, r)
+        rows.append(row)
+    return rows
+
+
 def render(kind: str, budget: float, results: list[dict], root: Path, note: str) -> str:
     engines = [e for e in ENGINES if any(r["engine"] == e for r in results)]
     by = {(r["instance"], r["engine"]): r for r in results}
@@ -245,18 +257,17 @@ def render(kind: str, budget: float, results: list[dict], root: Path, note: str)
             head += f" {e} veh | {e} dist | {e} gap % | {e} gap hier. % | {e} s |"
             sep += " ---: | ---: | ---: | ---: | ---: |"
         lines += [head, sep]
-        for n in names:
-            row = f"| {n} | {dimacs[n][1]:.1f} | {bks[n][0]} / {bks[n][1]:.2f} |"
-            for e in engines:
-                r = by.get((n, e))
-                if r is None or not r["feasible"]:
-                    row += " – | infeasible | – | – | – |"
-                    continue
-                row += (
-                    f" {r['vehicles']} | {r['dimacs']:.1f} | {gap(r['dimacs'], dimacs[n][1]):.2f} |"
-                    f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
-                )
-            lines.append(row)
+        lines += _instance_rows(
+            names,
+            engines,
+            by,
+            lambda n: f"| {n} | {dimacs[n][1]:.1f} | {bks[n][0]} / {bks[n][1]:.2f} |",
+            lambda n, r: (
+                f" {r['vehicles']} | {r['dimacs']:.1f} | {gap(r['dimacs'], dimacs[n][1]):.2f} |"
+                f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
+            ),
+            " – | infeasible | – | – | – |",
+        )
         lines += [
             "",
             "| engine | solved | mean gap % (DIMACS table) | max gap % | mean veh over hier. BKS | "
@@ -280,18 +291,17 @@ def render(kind: str, budget: float, results: list[dict], root: Path, note: str)
             head += f" {e} veh | {e} dist | {e} gap % | {e} s |"
             sep += " ---: | ---: | ---: | ---: |"
         lines += [head, sep]
-        for n in names:
-            row = f"| {n} | {bks[n][0]} | {bks[n][1]:.2f} |"
-            for e in engines:
-                r = by.get((n, e))
-                if r is None or not r["feasible"]:
-                    row += " – | infeasible | – | – |"
-                    continue
-                row += (
-                    f" {r['vehicles']} | {r['distance']:.2f} |"
-                    f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
-                )
-            lines.append(row)
+        lines += _instance_rows(
+            names,
+            engines,
+            by,
+            lambda n: f"| {n} | {bks[n][0]} | {bks[n][1]:.2f} |",
+            lambda n, r: (
+                f" {r['vehicles']} | {r['distance']:.2f} |"
+                f" {gap(r['distance'], bks[n][1]):.2f} | {r['wall_s']:.1f} |"
+            ),
+            " – | infeasible | – | – |",
+        )
         lines += [
             "",
             "| engine | feasible | BKS vehicles reached | mean extra veh | "
