@@ -11,7 +11,7 @@ metres is already an integer cost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -101,6 +101,33 @@ class Problem:
             if not (0 <= a < n and 0 <= b < n) or a == b:
                 problems.append(f"never_together pair ({a}, {b}) is not two requests")
         return problems
+
+    def with_fleet(self, keep: tuple[int, ...]) -> Problem:
+        """The same problem offering only the vehicles ``keep`` (indices into ``vehicles``).
+
+        Vehicle indices in the result are positions in ``keep``: allowed vehicles and vehicle
+        limits are renumbered, and a request none of whose allowed vehicles is kept can only be
+        left out.
+        """
+        local = {v: k for k, v in enumerate(keep)}
+
+        def renumber(vehicles: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(local[v] for v in vehicles if v in local)
+
+        requests = tuple(
+            r
+            if r.allowed_vehicles is None
+            else replace(r, allowed_vehicles=renumber(r.allowed_vehicles))
+            for r in self.requests
+        )
+        return replace(
+            self,
+            requests=requests,
+            vehicles=tuple(self.vehicles[v] for v in keep),
+            vehicle_limits=tuple(
+                (renumber(members), limit) for members, limit in self.vehicle_limits
+            ),
+        )
 
 
 @dataclass

@@ -15,7 +15,9 @@ solution is quick and no sibling groups must share a vehicle, the improvement is
 iterated local search (``SolveWithIteratedLocalSearch``: string removals after Christiaens and
 Vanden Berghe's SISR, re-insertion, greedy descent, simulated-annealing acceptance); setting
 ``use_iterated_local_search`` alone does nothing on the other solve methods of this wheel, and its
-default parameters have no ruin strategy. Elsewhere, guided local search from the first solution.
+default parameters have no ruin strategy. Where vehicles have a fixed cost, the iterated search
+also tries smaller fleets (route minimisation). Elsewhere, guided local search from the first
+solution.
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ class SearchParameters:
     # "none": OR-Tools' own first-solution heuristic only.
     warm_start: str = "none"
     warm_start_share: float = 0.5
+    # Route minimisation in iterated local search where vehicles have fixed costs (see
+    # _Search.fewer_vehicles): the share of the search time before it, the share each attempt
+    # gets, and how many failed attempts in a row end it.
+    route_min: bool = True
+    route_min_first: float = 0.15
+    route_min_slice: float = 0.15
+    route_min_failures: int = 1
 
 
 @dataclass
@@ -118,7 +127,18 @@ def _layout(problem: Problem) -> _Nodes:
 class _Model:
     """A built OR-Tools model for one :class:`Problem`."""
 
-    def __init__(self, problem: Problem, fixed_cost_as_span: bool = False) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        fixed_cost_as_span: bool = False,
+        fleet: tuple[int, ...] | None = None,
+    ) -> None:
+        # ``fleet``: build the model with only these of the problem's vehicles. Plans passed in and
+        # out (plan_of, assignment_of) always number vehicles as ``problem`` does.
+        self.fleet_size = len(problem.vehicles)
+        self.fleet = tuple(range(self.fleet_size)) if fleet is None else fleet
+        if fleet is not None:
+            problem = problem.with_fleet(fleet)
         self.problem = problem
         self.nodes = nodes = _layout(problem)
         vehicles = problem.vehicles
@@ -349,6 +369,43 @@ class _Model:
         visit = r.pickup if kind == "pickup" else r.dropoff
         return visit.latest_s  # type: ignore[union-attr]
 
+    def routes_of(self, assignment) -> list[list[int]]:
+        """Each vehicle's visits (solver indices) in ``assignment``."""
+        routing, routes = self.routing, []
+        for v_index in range(len(self.problem.vehicles)):
+            route, idx = [], assignment.Value(routing.NextVar(routing.Start(v_index)))
+            while not routing.IsEnd(idx):
+                route.append(idx)
+                idx = assignment.Value(routing.NextVar(idx))
+            routes.append(route)
+        return routes
+
+    def plan_of(self, routes: list[list[int]]) -> InitialPlan:
+        """Routes of solver indices as a plan: (request, kind) visits for every problem vehicle."""
+        plan: InitialPlan = [[] for _ in range(self.fleet_size)]
+        for v_index, route in enumerate(routes):
+            plan[self.fleet[v_index]] = [
+                self.nodes.owner[self.manager.IndexToNode(i)]  # type: ignore[misc]
+                for i in route
+            ]
+        return plan
+
+    def assignment_of(self, plan: InitialPlan):
+        """A plan as an assignment of this (closed) model, or None if the model rejects it.
+
+        Visits planned on vehicles outside this model's fleet are left out; vehicles past the end
+        of the plan get no route.
+        """
+        nodes = self.nodes
+        routes = [
+            [
+                self.index((nodes.pickup if kind == "pickup" else nodes.dropoff)[i])  # type: ignore[arg-type]
+                for i, kind in (plan[vehicle] if vehicle < len(plan) else [])
+            ]
+            for vehicle in self.fleet
+        ]
+        return self.routing.ReadAssignmentFromRoutes(routes, True)
+
     def current_routes(self) -> list[list[int]]:
         """Each vehicle's visits (solver indices) in the solution being reported right now."""
         routing, routes = self.routing, []
@@ -479,18 +536,113 @@ def _warm_start(model: _Model, params: SearchParameters):
 
 def _load_plan(model: _Model, params: SearchParameters, plan: InitialPlan):
     """A plan given as (request, "pickup" | "dropoff") visits per vehicle, as an assignment."""
-    nodes = model.nodes
-    routes = [
-        [
-            model.index((nodes.pickup if kind == "pickup" else nodes.dropoff)[i])  # type: ignore[arg-type]
-            for i, kind in route
-        ]
-        for route in plan
-    ]
     model.routing.CloseModelWithParameters(
         _search_parameters(params, _typical_arc_cost(model.problem))
     )
-    return model.routing.ReadAssignmentFromRoutes(routes, True)
+    return model.assignment_of(plan)
+
+
+Best = tuple[int, InitialPlan]  # objective and plan
+
+
+class _Search:
+    """One call of :func:`solve`: its clock, its progress reports and the best plan of a run.
+
+    A solve may build several models (route minimisation works on smaller fleets); every model
+    reports here, and plans are kept in the problem's own vehicle numbering.
+    """
+
+    def __init__(self, problem: Problem, params: SearchParameters, progress: Progress | None):
+        self.problem, self.params, self.progress = problem, params, progress
+        self.started = time.perf_counter()
+        self.build_s = 0.0
+        self.found: list[int] = []
+        self.arc_cost = _typical_arc_cost(problem)
+        # Iterated local search returns its last accepted solution, not always its best: while
+        # one runs, the routes of each new best are kept as they are reported.
+        self.recording: _Model | None = None
+        self.run_best: Best | None = None
+        self.muted = False
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def model(self, fleet: tuple[int, ...] | None = None) -> _Model:
+        model = _Model(self.problem, self.params.fixed_cost_as_span, fleet)
+        model.routing.AddAtSolutionCallback(lambda: self._on_solution(model))
+        return model
+
+    def _on_solution(self, model: _Model) -> None:
+        cost_var = model.routing.CostVar()
+        if self.muted or not cost_var.Bound():  # iterated local search reports inner searches
+            return
+        cost = cost_var.Value()
+        self.found.append(cost)
+        if self.recording is model and (self.run_best is None or cost < self.run_best[0]):
+            self.run_best = (cost, model.plan_of(model.current_routes()))
+        if self.progress is not None:
+            self.progress(
+                {
+                    "problem": self.problem.name,
+                    "solutions": len(self.found),
+                    "objective": cost,
+                    "elapsed_s": round(self.elapsed(), 1),
+                    "build_s": round(self.build_s, 1),
+                }
+            )
+
+    def iterate(self, model: _Model, seconds: float) -> Best | None:
+        """Iterated local search on ``model`` for ``seconds``: the best plan it reported.
+
+        OR-Tools' iterated local search always starts from its first-solution heuristic: it
+        ignores a first-solution hint, and routes applied as locks hold the search back (measured:
+        fewer best-known vehicle counts on Li & Lim than starting afresh).
+        """
+        self.run_best = None
+        search = _search_parameters(replace(self.params, time_limit_s=seconds), self.arc_cost)
+        self.recording = model
+        last = model.routing.SolveWithIteratedLocalSearch(search)
+        self.recording = None
+        best = self.run_best
+        if last is not None:
+            if best is None or last.ObjectiveValue() < best[0]:
+                best = (last.ObjectiveValue(), model.plan_of(model.routes_of(last)))
+            # The search leaves the model's time limit expired, and with it every later
+            # ReadAssignmentFromRoutes fails. A search from ``last`` stopped at its first
+            # solution (``last`` itself, restored: milliseconds) sets a fresh limit.
+            self.muted = True
+            reset = replace(self.params, solution_limit=1, time_limit_s=FIRST_SOLUTION_LIMIT_S)
+            model.routing.SolveFromAssignmentWithParameters(
+                last, _search_parameters(replace(reset, metaheuristic="GREEDY_DESCENT"))
+            )
+            self.muted = False
+        return best
+
+    def fewer_vehicles(self, best: Best, search_s: float, deadline: float) -> Best:
+        """Route minimisation: try to do without one vehicle at a time.
+
+        The fleet is cut to the vehicles the best plan uses less the one with the fewest visits,
+        and iterated local search runs on that fleet for a slice of the time. A plan that does
+        better (every request placed, one vehicle fewer) becomes the best and the next vehicle is
+        tried; a failure tries the next smallest route, up to ``route_min_failures`` in a row.
+        """
+        params = self.params
+        tried: set[int] = set()
+        while len(tried) < params.route_min_failures:
+            slice_s = params.route_min_slice * search_s
+            left = deadline - time.perf_counter()
+            used = [v for v, route in enumerate(best[1]) if route]
+            candidates = sorted((len(best[1][v]), v) for v in used if v not in tried)
+            if left < slice_s / 2 or len(used) < 2 or not candidates:
+                break
+            drop = candidates[0][1]
+            smaller = self.model(tuple(v for v in used if v != drop))
+            found = self.iterate(smaller, min(slice_s, left))
+            if found is not None and found[0] < best[0]:
+                best, tried = found, set()
+            else:
+                tried.add(drop)
+        return best
 
 
 def solve(
@@ -508,86 +660,81 @@ def solve(
     issues = problem.check()
     if issues:
         raise ValueError("inconsistent routing problem: " + "; ".join(issues))
-    started = time.perf_counter()
     if not problem.requests or not problem.vehicles:
         dropped = list(range(len(problem.requests)))
         return Solution([], dropped, sum(r.penalty for r in problem.requests), status="EMPTY")
-    model = _Model(problem, params.fixed_cost_as_span)
-    build_s = time.perf_counter() - started
-    found: list[int] = []
-    # Iterated local search returns its last accepted solution, not always its best: the best
-    # one's routes are kept as they are found, while recording.
-    recording = False
-    best: list = []
-
-    def on_solution() -> None:
-        cost_var = model.routing.CostVar()
-        if not cost_var.Bound():  # iterated local search also reports its inner searches
-            return
-        cost = cost_var.Value()
-        found.append(cost)
-        if recording and (not best or cost < best[0]):
-            best[:] = [cost, model.current_routes()]
-        if progress is not None:
-            progress(
-                {
-                    "problem": problem.name,
-                    "solutions": len(found),
-                    "objective": cost,
-                    "elapsed_s": round(time.perf_counter() - started, 1),
-                    "build_s": round(build_s, 1),
-                }
-            )
-
-    model.routing.AddAtSolutionCallback(on_solution)
-    arc_cost = _typical_arc_cost(problem)
-    iterated = params.metaheuristic == ITERATED_LOCAL_SEARCH
+    run = _Search(problem, params, progress)
+    model = run.model()
+    run.build_s = run.elapsed()
     # Phase 1: a complete first solution, however long it takes (a plan with every pupil left
     # out because the clock ran out mid-construction helps nobody), or another engine's plan.
     assignment = _load_plan(model, params, initial) if initial is not None else None
     if assignment is None and params.warm_start == "vroom":
         assignment = _warm_start(model, params)
-    seeded = assignment is not None
+    seeded = assignment is not None  # the iterated search would start afresh: not for these
     first_s = 0.0
     if assignment is None:
         first = replace(
             params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
         )
-        assignment = model.routing.SolveWithParameters(_search_parameters(first, arc_cost))
-        first_s = time.perf_counter() - started - build_s
+        assignment = model.routing.SolveWithParameters(_search_parameters(first, run.arc_cost))
+        first_s = run.elapsed() - run.build_s
     # Phase 2: improve with the remaining time.
     if assignment is not None and params.solution_limit != 1:
-        remaining = max(MIN_SEARCH_S, params.time_limit_s - (time.perf_counter() - started))
+        remaining = max(MIN_SEARCH_S, params.time_limit_s - run.elapsed())
+        iterated = params.metaheuristic == ITERATED_LOCAL_SEARCH
         if iterated and not seeded and _suits_iterated_search(problem, first_s, params):
-            # OR-Tools' iterated local search cannot start from a given solution: it builds its
-            # own with the same deterministic heuristic as phase 1, so it gets that time again.
-            search = _search_parameters(replace(params, time_limit_s=remaining + first_s), arc_cost)
-            recording = True
-            improved = model.routing.SolveWithIteratedLocalSearch(search)
-            recording = False
-            if best and (improved is None or best[0] < improved.ObjectiveValue()):
-                improved = model.routing.ReadAssignmentFromRoutes(best[1], True)
-            if improved is not None and improved.ObjectiveValue() <= assignment.ObjectiveValue():
-                assignment = improved
+            assignment = _iterated_phase(run, model, assignment, remaining, first_s)
         else:
             # From a given start (another plan, or sibling groups regrouped): guided local search.
             start = (model.regroup(assignment) if problem.same_vehicle else None) or assignment
             local = replace(params, time_limit_s=remaining)
             if iterated:
                 local = replace(local, metaheuristic="GUIDED_LOCAL_SEARCH")
-            search = _search_parameters(local, arc_cost)
+            search = _search_parameters(local, run.arc_cost)
             assignment = model.routing.SolveFromAssignmentWithParameters(start, search) or start
     status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
     if assignment is None:
         dropped = list(range(len(problem.requests)))
-        return Solution([], dropped, 0, status=status_name, wall_s=time.perf_counter() - started)
+        return Solution([], dropped, 0, status=status_name, wall_s=run.elapsed())
     routes, dropped = model.extract(assignment)
     return Solution(
         routes=routes,
         dropped=dropped,
         objective=int(assignment.ObjectiveValue()),
-        first_objective=found[0] if found else None,
+        first_objective=run.found[0] if run.found else None,
         status=status_name,
-        solutions_found=len(found),
-        wall_s=time.perf_counter() - started,
+        solutions_found=len(run.found),
+        wall_s=run.elapsed(),
     )
+
+
+def _iterated_phase(run: _Search, model: _Model, assignment, search_s: float, first_s: float):
+    """Iterated local search, with route minimisation where vehicles cost to use.
+
+    Without fixed costs (or under a solution limit, which must stay reproducible): one run for
+    the whole time. With them: a run for ``route_min_first`` of the time, route minimisation
+    (:meth:`_Search.fewer_vehicles`), then a run on the fleet of the best plan for what is left.
+    Returns an assignment of ``model``: the best plan, or ``assignment`` if none was better.
+    """
+    params = run.params
+    deadline = time.perf_counter() + search_s + first_s
+    minimise = (
+        params.route_min
+        and params.solution_limit is None
+        and any(v.fixed_cost > 0 for v in run.problem.vehicles)
+    )
+    # The first run builds its own first solution again (the same one: the heuristic is
+    # deterministic), so it gets that time again.
+    start = (assignment.ObjectiveValue(), model.plan_of(model.routes_of(assignment)))
+    first_run = (params.route_min_first * search_s if minimise else search_s) + first_s
+    best = min(start, run.iterate(model, first_run) or start, key=lambda b: b[0])
+    if minimise:
+        best = run.fewer_vehicles(best, search_s, deadline)
+        left = deadline - time.perf_counter()
+        if left >= MIN_SEARCH_S:
+            final = run.model(tuple(v for v, route in enumerate(best[1]) if route))
+            found = run.iterate(final, left)
+            if found is not None and found[0] < best[0]:
+                best = found
+    return model.assignment_of(best[1]) or assignment

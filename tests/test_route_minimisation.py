@@ -1,0 +1,122 @@
+"""Route minimisation and the plans kept across the searches of one solve.
+
+Where vehicles have a fixed cost, the iterated search tries to do without one vehicle at a time on
+a smaller fleet; plans move between models of different fleets in the problem's own vehicle
+numbering. Uses Li & Lim's lc101 from ``../shared/bench`` (skipped when absent).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimiser import benchmarks as bm
+from optimiser.problem import Problem, Request, Vehicle, Visit
+from optimiser.solver import SearchParameters, _Search, _search_parameters, solve
+
+BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
+needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
+
+
+def _lc101() -> tuple[bm.Instance, Problem]:
+    inst = bm.read_lilim(BENCH / "lilim" / "lc101.txt")
+    return inst, bm.to_problem(inst, fixed_cost=bm.HIERARCHICAL_FIXED_COST)
+
+
+def _used(plan) -> int:
+    return sum(1 for route in plan if route)
+
+
+def test_with_fleet_renumbers_vehicles_and_limits():
+    visit = Visit(row=1, earliest_s=0, latest_s=100, service_s=0)
+    vehicles = tuple(
+        Vehicle(str(k), 0, 0, {"seats": 4}, fixed_cost=10, cost_per_m=1, earliest_start_s=0,
+                latest_end_s=100)
+        for k in range(4)
+    )  # fmt: skip
+    problem = Problem(
+        name="fleet",
+        time_s=np.zeros((2, 2), dtype=int),
+        distance_m=np.zeros((2, 2), dtype=int),
+        requests=(
+            Request("any", dropoff=visit),
+            Request("two-or-three", dropoff=visit, allowed_vehicles=(2, 3)),
+            Request("only-one", dropoff=visit, allowed_vehicles=(1,)),
+        ),
+        vehicles=vehicles,
+        dimensions=("seats",),
+        vehicle_limits=(((1, 2, 3), 1),),
+    )
+    smaller = problem.with_fleet((3, 0))
+    assert [v.vehicle_id for v in smaller.vehicles] == ["3", "0"]
+    assert smaller.requests[0].allowed_vehicles is None
+    assert smaller.requests[1].allowed_vehicles == (0,)  # vehicle 3 is now the first
+    assert smaller.requests[2].allowed_vehicles == ()  # its only vehicle is not offered
+    assert smaller.vehicle_limits == (((0,), 1),)
+    assert smaller.check() == []
+
+
+@needs_bench
+def test_route_minimisation_takes_back_a_split_off_route():
+    inst, problem = _lc101()
+    solution = solve(problem, SearchParameters(time_limit_s=120, solution_limit=100))
+    plan: list[list[tuple[int, str]]] = [[] for _ in problem.vehicles]
+    for route in solution.routes:
+        plan[route.vehicle] = [(v.request, v.kind) for v in route.visits]
+    assert _used(plan) == 10  # the best-known vehicle count
+    # Split two requests off the longest route onto a spare vehicle: one vehicle too many.
+    longest = max(range(len(plan)), key=lambda v: len(plan[v]))
+    moved = {request for request, _ in plan[longest][-4:]}
+    moved = {r for r in moved if sum(1 for q, _ in plan[longest] if q == r) == 2}
+    spare = next(v for v, route in enumerate(plan) if not route)
+    plan[spare] = [visit for visit in plan[longest] if visit[0] in moved]
+    plan[longest] = [visit for visit in plan[longest] if visit[0] not in moved]
+    assert moved and _used(plan) == 11
+
+    params = SearchParameters(time_limit_s=30)
+    run = _Search(problem, params, None)
+    model = run.model()
+    model.routing.CloseModelWithParameters(_search_parameters(params))
+    start = model.assignment_of(plan)
+    assert start is not None
+    before = (start.ObjectiveValue(), plan)
+    after = run.fewer_vehicles(before, search_s=30, deadline=time.perf_counter() + 30)
+    assert after[0] < before[0]
+    assert _used(after[1]) == 10
+    served = sorted(request for route in after[1] for request, kind in route if kind == "pickup")
+    assert served == list(range(len(problem.requests)))
+    # the plan is in the problem's own vehicle numbering: it loads into the whole fleet's model
+    assert model.assignment_of(after[1]).ObjectiveValue() == after[0]
+
+
+@needs_bench
+def test_a_timed_solve_returns_the_best_plan_it_reported():
+    """After a search stops on its clock, the best plan must still load into the model."""
+    inst, problem = _lc101()
+    events: list[dict] = []
+    solution = solve(problem, SearchParameters(time_limit_s=6), progress=events.append)
+    routes = bm.routes_as_rows(solution)
+    assert solution.dropped == [] and bm.check_routes(inst, routes) == []
+    assert solution.objective == min(e["objective"] for e in events)
+    assert solution.status == "SUCCESS"
+
+
+@needs_bench
+def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
+    """Distance-only problems spend the whole search on distance: no smaller fleet is tried."""
+    inst, problem = _lc101()
+    problem = replace(problem, vehicles=tuple(replace(v, fixed_cost=0) for v in problem.vehicles))
+    built: list[int] = []
+    original = _Search.model
+
+    def counting(self, fleet=None):
+        built.append(0 if fleet is None else len(fleet))
+        return original(self, fleet)
+
+    monkeypatch.setattr(_Search, "model", counting)
+    solve(problem, SearchParameters(time_limit_s=3))
+    assert built == [0]
