@@ -369,14 +369,16 @@ class _Model:
         visit = r.pickup if kind == "pickup" else r.dropoff
         return visit.latest_s  # type: ignore[union-attr]
 
-    def routes_of(self, assignment) -> list[list[int]]:
-        """Each vehicle's visits (solver indices) in ``assignment``."""
+    def routes_of(self, assignment=None) -> list[list[int]]:
+        """Each vehicle's visits (solver indices) in ``assignment``, or, without one, in the
+        solution being reported right now (inside a solution callback)."""
         routing, routes = self.routing, []
+        value = (lambda var: var.Value()) if assignment is None else assignment.Value
         for v_index in range(len(self.problem.vehicles)):
-            route, idx = [], assignment.Value(routing.NextVar(routing.Start(v_index)))
+            route, idx = [], value(routing.NextVar(routing.Start(v_index)))
             while not routing.IsEnd(idx):
                 route.append(idx)
-                idx = assignment.Value(routing.NextVar(idx))
+                idx = value(routing.NextVar(idx))
             routes.append(route)
         return routes
 
@@ -405,17 +407,6 @@ class _Model:
             for vehicle in self.fleet
         ]
         return self.routing.ReadAssignmentFromRoutes(routes, True)
-
-    def current_routes(self) -> list[list[int]]:
-        """Each vehicle's visits (solver indices) in the solution being reported right now."""
-        routing, routes = self.routing, []
-        for v_index in range(len(self.problem.vehicles)):
-            route, idx = [], routing.NextVar(routing.Start(v_index)).Value()
-            while not routing.IsEnd(idx):
-                route.append(idx)
-                idx = routing.NextVar(idx).Value()
-            routes.append(route)
-        return routes
 
     def extract(self, assignment) -> tuple[list[VehicleRoute], list[int]]:
         routing, nodes = self.routing, self.nodes
@@ -579,7 +570,7 @@ class _Search:
         cost = cost_var.Value()
         self.found.append(cost)
         if self.recording is model and (self.run_best is None or cost < self.run_best[0]):
-            self.run_best = (cost, model.plan_of(model.current_routes()))
+            self.run_best = (cost, model.plan_of(model.routes_of()))
         if self.progress is not None:
             self.progress(
                 {
