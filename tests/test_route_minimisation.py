@@ -16,7 +16,7 @@ import pytest
 
 from optimiser import benchmarks as bm
 from optimiser.problem import Problem, Request, Vehicle, Visit
-from optimiser.solver import SearchParameters, _Search, _search_parameters, solve
+from optimiser.solver import SearchParameters, _Model, _Search, _search_parameters, solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -58,6 +58,53 @@ def test_with_fleet_renumbers_vehicles_and_limits():
     assert smaller.requests[2].allowed_vehicles == ()  # its only vehicle is not offered
     assert smaller.vehicle_limits == (((0,), 1),)
     assert smaller.check() == []
+
+
+def _two_deliveries() -> Problem:
+    """One vehicle from the depot (row 0) to two places 10 s away from it and 30 s apart; each
+    delivery is due by 15 s, so one vehicle can make only one of them on time."""
+    time_s = np.array([[0, 10, 10], [10, 0, 30], [10, 30, 0]])
+    due = Visit(row=1, earliest_s=0, latest_s=15, service_s=0)
+    return Problem(
+        name="two deliveries",
+        time_s=time_s,
+        distance_m=time_s * 5,
+        requests=(
+            Request("a", dropoff=due, load={"seats": 1}, penalty=10**9),
+            Request("b", dropoff=replace(due, row=2), load={"seats": 1}, penalty=10**9),
+        ),
+        vehicles=(
+            Vehicle("v", 0, 0, {"seats": 4}, fixed_cost=1000, cost_per_m=1, earliest_start_s=0,
+                    latest_end_s=100),
+        ),  # fmt: skip
+        dimensions=("seats",),
+    )
+
+
+def test_soft_windows_place_what_hard_windows_cannot_and_on_time_tells():
+    problem = _two_deliveries()
+    params = SearchParameters(time_limit_s=5, solution_limit=50)
+    hard = _Model(problem)
+    hard.routing.CloseModelWithParameters(_search_parameters(params))
+    both = [[(0, "dropoff"), (1, "dropoff")]]
+    assert hard.assignment_of(both) is None  # b would be 25 s late
+    assert hard.assignment_of([[(0, "dropoff")]]) is not None
+
+    soft = _Model(problem, lateness_cost=7)
+    soft.routing.CloseModelWithParameters(_search_parameters(params))
+    late = soft.assignment_of(both)
+    assert late is not None
+    routes = soft.routes_of(late)
+    assert len(routes[0]) == 2 and not soft.on_time(routes)
+    # travel 10 + 30 + 10 s at 5 m/s and 1 per metre, no fixed cost, 25 s late at 7 a second
+    assert late.ObjectiveValue() == 50 * 5 + 25 * 7
+    assert soft.on_time(soft.routes_of(soft.assignment_of([[(1, "dropoff")]])))
+
+    # what route minimisation does with a soft-window plan: the full model rejects a late one
+    run = _Search(problem, params, None)
+    assert run.checked(both, (0,)) is None
+    cost, _ = run.checked([[(0, "dropoff")]], (0,))
+    assert cost == 1000 + 20 * 5 + 10**9  # fixed cost, travel, b left out
 
 
 @needs_bench
@@ -113,9 +160,9 @@ def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
     built: list[int] = []
     original = _Search.model
 
-    def counting(self, fleet=None):
+    def counting(self, fleet=None, lateness_cost=0):
         built.append(0 if fleet is None else len(fleet))
-        return original(self, fleet)
+        return original(self, fleet, lateness_cost)
 
     monkeypatch.setattr(_Search, "model", counting)
     solve(problem, SearchParameters(time_limit_s=3))
