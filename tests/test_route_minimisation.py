@@ -181,3 +181,36 @@ def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
     problem = replace(problem, vehicles=tuple(replace(v, fixed_cost=0) for v in problem.vehicles))
     monkeypatch.undo()
     assert _fleets_built(monkeypatch, problem, 4) == [0]
+
+
+@needs_bench
+def test_each_later_run_on_a_fleet_starts_from_another_heuristic(monkeypatch):
+    """Iterated local search takes no seed: a second run on a fleet from the same start would
+    retrace the first, so later runs on a fleet start from the next heuristic in turn."""
+    import optimiser.solver as solver
+
+    inst, problem = _lc101()
+    starts: list[str] = []
+    original = solver._search_parameters
+
+    def recording(params, arc_cost=1.0, soft=False):
+        if params.solution_limit != 1:  # not the reset after each run
+            starts.append(params.first_solution)
+        return original(params, arc_cost, soft)
+
+    monkeypatch.setattr(solver, "_search_parameters", recording)
+    run = _Search(problem, SearchParameters(time_limit_s=1), None)
+    whole = run.model()
+    found = [run.iterate(whole, 0.5) for _ in range(3)]
+    found.append(run.iterate(run.model(tuple(range(12))), 0.5))
+    assert starts == [
+        "LOCAL_CHEAPEST_INSERTION",
+        "PARALLEL_CHEAPEST_INSERTION",
+        "SAVINGS",
+        "LOCAL_CHEAPEST_INSERTION",  # the first run on a new fleet
+    ]
+    for best in found:  # every start builds a complete plan that the whole fleet's model takes
+        assert best is not None
+        served = sorted(r for route in best[1] for r, kind in route if kind == "pickup")
+        assert served == list(range(len(problem.requests)))
+        assert whole.assignment_of(best[1]) is not None
