@@ -142,6 +142,7 @@ class JobRunner:
         self.max_running = max(1, settings.max_running_jobs)
         self._context = multiprocessing.get_context(settings.worker_start_method)
         self._procs: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._reapers: list[threading.Thread] = []
         self._lock = threading.RLock()
         self._stopping = False
 
@@ -181,9 +182,12 @@ class JobRunner:
             job = db.get(Job, job_id)
             if job is not None and job.attempt == attempt:
                 job.pid = proc.pid
-        threading.Thread(
+        reaper = threading.Thread(
             target=self._reap, args=(job_id, attempt, proc), name=f"reap-{job_id}", daemon=True
-        ).start()
+        )
+        with self._lock:
+            self._reapers = [t for t in self._reapers if t.is_alive()] + [reaper]
+        reaper.start()
 
     def _reap(self, job_id: int, attempt: int, proc: multiprocessing.process.BaseProcess) -> None:
         proc.join()
@@ -274,3 +278,9 @@ class JobRunner:
             if proc.pid is not None:
                 _kill_group(proc.pid)
             proc.join(timeout=10)
+        # Each reaper writes its job's row once its process has ended: let them finish before
+        # the caller closes the database (a reaper writing after that fails in its thread).
+        with self._lock:
+            reapers = list(self._reapers)
+        for reaper in reapers:
+            reaper.join(timeout=10)

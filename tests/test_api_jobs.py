@@ -155,3 +155,31 @@ def test_a_job_running_at_a_stop_is_interrupted_and_can_be_rerun(backend, databa
         assert plans == {done["plan_id"], final["plan_id"]}
         actions = [e["action"] for e in third.get("/audit?limit=1000").json()]
         assert "job.interrupted" in actions and "job.rerun" in actions
+
+
+def test_a_stop_waits_for_each_job_reaper_before_the_database_closes(
+    backend, database_url, tmp_path, monkeypatch
+):
+    """The thread that records a job process's end writes to the database after the process
+    ends; a stop that returned before it finished let it write to a closed (or, in tests, a
+    dropped) database. A slow reaper makes the race certain."""
+    import threading
+
+    from api.jobs import JobRunner
+
+    original = JobRunner._reap
+    finished: list[int] = []
+
+    def slow_reap(self, job_id, attempt, proc):
+        proc.join()
+        time.sleep(1.0)
+        original(self, job_id, attempt, proc)
+        finished.append(job_id)
+
+    monkeypatch.setattr(JobRunner, "_reap", slow_reap)
+    with make_api(backend, tmp_path / "svc", db_url=database_url) as api:
+        api.add_user("officer", Role.OFFICER)
+        job = _start_long(api)
+    # The service has stopped: its reaper must have written the row already.
+    assert finished == [job["id"]]
+    assert not [t for t in threading.enumerate() if t.name == f"reap-{job['id']}"]
