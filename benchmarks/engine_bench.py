@@ -33,7 +33,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,6 @@ from optimiser.solver import SearchParameters, solve
 BENCH = Path("../shared/bench")
 ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")
 DEFAULT_ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")
-DATE = "2026-11-22"
 
 
 def load(kind: str, name: str, root: Path) -> bm.Instance:
@@ -244,8 +243,8 @@ def render(kind: str, budget: float, results: list[dict], root: Path, note: str)
     lines = [
         f"# {kind} at {budget:g} s per instance",
         "",
-        f"{DATE}; 2-core shared machine (other work ran at the same time: timings and results are",
-        "noisy); at most 2 instances at once, each running the engines one after the other.",
+        f"{date.today().isoformat()}; {os.cpu_count()}-core machine; instances run side by side,",
+        "each running the engines one after the other; timings vary with the machine's load.",
         f"Our engine: {note}.",
         "",
     ]

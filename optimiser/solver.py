@@ -22,6 +22,7 @@ solution.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .problem import Problem, Solution, VehicleRoute, VisitTime
 
+log = logging.getLogger(__name__)
 Progress = Callable[[dict], None]
 InitialPlan = list[list[tuple[int, str]]]
 ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
@@ -90,13 +92,26 @@ class SearchParameters:
     # Measured on 10 s repairs of lr104, lrc106, lr112, lrc202: at 1 none was on time, at 10
     # and 100 lr104 and lrc106 were.
     route_min_lateness: float = 10.0
-    # Iterated runs after the first on the same fleet start from these construction heuristics
-    # in turn. OR-Tools' iterated local search takes no seed and always starts from its
-    # first-solution heuristic, so two runs on the same fleet from the same start retrace each
-    # other; another start sends a run elsewhere (30 s on the whole fleet: lc203 stays at 642.26
-    # from local cheapest insertion and reaches the best-known 591.17 from parallel cheapest
-    # insertion or savings). Empty: every run from ``first_solution``.
-    restart_first_solutions: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
+    # Where later iterated runs start: (construction heuristic, visits removed per ruin), in
+    # turn. OR-Tools' iterated local search takes no seed and always starts from its
+    # first-solution heuristic, so two runs on the same fleet with the same settings retrace each
+    # other; another start or ruin size sends a run elsewhere (30 s on the whole fleet: lc203
+    # stays at 642.26 from local cheapest insertion and reaches the best-known 591.17 from
+    # parallel cheapest insertion or savings; 20 s on lc103's nine vehicles: parallel cheapest
+    # insertion leaves a request out removing 10 visits per ruin, and places all removing 15).
+    # The whole fleet's first run uses ``first_solution`` and ``ils_removed``; a smaller fleet
+    # starts with these. Fleets of the same make-up count as one (see _vehicle_kinds).
+    # Empty: every run from ``first_solution`` and ``ils_removed``.
+    restarts: tuple[tuple[str, int], ...] = (
+        ("PARALLEL_CHEAPEST_INSERTION", 10),
+        ("LOCAL_CHEAPEST_INSERTION", 15),
+        ("PARALLEL_CHEAPEST_INSERTION", 15),
+        ("SAVINGS", 15),
+    )
+    # Route minimisation: an attempt whose run afresh leaves at most this many requests out gets
+    # one more run on the same fleet, from the next start (lc103's nine routes: parallel cheapest
+    # insertion leaves one request out in 9 s, local cheapest insertion places all).
+    route_min_close_miss: int = 1
 
 
 @dataclass
@@ -508,6 +523,38 @@ def _suits_iterated_search(problem: Problem, first_s: float, params: SearchParam
     )
 
 
+def _vehicle_kinds(problem: Problem) -> list[int]:
+    """A number per vehicle; vehicles with the same number are interchangeable: same depots,
+    capacities, costs, hours, the same requests allowed, and the same vehicle limits."""
+    barred = [set() for _ in problem.vehicles]
+    for i, r in enumerate(problem.requests):
+        if r.allowed_vehicles is not None:
+            allowed = set(r.allowed_vehicles)
+            for v in range(len(problem.vehicles)):
+                if v not in allowed:
+                    barred[v].add(i)
+    limits = [
+        tuple(k for k, (members, _) in enumerate(problem.vehicle_limits) if v in members)
+        for v in range(len(problem.vehicles))
+    ]
+    numbers: dict[tuple, int] = {}
+    kinds = []
+    for v, vehicle in enumerate(problem.vehicles):
+        key = (
+            vehicle.start_row,
+            vehicle.end_row,
+            tuple(sorted(vehicle.capacity.items())),
+            vehicle.fixed_cost,
+            vehicle.cost_per_m,
+            vehicle.earliest_start_s,
+            vehicle.latest_end_s,
+            tuple(sorted(barred[v])),
+            limits[v],
+        )
+        kinds.append(numbers.setdefault(key, len(numbers)))
+    return kinds
+
+
 def _typical_arc_cost(problem: Problem, k: int = 5) -> float:
     """The cost of a typical short arc: mean distance from each place to its k nearest others.
 
@@ -609,6 +656,14 @@ def _load_plan(model: _Model, params: SearchParameters, plan: InitialPlan):
 Best = tuple[int, InitialPlan]  # objective and plan
 
 
+def _described(best: Best | None) -> str:
+    """A plan in a debug log line: its objective, routes and visits."""
+    if best is None:
+        return "no plan"
+    routes = [r for r in best[1] if r]
+    return f"objective {best[0]}, {len(routes)} routes, {sum(map(len, routes))} visits"
+
+
 class _Search:
     """One call of :func:`solve`: its clock, its progress reports and the best plan of a run.
 
@@ -627,7 +682,9 @@ class _Search:
         self.recording: _Model | None = None
         self.run_best: Best | None = None
         self.muted = False
-        # Iterated runs so far on each fleet: a later run on a fleet starts from another heuristic.
+        # Iterated runs so far on each make-up of fleet (vehicles of a kind are interchangeable,
+        # so two fleets of three such vehicles are one): a later run starts elsewhere.
+        self.kinds = _vehicle_kinds(problem)
         self.runs: dict[tuple[int, ...], int] = {}
 
     def elapsed(self) -> float:
@@ -659,6 +716,24 @@ class _Search:
                 }
             )
 
+    def start(self, fleet: tuple[int, ...]) -> tuple[str, int]:
+        """Where the next iterated run on ``fleet`` starts: its construction heuristic and the
+        visits it removes per ruin.
+
+        On the whole fleet: ``first_solution`` and ``ils_removed``, then ``restarts`` in turn.
+        On a smaller fleet (route minimisation, or a plan's own vehicles): ``restarts`` first.
+        Local cheapest insertion on a plan's own vehicles tends to rebuild the plan the whole
+        fleet's run ended at (lc204: 739.49 in 16.5 s, where parallel cheapest insertion
+        reached 599.83).
+        """
+        make_up = tuple(sorted(self.kinds[v] for v in fleet))
+        runs = self.runs.get(make_up, 0)
+        self.runs[make_up] = runs + 1
+        order = [(self.params.first_solution, self.params.ils_removed), *self.params.restarts]
+        if len(fleet) < len(self.problem.vehicles):
+            order = order[1:] + order[:1]
+        return order[runs % len(order)]
+
     def iterate(self, model: _Model, seconds: float) -> Best | None:
         """Iterated local search on ``model`` for ``seconds``: the best plan it reported.
 
@@ -666,15 +741,13 @@ class _Search:
         ignores a first-solution hint, and routes applied as locks hold the search back (measured:
         fewer best-known vehicle counts on Li & Lim than starting afresh). It takes no seed
         either, so the second and later runs on a fleet start from the heuristics of
-        ``restart_first_solutions`` in turn rather than retrace the first.
+        ``restarts`` in turn rather than retrace the first.
         """
         self.run_best = None
-        params = replace(self.params, time_limit_s=seconds)
-        restarts = params.restart_first_solutions
-        runs = self.runs.get(model.fleet, 0)
-        if runs and restarts:
-            params = replace(params, first_solution=restarts[(runs - 1) % len(restarts)])
-        self.runs[model.fleet] = runs + 1
+        heuristic, removed = self.start(model.fleet)
+        params = replace(
+            self.params, time_limit_s=seconds, first_solution=heuristic, ils_removed=removed
+        )
         search = _search_parameters(params, self.arc_cost, bool(model.lateness_cost))
         self.recording = model
         last = model.routing.SolveWithIteratedLocalSearch(search)
@@ -694,6 +767,15 @@ class _Search:
                 last, _search_parameters(replace(reset, metaheuristic="GREEDY_DESCENT"))
             )
             self.muted = False
+        log.debug(
+            "%.1f s: %s, %d per ruin, on %d vehicles, %.1f s: %s",
+            self.elapsed(),
+            heuristic,
+            removed,
+            len(model.fleet),
+            seconds,
+            _described(best),
+        )
         return best
 
     def repair(self, model: _Model, plan: InitialPlan, seconds: float) -> Best | None:
@@ -717,6 +799,13 @@ class _Search:
         the plan found checked in the full model of that fleet: its objective there."""
         lateness = _lateness_cost(self.problem, self.params.route_min_lateness)
         found = self.repair(self.model(fleet, lateness), plan, seconds)
+        log.debug(
+            "%.1f s: soft repair on %d vehicles, %.1f s: %s",
+            self.elapsed(),
+            len(fleet),
+            seconds,
+            _described(found),
+        )
         return self.checked(found[1], fleet) if found is not None and lateness else found
 
     def checked(self, plan: InitialPlan, fleet: tuple[int, ...]) -> Best | None:
@@ -725,6 +814,11 @@ class _Search:
         model = self.model(fleet)
         assignment = _load_plan(model, self.params, plan)
         return None if assignment is None else (assignment.ObjectiveValue(), plan)
+
+    def missing(self, best: Best) -> int:
+        """How many requests ``best`` leaves out."""
+        placed = {r for route in best[1] for r, _ in route}
+        return len(self.problem.requests) - len(placed)
 
     def fewer_vehicles(self, best: Best, search_s: float, deadline: float) -> Best:
         """Route minimisation: try to do without one vehicle at a time.
@@ -735,7 +829,8 @@ class _Search:
         (``route_min_lateness``): the requests can then go back in anywhere, late, and the search
         works the lateness away, rather than hunting for room on routes with none. If that
         finds no plan on time, iterated local search tries the same fleet afresh for another
-        slice. A plan that is on time, and does better in the full model (every request placed,
+        slice, and once more from another start if it came close (``route_min_close_miss``).
+        A plan that is on time, and does better in the full model (every request placed,
         one vehicle fewer), becomes the best and the next vehicle is tried; a failure tries the
         next smallest route, up to ``route_min_failures`` in a row.
         """
@@ -756,6 +851,10 @@ class _Search:
                 # Repair failed: iterated local search afresh on the same fleet, which finds
                 # others (lc103's nine routes; lr203's three at the best-known distance).
                 found = self.iterate(self.model(fleet), min(slice_s, left))
+                left = deadline - time.perf_counter()
+                close = found is not None and self.missing(found) <= params.route_min_close_miss
+                if close and found[0] >= best[0] and left >= slice_s / 2:
+                    found = self.iterate(self.model(fleet), min(slice_s, left))
             if found is not None and found[0] < best[0]:
                 best, tried = found, set()
             else:
@@ -833,7 +932,7 @@ def _iterated_phase(run: _Search, model: _Model, assignment, search_s: float, fi
     Without fixed costs (or under a solution limit, which must stay reproducible): one run for
     the whole time. With them: a run for ``route_min_first`` of the time, route minimisation
     (:meth:`_Search.fewer_vehicles`), then a run on the whole fleet for half of what is left and
-    one on the best plan's own fleet for the other half; the best plan of them all is kept.
+    one on the best plan's own vehicles for the other half; the best plan of them all is kept.
     Returns an assignment of ``model``: the best plan, or ``assignment`` if none was better.
     """
     params = run.params
@@ -851,11 +950,14 @@ def _iterated_phase(run: _Search, model: _Model, assignment, search_s: float, fi
     if minimise:
         best = run.fewer_vehicles(best, search_s, deadline)
         # The time left: half to a run on the whole fleet, half to a run on the best plan's own
-        # fleet, each from a heuristic not yet used on that fleet. The whole fleet's run finds
-        # shorter plans where there is room to spare (lr206: 0.0% against 18.0% from a plan
-        # found on fewer vehicles); the own fleet's run shortens a plan found late on fewer
-        # vehicles, or one the whole fleet's runs keep coming back to (lrc201 to the best-known
-        # 1406.94 from 1468.96; lr203 13.7% from 27.9%).
+        # vehicles, each from a start not yet used on its fleet (see _Search.start). The whole
+        # fleet's run finds shorter plans where there is room to spare (lr210, lrc208), and now
+        # and then one as small as a plan route minimisation found late and long (lrc203: the
+        # best-known 1089.07 on three vehicles, where a run giving all the time to the late
+        # plan's own three left it at 1413.73). The own vehicles' run shortens a late plan
+        # (lr203, lc103), sometimes does without one more vehicle (lr204 and lrc108: 2 and 10
+        # routes from 3 and 11), or leaves a rut the whole fleet's runs keep coming back to
+        # (lc204: 599.83 where the whole fleet stays at 644.34).
         for share in (2, 1):
             seconds = (deadline - time.perf_counter()) / share
             if seconds < MIN_SEARCH_S:

@@ -16,7 +16,14 @@ import pytest
 
 from optimiser import benchmarks as bm
 from optimiser.problem import Problem, Request, Vehicle, Visit
-from optimiser.solver import SearchParameters, _Model, _Search, _search_parameters, solve
+from optimiser.solver import (
+    SearchParameters,
+    _Model,
+    _Search,
+    _search_parameters,
+    _vehicle_kinds,
+    solve,
+)
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -51,6 +58,16 @@ def test_with_fleet_renumbers_vehicles_and_limits():
         dimensions=("seats",),
         vehicle_limits=(((1, 2, 3), 1),),
     )
+    # Vehicles 2 and 3 are interchangeable; 1 takes a request they may not; 0 has no limit.
+    assert _vehicle_kinds(problem) == [0, 1, 2, 2]
+    assert _vehicle_kinds(replace(problem, vehicle_limits=())) == [0, 1, 2, 2]
+    assert _vehicle_kinds(replace(problem, requests=problem.requests[:1])) == [0, 1, 1, 1]
+    assert _vehicle_kinds(replace(problem, requests=problem.requests[:1], vehicle_limits=())) == [
+        0,
+        0,
+        0,
+        0,
+    ]
     smaller = problem.with_fleet((3, 0))
     assert [v.vehicle_id for v in smaller.vehicles] == ["3", "0"]
     assert smaller.requests[0].allowed_vehicles is None
@@ -184,33 +201,63 @@ def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
 
 
 @needs_bench
-def test_each_later_run_on_a_fleet_starts_from_another_heuristic(monkeypatch):
+def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
     """Iterated local search takes no seed: a second run on a fleet from the same start would
-    retrace the first, so later runs on a fleet start from the next heuristic in turn."""
+    retrace the first, so later runs on a fleet take the next start (heuristic and ruin size)
+    in turn; a smaller fleet begins with the restarts."""
     import optimiser.solver as solver
 
     inst, problem = _lc101()
-    starts: list[str] = []
+    starts: list[tuple[str, int]] = []
     original = solver._search_parameters
 
     def recording(params, arc_cost=1.0, soft=False):
         if params.solution_limit != 1:  # not the reset after each run
-            starts.append(params.first_solution)
+            starts.append((params.first_solution, params.ils_removed))
         return original(params, arc_cost, soft)
 
     monkeypatch.setattr(solver, "_search_parameters", recording)
-    run = _Search(problem, SearchParameters(time_limit_s=1), None)
+    params = SearchParameters(time_limit_s=1)
+    run = _Search(problem, params, None)
     whole = run.model()
-    found = [run.iterate(whole, 0.5) for _ in range(3)]
+    found = [run.iterate(whole, 0.5) for _ in range(5)]
     found.append(run.iterate(run.model(tuple(range(12))), 0.5))
+    # Other vehicles of the same kind, as many: the same fleet to the search, which goes on.
+    found.append(run.iterate(run.model(tuple(range(12, 24))), 0.5))
     assert starts == [
-        "LOCAL_CHEAPEST_INSERTION",
-        "PARALLEL_CHEAPEST_INSERTION",
-        "SAVINGS",
-        "LOCAL_CHEAPEST_INSERTION",  # the first run on a new fleet
+        (params.first_solution, params.ils_removed),
+        *params.restarts,
+        *params.restarts[:2],  # a smaller fleet starts with the restarts
     ]
+    assert len(set(starts[:5])) == 5
+
     for best in found:  # every start builds a complete plan that the whole fleet's model takes
         assert best is not None
         served = sorted(r for route in best[1] for r, kind in route if kind == "pickup")
         assert served == list(range(len(problem.requests)))
         assert whole.assignment_of(best[1]) is not None
+
+
+@needs_bench
+@pytest.mark.parametrize(("left_out", "runs"), [(1, 2), (3, 1)])
+def test_a_close_miss_gets_one_more_run_from_another_start(monkeypatch, left_out, runs):
+    """An attempt on a smaller fleet whose run afresh leaves only ``route_min_close_miss``
+    requests out gets a second run on that fleet; one that leaves more out ends there."""
+    inst, problem = _lc101()
+    plan = [[] for _ in problem.vehicles]
+    for r in range(len(problem.requests)):  # every request on one of two vehicles
+        plan[r % 2] += [(r, "pickup"), (r, "dropoff")]
+    best = (2 * 10**9, plan)
+    calls: list[tuple[int, ...]] = []
+
+    def short_of(self, model, seconds):
+        calls.append(model.fleet)
+        kept = [[(r, k) for r, k in route if r >= left_out] for route in plan]
+        return (10**12, kept)  # requests left out: worse than the best
+
+    monkeypatch.setattr(_Search, "soft_repair", lambda self, plan, fleet, seconds: None)
+    monkeypatch.setattr(_Search, "iterate", short_of)
+    run = _Search(problem, SearchParameters(time_limit_s=10), None)
+    after = run.fewer_vehicles(best, search_s=10, deadline=time.perf_counter() + 10)
+    assert after is best
+    assert calls == [(0,)] * runs
