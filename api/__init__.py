@@ -1,5 +1,6 @@
 """The planning service: an HTTP API over the same ``optimiser`` and ``maps`` code as the CLI.
 
-``api.main.create_app`` builds the application; ``api.cli_serve.serve`` and ``api.cli_users.app``
-are the ``send-routes serve`` and ``send-routes users`` commands. See ``docs/api.md``.
+``api.main.create_app`` builds the application; ``send_routes.serve.serve`` and
+``send_routes.users.app`` are the ``send-routes serve`` and ``send-routes users`` commands. See
+``docs/api.md``.
 """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .auth import Principal
-from .db import AuditEntry
+from api.auth import Principal
+from api.db import AuditEntry
 
 
 def record(

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db import User
+from api.db import User
 
 
 class Role(StrEnum):

@@ -15,13 +15,12 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from optimiser.dataset import load_uploaded
-from optimiser.errors import InputError, Problem
-from optimiser.model import Dataset
-
-from . import audit
-from .auth import Principal
-from .db import DatasetFile, DatasetRow, Job, PlanRow
+from api import audit
+from api.auth import Principal
+from api.db import DatasetFile, DatasetRow, Job, PlanRow
+from optimiser.dataset.loading import load_uploaded
+from optimiser.domain.entities import Dataset
+from optimiser.domain.errors import InputError, Problem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
 ACTIVE_JOB_STATES = ("queued", "running")

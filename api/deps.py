@@ -14,9 +14,9 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from . import audit
-from .auth import Principal, Role, principal_for_token
-from .service import Service
+from api import audit
+from api.auth import Principal, Role, principal_for_token
+from api.service import Service
 
 TOKEN_COOKIE = "send_routes_token"
 

@@ -14,15 +14,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optimiser.errors import (
+from api.datasets import Conflict, NotFound
+from optimiser.domain.errors import (
     InfeasibleError,
     InputError,
     PlanFormatError,
     SendRoutesError,
     UnreachableLocationError,
 )
-
-from .datasets import Conflict, NotFound
 
 
 def _error(code: int, detail: str, problems: list[dict] | None = None) -> JSONResponse:

@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit
-from .auth import Principal, Role
-from .datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
-from .db import Job, transaction, utcnow
-from .schemas import JobOut, PlanRequest, SessionProgress
-from .settings import ServiceSettings
+from api import audit
+from api.auth import Principal, Role
+from api.datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
+from api.db import Job, transaction, utcnow
+from api.schemas import JobOut, PlanRequest, SessionProgress
+from api.settings import ServiceSettings
 
 RERUNNABLE = ("interrupted", "failed", "cancelled")
 HIDDEN = "the job stopped with an error; an officer can read it"
@@ -167,7 +167,7 @@ class JobRunner:
                 self._spawn(job_id, attempt)
 
     def _spawn(self, job_id: int, attempt: int) -> None:
-        from .worker import run_job
+        from api.worker import run_job
 
         workers = max(1, self.settings.solver_workers)
         proc = self._context.Process(

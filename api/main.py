@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import errors, outputs, web
-from .routes import audit as audit_routes
-from .routes import datasets as dataset_routes
-from .routes import jobs as job_routes
-from .routes import plans as plan_routes
-from .service import Service
-from .settings import ServiceSettings
+from api import errors, outputs, web
+from api.routes import audit as audit_routes
+from api.routes import datasets as dataset_routes
+from api.routes import jobs as job_routes
+from api.routes import plans as plan_routes
+from api.service import Service
+from api.settings import ServiceSettings
 
 DESCRIPTION = """
 Plan SEND home-to-school transport as a shared service.

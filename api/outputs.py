@@ -16,11 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from optimiser.model import Dataset
-from optimiser.plan import Plan
-
-from .db import PlanRow
-from .settings import ServiceSettings
+from api.db import PlanRow
+from api.settings import ServiceSettings
+from optimiser.domain.entities import Dataset
+from optimiser.plan.document import Plan
 
 STATIC_PREFIX = "/static"
 LEAFLET_DIR = "lib/leaflet"
@@ -53,7 +52,7 @@ def all_outputs(
     settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, travel: Any, graph: Any
 ) -> dict[str, Path]:
     """Map, every operator's sheets and the finance report (officers' view), cached."""
-    from maps.cli_outputs import write_all_outputs
+    from maps.outputs import write_all_outputs
 
     folder = plan_folder(settings, row) / "all"
     names = _build_once(folder, lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp))

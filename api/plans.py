@@ -1,7 +1,7 @@
 """Stored plans: read, store an uploaded one, check one, compare two, and what each role may see.
 
 Every check and figure comes from the same code the command line uses: the validator
-(:mod:`optimiser.validate`), the sheets and finance report (:mod:`maps`).
+(:mod:`optimiser.validate.validator`), the sheets and finance report (:mod:`maps`).
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from optimiser.errors import PlanFormatError
-from optimiser.model import Dataset
-from optimiser.plan import Plan, plan_from_json
-
-from . import audit
-from .auth import Principal, Role
-from .datasets import NotFound, get_row
-from .db import PlanRow
-from .schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
+from api import audit
+from api.auth import Principal, Role
+from api.datasets import NotFound, get_row
+from api.db import PlanRow
+from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
+from optimiser.domain.entities import Dataset
+from optimiser.domain.errors import PlanFormatError
+from optimiser.plan.document import Plan, plan_from_json
 
 
 def get_row_for(db: Session, plan_id: int, who: Principal) -> PlanRow:
@@ -113,7 +112,7 @@ def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Pr
 
 def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
     """Violations and recomputed costs of a plan against a dataset."""
-    from optimiser.validate import plan_costs, validate_plan
+    from optimiser.validate.validator import plan_costs, validate_plan
 
     violations = validate_plan(dataset, travel, plan)
     costs = plan_costs(dataset, travel, plan)
@@ -138,7 +137,7 @@ def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
 
 def costs(plan_id: int, dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
     """Finance's view: recomputed totals and the plan's summary (aggregates only)."""
-    from optimiser.validate import plan_costs
+    from optimiser.validate.validator import plan_costs
 
     figures = plan_costs(dataset, travel, plan)
     return {

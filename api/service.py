@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from optimiser.model import Dataset
-
-from . import datasets
-from .db import make_engine, session_factory
-from .jobs import JobRunner
-from .migrations import upgrade
-from .settings import ServiceSettings
+from api import datasets
+from api.db import make_engine, session_factory
+from api.jobs import JobRunner
+from api.migrations import upgrade
+from api.settings import ServiceSettings
+from optimiser.domain.entities import Dataset
 
 CACHED_DATASETS = 8
 
@@ -55,14 +54,14 @@ class Service:
         """The service's road graph, loaded once."""
         with self._lock:
             if self._graph is None:
-                from optimiser.roads import load_network
+                from optimiser.roads.network import load_network
 
                 self._graph = load_network(self.settings.road_network)
             return self._graph
 
     def travel_for(self, dataset: Dataset) -> Any:
         """Snap a dataset to the service's roads and build its matrices (the CLI's own step)."""
-        from optimiser.travel import build_travel
+        from optimiser.roads.travel import build_travel
 
         return build_travel(dataset, self.graph())
 

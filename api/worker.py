@@ -18,12 +18,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from optimiser.errors import InputError, PlanFormatError, SendRoutesError
-
-from . import audit
-from .datasets import load_stored
-from .db import Job, make_engine, session_factory, transaction, utcnow
-from .plans import new_plan_row
+from api import audit
+from api.datasets import load_stored
+from api.db import Job, make_engine, session_factory, transaction, utcnow
+from api.plans import new_plan_row
+from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 
 PROGRESS_EVERY_S = 0.5
 
@@ -90,9 +89,9 @@ def _plan(
     sessions: sessionmaker[Session], job_id: int, attempt: int, network: Path, workers: int
 ) -> None:
     from optimiser.planner import plan_dataset
-    from optimiser.roads import load_network
-    from optimiser.solver import SearchParameters
-    from optimiser.travel import build_travel
+    from optimiser.roads.network import load_network
+    from optimiser.roads.travel import build_travel
+    from optimiser.solver.engine import SearchParameters
 
     with transaction(sessions) as db:
         job = _current(db, job_id, attempt)

@@ -9,8 +9,8 @@ Run from the repository root (the benchmark files live in ``../shared/bench`` by
 
 Each instance is one job; a job runs every chosen engine one after the other with the same budget,
 and at most ``--workers`` jobs (default 2) run at once, so the engines share the same machine at
-the same time. Our engine is ``optimiser.solver.solve`` on the problem built by
-``optimiser.benchmarks`` — the same model and search that plan SEND transport.
+the same time. Our engine is ``optimiser.solver.engine.solve`` on the problem built by
+``optimiser.routing.bench_readers`` — the same model and search that plan SEND transport.
 
 Objectives: Solomon is distance only (DIMACS rule: arcs truncated to one decimal), compared with
 ``bks_distance_only.csv``; the double-precision distance of the same routes and their vehicle count
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optimiser import benchmarks as bm
-from optimiser.solver import SearchParameters, solve
+from optimiser.routing import bench_readers as bm
+from optimiser.solver.engine import SearchParameters, solve
 
 BENCH = Path("../shared/bench")
 ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")

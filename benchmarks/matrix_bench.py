@@ -23,8 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
 
-from optimiser.matrix import build_matrices, build_matrices_networkx  # noqa: E402
-from optimiser.roads import load_graph  # noqa: E402
+from optimiser.roads.matrices import build_matrices, build_matrices_networkx  # noqa: E402
+from optimiser.roads.network import load_graph  # noqa: E402
 
 SAMPLE = ROOT / "sample_data" / "isle_of_wight" / "roads.npz"
 

@@ -8,8 +8,8 @@ validator's violations (always 0: a plan with any violation raises instead).
     python benchmarks/plan_bench.py                     # 250, 500, 1000, 2000 pupils, 60 s
     python benchmarks/plan_bench.py --pupils 500 --time-limit 120
 
-Cohorts come from the seeded generator (``optimiser.synth``, seed 2026), so every run plans the
-same data; the 500-pupil cohort is the bundled sample. A time-limited search is not reproducible
+Cohorts come from the seeded generator (``optimiser.synth.generate``, seed 2026), so every run plans
+the same data; the 500-pupil cohort is the bundled sample. A time-limited search is not reproducible
 run to run, and the machine may be shared: compare costs, not seconds, across runs.
 """
 
@@ -20,13 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from optimiser.build import PENALTY
-from optimiser.dataset import load_dataset
-from optimiser.model import Session
+from optimiser.dataset.loading import load_dataset
+from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
-from optimiser.solver import SearchParameters
-from optimiser.synth import write_isle_of_wight_dataset
-from optimiser.validate import validate_plan
+from optimiser.routing.from_dataset import PENALTY
+from optimiser.solver.engine import SearchParameters
+from optimiser.synth.generate import write_isle_of_wight_dataset
+from optimiser.validate.validator import validate_plan
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "isle_of_wight"
 

@@ -1,6 +1,6 @@
 """Road shapes for drawing: routes along the roads, and the road network as a light basemap.
 
-Both read the project's road graph (:class:`optimiser.roads.RoadGraph`): node positions
+Both read the project's road graph (:class:`optimiser.roads.network.RoadGraph`): node positions
 ``0..n_nodes-1`` with ``node_lat``/``node_lon``; directed edges ``edge_u``/``edge_v`` whose
 interior shape points are ``geom_lat``/``geom_lon[geom_offsets[i]:geom_offsets[i + 1]]``;
 ``speed_kph`` per edge; ``snap(lats, lons)`` and ``path_coords(from_node_pos, to_node_pos)``.
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from optimiser.errors import SendRoutesError
-from optimiser.plan import Plan, Stop
+from optimiser.domain.errors import SendRoutesError
+from optimiser.plan.document import Plan, Stop
 
 LatLon = tuple[float, float]
 PathFunction = Callable[[Stop, Stop], list[LatLon]]
@@ -59,7 +59,7 @@ def road_path_function(graph: Any, plan: Plan, *, travel: Any = None) -> PathFun
     """A path function for :func:`maps.route_map.render_map` that follows the road graph.
 
     Each stop is matched to its graph node once: through ``travel`` (a
-    :class:`optimiser.travel.TravelData`, whose ``location`` and ``node_positions`` say where
+    :class:`optimiser.roads.travel.TravelData`, whose ``location`` and ``node_positions`` say where
     every dataset address was snapped) when the stop's coordinates are a known address, else by
     snapping all remaining stops in one call. Paths are cached per pair of nodes. A pair the
     graph cannot join is drawn as a straight line rather than failing the whole map.

@@ -14,10 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optimiser.model import Dataset
-from optimiser.plan import Plan, Route
-
-from .plan_facts import Ride, plan_date, plan_rides, school_pupil_counts, split_pence, vehicle_for
+from maps.plan_facts import (
+    Ride,
+    plan_date,
+    plan_rides,
+    school_pupil_counts,
+    split_pence,
+    vehicle_for,
+)
+from optimiser.domain.entities import Dataset
+from optimiser.plan.document import Plan, Route
 
 
 @dataclass
@@ -196,7 +202,7 @@ def finance_report(plan: Plan, dataset: Dataset) -> FinanceReport:
 
 def write_finance_report(plan: Plan, dataset: Dataset, out_dir: Path | str) -> dict[str, Path]:
     """Write the chart, HTML report, CSV and XLSX; see :func:`maps.finance_output.write_report`."""
-    from .finance_output import write_report  # the writers pull in matplotlib and openpyxl
+    from maps.finance_output import write_report  # the writers pull in matplotlib and openpyxl
 
     return write_report(finance_report(plan, dataset), out_dir)
 

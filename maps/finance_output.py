@@ -21,8 +21,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.styles import Font  # noqa: E402
 
-from .finance import FinanceReport, Line  # noqa: E402
-from .plan_facts import pounds  # noqa: E402
+from maps.finance import FinanceReport, Line  # noqa: E402
+from maps.plan_facts import pounds  # noqa: E402
 
 GUIDANCE_MIN = (45, 75)
 ROW_COLUMNS = (

@@ -2,7 +2,7 @@
 
 The map, the operators' route sheets and the finance report all derive the same numbers here
 (ride times, wheelchair spaces in use, each school's share of a route) so they never disagree.
-Times are seconds after midnight, as in :mod:`optimiser.plan`.
+Times are seconds after midnight, as in :mod:`optimiser.plan.document`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from optimiser.model import Dataset, VehicleType
-from optimiser.plan import Plan, Route, Stop
+from optimiser.domain.entities import Dataset, VehicleType
+from optimiser.plan.document import Plan, Route, Stop
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ import xstatic.pkg.leaflet as xleaflet
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from optimiser.model import Dataset
-from optimiser.plan import Plan, Route, Stop, format_hm
-
-from .basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from .plan_facts import carries_wheelchair, pounds, slug, vehicle_for
+from maps.basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
+from maps.plan_facts import carries_wheelchair, pounds, slug, vehicle_for
+from optimiser.domain.entities import Dataset
+from optimiser.domain.times import format_hm
+from optimiser.plan.document import Plan, Route, Stop
 
 __all__ = ["render_map", "write_map", "copy_leaflet", "basemap_from_graph", "road_path_function"]
 

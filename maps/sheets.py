@@ -20,16 +20,16 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from optimiser.model import Dataset
-from optimiser.plan import Plan, Route, Stop, format_hm
-
-from .plan_facts import (
+from maps.plan_facts import (
     depot_stops,
     plan_date,
     slug,
     vehicle_for,
     wheelchair_spaces_used,
 )
+from optimiser.domain.entities import Dataset
+from optimiser.domain.times import format_hm
+from optimiser.plan.document import Plan, Route, Stop
 
 CSV_COLUMNS = (
     "route_id",

@@ -12,18 +12,18 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from .build import SessionModel, VehicleSlot, build_session_model
-from .costs import can_carry, route_cost_pence
-from .decompose import MAX_PUPILS_PER_PART, split_session
-from .errors import SendRoutesError
-from .model import Dataset, Session
-from .plan import Plan, Route, Stop, Unassigned
-from .problem import Solution, VehicleRoute
-from .schedule import retime
-from .solver import SearchParameters, solve
-from .summary import summarise
-from .travel import TravelData, build_travel, home_key, school_key
-from .validate import Violation, validate_plan
+from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.errors import SendRoutesError
+from optimiser.domain.rules import can_carry, route_cost_pence
+from optimiser.plan.document import Plan, Route, Stop, Unassigned
+from optimiser.plan.retime import retime
+from optimiser.plan.summary import summarise
+from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
+from optimiser.routing.decompose import MAX_PUPILS_PER_PART, split_session
+from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
+from optimiser.routing.problem import Solution, VehicleRoute
+from optimiser.solver.engine import SearchParameters, solve
+from optimiser.validate.validator import Violation, validate_plan
 
 ProgressFn = Callable[[dict], None]
 
@@ -307,7 +307,8 @@ def plan_dataset(
     unassigned: list[Unassigned] = []
     for model, solution, part in zip(models, solutions, part_of, strict=True):
         routes += _routes(model, solution, dataset, travel)
-        unassigned += list(model.set_aside) + explain_dropped(model, solution, part)
+        unassigned += [Unassigned(s.pupil_id, s.session, s.reason) for s in model.set_aside]
+        unassigned += explain_dropped(model, solution, part)
     _number(routes)
     plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
     plan.summary = summarise(plan, dataset, travel)

@@ -20,8 +20,16 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from optimiser.model import Dataset, Location, Pupil, School, Session, Settings, VehicleType
-from optimiser.plan import Plan, Route, Stop
+from optimiser.domain.entities import (
+    Dataset,
+    Location,
+    Pupil,
+    School,
+    Session,
+    Settings,
+    VehicleType,
+)
+from optimiser.plan.document import Plan, Route, Stop
 
 BOTH = frozenset({Session.AM, Session.PM})
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimiser.roads import RoadGraph
+from optimiser.roads.network import RoadGraph
 
 
 def make_graph(

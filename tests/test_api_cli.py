@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from api.cli_users import app as users_app
+from send_routes.users import app as users_app
 
 runner = CliRunner()
 
@@ -62,7 +62,7 @@ def test_serve_answers_on_loopback(tmp_path):
     token = runner.invoke(users_app, ["add", "Officer", "--database-url", url]).output.strip()
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli_serve", "--port", str(port)],
+        [sys.executable, "-m", "send_routes.serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -197,7 +197,7 @@ def test_a_streamed_upload_over_the_limit_is_413(backend, tmp_path):
 
 
 def test_an_address_the_roads_cannot_reach_is_422_and_not_stored(api, monkeypatch):
-    from optimiser.errors import UnreachableLocationError
+    from optimiser.domain.errors import UnreachableLocationError
 
     def unreachable(dataset):
         raise UnreachableLocationError(

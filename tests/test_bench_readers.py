@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from optimiser import benchmarks as bm
-from optimiser.solver import SearchParameters, _typical_arc_cost, solve
+from optimiser.routing import bench_readers as bm
+from optimiser.solver.engine import SearchParameters, _typical_arc_cost, solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")

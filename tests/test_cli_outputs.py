@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from maps import cli_outputs
-from maps.cli_outputs import app, write_all_outputs
+from maps.outputs import write_all_outputs
+from send_routes import outputs as cli_outputs
+from send_routes.outputs import app
 from tests.conftest_outputs import TinyGraph, changed_plan, fake_travel, make_dataset, make_plan
 from tests.test_route_map import polylines
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from optimiser.dataset import load_dataset, load_uploaded
-from optimiser.errors import InputError
-from optimiser.model import Session
+from optimiser.dataset.loading import load_dataset, load_uploaded
+from optimiser.domain.entities import Session
+from optimiser.domain.errors import InputError
 
 PUPILS = [
     {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from optimiser.decompose import _shares, split_session
-from optimiser.model import Session
+from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
-from optimiser.solver import SearchParameters
+from optimiser.routing.decompose import _shares, split_session
+from optimiser.solver.engine import SearchParameters
 
 from .worlds import pupil, school, vehicle, world
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from optimiser.geocode import (
+from optimiser.dataset.geocode import (
     PostcodeDirectory,
     default_directory,
     lookup,
     normalise_postcode,
     postcodes_in_authority,
 )
-from optimiser.model import Location
+from optimiser.domain.entities import Location
 
 ISLE_OF_WIGHT = "E06000046"
 # The island's bounding box, generous by a few hundred metres.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimiser.errors import UnreachableLocationError
-from optimiser.matrix import build_matrices, build_matrices_networkx
+from optimiser.domain.errors import UnreachableLocationError
+from optimiser.roads.matrices import build_matrices, build_matrices_networkx
 from tests.road_fixtures import make_graph
 
 COORDS = [(50.70 + 0.01 * i, -1.30) for i in range(8)]

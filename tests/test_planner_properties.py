@@ -7,10 +7,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimiser.model import Session
+from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
-from optimiser.solver import SearchParameters
-from optimiser.validate import validate_plan
+from optimiser.solver.engine import SearchParameters
+from optimiser.validate.validator import validate_plan
 
 from .worlds import pupil, school, vehicle, world
 

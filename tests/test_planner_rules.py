@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from optimiser.model import Session
+from optimiser.domain.entities import Session
+from optimiser.plan.summary import ride_times_s
 from optimiser.planner import plan_dataset
-from optimiser.solver import SearchParameters
-from optimiser.summary import ride_times_s
+from optimiser.solver.engine import SearchParameters
 
 from .worlds import pupil, school, vehicle, world
 
@@ -181,7 +181,7 @@ def test_direct_journey_longer_than_limit_is_explained():
 
 
 def test_afternoon_address_is_used():
-    from optimiser.travel import home_key
+    from optimiser.roads.travel import home_key
 
     pm_home = pupil("X", (3, 3)).home
     pupils = [pupil("P0", (0, 5), sessions=BOTH, pm_home=pm_home)]

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from optimiser import roads
-from optimiser.cli_roads import app
-from optimiser.errors import InputError, UnreachableLocationError
-from optimiser.matrix import build_matrices, build_matrices_networkx
-from optimiser.osm_extract import KPH_PER_MPH, default_speed_kph, is_drivable, maxspeed_kph
-from optimiser.roads import ATTRIBUTION, load_graph, load_network, save_graph
+from optimiser.domain.errors import InputError, UnreachableLocationError
+from optimiser.roads import network as roads
+from optimiser.roads.matrices import build_matrices, build_matrices_networkx
+from optimiser.roads.network import ATTRIBUTION, load_graph, load_network, save_graph
+from optimiser.roads.osm_filter import KPH_PER_MPH, default_speed_kph, is_drivable, maxspeed_kph
+from send_routes.roads import app
 from tests.road_fixtures import make_graph
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimiser import benchmarks as bm
-from optimiser.problem import Problem, Request, Vehicle, Visit
-from optimiser.solver import (
+from optimiser.routing import bench_readers as bm
+from optimiser.routing.problem import Problem, Request, Vehicle, Visit
+from optimiser.solver.engine import (
     SearchParameters,
     _Model,
     _Search,
@@ -205,7 +205,7 @@ def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
     """Iterated local search takes no seed: a second run on a fleet from the same start would
     retrace the first, so later runs on a fleet take the next start (heuristic and ruin size)
     in turn; a smaller fleet begins with the restarts."""
-    import optimiser.solver as solver
+    import optimiser.solver.engine as solver
 
     inst, problem = _lc101()
     starts: list[tuple[str, int]] = []

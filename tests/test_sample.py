@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from optimiser.cli import app
-from optimiser.dataset import load_dataset
-from optimiser.model import Session
-from optimiser.plan import load_plan
-from optimiser.travel import build_travel
-from optimiser.validate import validate_plan
+from optimiser.dataset.loading import load_dataset
+from optimiser.domain.entities import Session
+from optimiser.plan.document import load_plan
+from optimiser.roads.travel import build_travel
+from optimiser.validate.validator import validate_plan
+from send_routes.cli import app
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "isle_of_wight"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimiser.problem import Problem, Request, Vehicle, VehicleRoute, Visit, VisitTime
-from optimiser.schedule import retime
+from optimiser.plan.retime import retime
+from optimiser.routing.problem import Problem, Request, Vehicle, VehicleRoute, Visit, VisitTime
 
 # Rows: 0 depot, 1 home A, 2 home B, 3 school. Travel 600 s between any two places.
 T = np.full((4, 4), 600) - np.diag([600] * 4)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from optimiser.geocode import lookup, postcodes_in_authority
-from optimiser.synth import (
+from optimiser.dataset.geocode import lookup, postcodes_in_authority
+from optimiser.synth.cohort import PUPIL_COLUMNS, SPECIAL_SHARES
+from optimiser.synth.fleet import FLEET_COLUMNS, fleet_rows, solo_taxi_cost_per_year
+from optimiser.synth.generate import (
     ISLE_OF_WIGHT,
     SAMPLE_DIR,
     SCHOOLS_CSV,
@@ -19,9 +21,7 @@ from optimiser.synth import (
     settings_toml,
     write_isle_of_wight_dataset,
 )
-from optimiser.synth_cohort import PUPIL_COLUMNS, SPECIAL_SHARES
-from optimiser.synth_fleet import FLEET_COLUMNS, fleet_rows, solo_taxi_cost_per_year
-from optimiser.synth_schools import SPECIAL_SCHOOLS, read_schools_csv, school_profile
+from optimiser.synth.schools import SPECIAL_SCHOOLS, read_schools_csv, school_profile
 
 N = 500
 SEED = 2026

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from optimiser.synth import SCHOOLS_CSV
-from optimiser.synth_schools import (
+from optimiser.synth.generate import SCHOOLS_CSV
+from optimiser.synth.schools import (
     SCHOOL_COLUMNS,
     SPECIAL_SCHOOLS,
     bell_times,

@@ -35,12 +35,21 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from optimiser.cli_validate import report_validation
-from optimiser.costs import route_cost_pence
-from optimiser.model import Dataset, Location, Pupil, School, Session, Settings, VehicleType
-from optimiser.plan import Plan, Route, Stop, Unassigned, parse_hms, plan_from_json
-from optimiser.travel import TravelData, dataset_locations, depot_key
-from optimiser.validate import CAUSES, plan_costs, validate_plan, violations_by_cause
+from optimiser.domain.entities import (
+    Dataset,
+    Location,
+    Pupil,
+    School,
+    Session,
+    Settings,
+    VehicleType,
+)
+from optimiser.domain.rules import route_cost_pence
+from optimiser.domain.times import parse_hms
+from optimiser.plan.document import Plan, Route, Stop, Unassigned, plan_from_json
+from optimiser.roads.travel import TravelData, dataset_locations, depot_key
+from optimiser.validate.validator import CAUSES, plan_costs, validate_plan, violations_by_cause
+from send_routes.validate import report_validation
 
 AM, PM = Session.AM, Session.PM
 
@@ -446,5 +455,5 @@ def test_report_prints_causes_and_returns_exit_code():
 
 
 def test_checker_never_imports_the_solver():
-    code = "import sys, optimiser.validate; assert 'ortools' not in sys.modules"
+    code = "import sys, optimiser.validate.validator; assert 'ortools' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

@@ -11,8 +11,16 @@ import math
 
 import numpy as np
 
-from optimiser.model import Dataset, Location, Pupil, School, Session, Settings, VehicleType
-from optimiser.travel import TravelData, dataset_locations
+from optimiser.domain.entities import (
+    Dataset,
+    Location,
+    Pupil,
+    School,
+    Session,
+    Settings,
+    VehicleType,
+)
+from optimiser.roads.travel import TravelData, dataset_locations
 
 ORIGIN = (50.70, -1.30)
 KM_PER_DEG_LAT = 111.2

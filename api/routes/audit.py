@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from .. import audit
-from ..deps import MAX_ID, DbDep, OfficerDep, UserDep
-from ..schemas import AuditOut, WhoAmI
-from .datasets import ERRORS
+from api import audit
+from api.deps import MAX_ID, DbDep, OfficerDep, UserDep
+from api.routes.datasets import ERRORS
+from api.schemas import AuditOut, WhoAmI
 
 router = APIRouter(tags=["audit"])
 

@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
-from optimiser.plan import format_hms
-
-from .. import audit, datasets, jobs, plans
-from ..deps import DatasetId, DbDep, OfficerDep, ServiceDep, StaffDep
-from ..schemas import (
+from api import audit, datasets, jobs, plans
+from api.deps import DatasetId, DbDep, OfficerDep, ServiceDep, StaffDep
+from api.schemas import (
     DatasetDetailOut,
     DatasetOut,
     ErrorOut,
@@ -24,6 +22,7 @@ from ..schemas import (
     UploadOut,
     ValidationOut,
 )
+from optimiser.domain.times import format_hms
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 ERRORS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from .. import jobs
-from ..deps import DatasetFilter, DbDep, JobId, OfficerDep, ServiceDep, StaffDep
-from ..schemas import ErrorOut, JobOut, PlanRequest
-from .datasets import ERRORS
+from api import jobs
+from api.deps import DatasetFilter, DbDep, JobId, OfficerDep, ServiceDep, StaffDep
+from api.routes.datasets import ERRORS
+from api.schemas import ErrorOut, JobOut, PlanRequest
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 JOB_ERRORS = {**ERRORS, 404: {"model": ErrorOut, "description": "no such job"}}

@@ -12,10 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import FileResponse, HTMLResponse
 
-from .. import audit, outputs, plans
-from ..auth import Principal, Role
-from ..deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
-from ..schemas import (
+from api import audit, outputs, plans
+from api.auth import Principal, Role
+from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
+from api.routes.datasets import ERRORS
+from api.schemas import (
     CompareOut,
     CostsOut,
     ErrorOut,
@@ -24,7 +25,6 @@ from ..schemas import (
     PlanUpload,
     ValidationOut,
 )
-from .datasets import ERRORS
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 PLAN_ERRORS = {**ERRORS, 404: {"model": ErrorOut, "description": "no such plan"}}

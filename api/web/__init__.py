@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import pages_data, pages_plans, signin
-from .render import ASSETS_PREFIX, STATIC_DIR
+from api.web import pages_data, pages_plans, signin
+from api.web.render import ASSETS_PREFIX, STATIC_DIR
 
 
 def install(app: FastAPI) -> None:

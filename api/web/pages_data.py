@@ -14,19 +14,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from optimiser.errors import InputError, Problem, UnreachableLocationError
-
-from ..auth import Principal, Role
-from ..datasets import ACTIVE_JOB_STATES, Conflict
-from ..deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
-from ..jobs import RERUNNABLE
-from ..routes import datasets as dataset_routes
-from ..routes import jobs as job_routes
-from ..routes import plans as plan_routes
-from ..schemas import PlanRequest
-from ..service import Service
-from . import views
-from .render import PageRoute, check_csrf, render, see_other
+from api.auth import Principal, Role
+from api.datasets import ACTIVE_JOB_STATES, Conflict
+from api.deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
+from api.jobs import RERUNNABLE
+from api.routes import datasets as dataset_routes
+from api.routes import jobs as job_routes
+from api.routes import plans as plan_routes
+from api.schemas import PlanRequest
+from api.service import Service
+from api.web import views
+from api.web.render import PageRoute, check_csrf, render, see_other
+from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CsrfField = Annotated[str | None, Form()]

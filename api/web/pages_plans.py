@@ -15,15 +15,24 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from .. import plans as plan_data
-from ..auth import Principal, Role
-from ..datasets import get_row as dataset_row
-from ..deps import MAX_ID, OFFICER_ROLES, STAFF_ROLES, DbDep, PlanId, ServiceDep, StaffDep, UserDep
-from ..routes import plans as plan_routes
-from ..schemas import PlanOut
-from ..service import Service
-from . import views
-from .render import PageRoute, render
+from api import plans as plan_data
+from api.auth import Principal, Role
+from api.datasets import get_row as dataset_row
+from api.deps import (
+    MAX_ID,
+    OFFICER_ROLES,
+    STAFF_ROLES,
+    DbDep,
+    PlanId,
+    ServiceDep,
+    StaffDep,
+    UserDep,
+)
+from api.routes import plans as plan_routes
+from api.schemas import PlanOut
+from api.service import Service
+from api.web import views
+from api.web.render import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PlanChoice = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -23,11 +23,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from optimiser.errors import SendRoutesError
-
-from ..auth import Principal
-from ..datasets import Conflict, NotFound
-from ..deps import OFFICER_ROLES, STAFF_ROLES, TOKEN_COOKIE
+from api.auth import Principal
+from api.datasets import Conflict, NotFound
+from api.deps import OFFICER_ROLES, STAFF_ROLES, TOKEN_COOKIE
+from optimiser.domain.errors import SendRoutesError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..auth import principal_for_token
-from ..deps import TOKEN_COOKIE, DbDep
-from .render import PageRoute, check_csrf, render, safe_next, same_origin, see_other
+from api.auth import principal_for_token
+from api.deps import TOKEN_COOKIE, DbDep
+from api.web.render import PageRoute, check_csrf, render, safe_next, same_origin, see_other
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SESSION_S = 10 * 3600  # a working day; closing the browser does not sign out before it ends

@@ -11,12 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from api.schemas import CompareOut, JobOut
 from maps.plan_facts import plan_rides
-from optimiser.errors import Problem
-from optimiser.model import Dataset
-from optimiser.plan import Plan, format_hm
-
-from ..schemas import CompareOut, JobOut
+from optimiser.domain.entities import Dataset
+from optimiser.domain.errors import Problem
+from optimiser.domain.times import format_hm
+from optimiser.plan.document import Plan
 
 
 @dataclass(frozen=True)

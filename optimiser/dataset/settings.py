@@ -1,0 +1,120 @@
+"""``settings.toml``: the dataset's roads, costs, policy and solver settings, with defaults.
+
+In a workbook the same settings sit in a ``settings`` sheet with columns ``section``, ``key``,
+``value``. Unknown sections and keys are errors: a typo must not fall back to a default silently.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from optimiser.dataset.tables import Table
+from optimiser.domain.entities import Policy, Settings
+from optimiser.domain.errors import Problem
+
+# settings.toml: section -> key -> (Settings field or Policy field, type, converter to model units)
+_SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
+    "roads": {
+        "network": ("network", str, str),
+        "am_speed_factor": ("am_speed_factor", float, float),
+        "pm_speed_factor": ("pm_speed_factor", float, float),
+    },
+    "costs": {
+        "passenger_assistant_per_session": (
+            "passenger_assistant_per_session_pence",
+            float,
+            lambda v: int(round(Decimal(str(v)) * 100)),
+        ),
+        "school_days_per_year": ("school_days_per_year", int, int),
+    },
+    "policy": {
+        "max_ride_min_under_11": ("policy.max_ride_min_under_11", int, int),
+        "max_ride_min_11_plus": ("policy.max_ride_min_11_plus", int, int),
+        "boarding_min": ("policy.boarding_min", float, float),
+        "wheelchair_boarding_min": ("policy.wheelchair_boarding_min", float, float),
+    },
+    "solver": {
+        "time_limit_s": ("time_limit_s", float, float),
+        "ride_time_weight_per_min": (
+            "ride_time_weight_pence_per_min",
+            float,
+            lambda v: float(v) * 100,
+        ),
+        "workers": ("workers", int, int),
+    },
+}
+
+
+def parse_settings(
+    values: Mapping[str, Mapping[str, object]], file: str, base_dir: Path | None
+) -> tuple[Settings, list[Problem]]:
+    """Turn ``{section: {key: value}}`` into :class:`Settings`, reporting every bad entry."""
+    problems: list[Problem] = []
+    fields: dict[str, object] = {}
+    policy: dict[str, object] = {}
+    for section, entries in values.items():
+        known = _SETTINGS.get(section)
+        if known is None or not isinstance(entries, Mapping):
+            problems.append(Problem(file, None, section, f"unknown section [{section}]"))
+            continue
+        for key, value in entries.items():
+            if key not in known:
+                problems.append(Problem(file, None, f"{section}.{key}", "unknown setting"))
+                continue
+            target, kind, convert = known[key]
+            ok = (
+                isinstance(value, str)
+                if kind is str
+                else (isinstance(value, int | float) and not isinstance(value, bool))
+            )
+            if kind is int and isinstance(value, float) and not value.is_integer():
+                ok = False
+            if not ok or (kind is not str and value < 0):  # type: ignore[operator]
+                problems.append(
+                    Problem(
+                        file, None, f"{section}.{key}", f"{value!r} is not a valid {kind.__name__}"
+                    )
+                )
+                continue
+            converted = convert(value)  # type: ignore[arg-type]
+            if target.startswith("policy."):
+                policy[target.removeprefix("policy.")] = converted
+            else:
+                fields[target] = converted
+    for key in ("am_speed_factor", "pm_speed_factor"):
+        if key in fields and not 0.1 <= fields[key] <= 2:  # type: ignore[operator]
+            problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
+    if "network" in fields:
+        network = Path(str(fields["network"]))
+        if not network.is_absolute() and base_dir is not None:
+            network = base_dir / network
+        fields["network"] = network
+    return Settings(policy=Policy(**policy), **fields), problems  # type: ignore[arg-type]
+
+
+def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[Problem]]:
+    values: dict[str, dict[str, object]] = {}
+    problems = []
+    for row, cells in table.rows:
+        section, key, raw = cells.get("section", ""), cells.get("key", ""), cells.get("value", "")
+        if not section or not key:
+            problems.append(Problem(table.file, row, "key", "section and key are required"))
+            continue
+        value: object = raw
+        try:
+            value = int(raw) if re.fullmatch(r"-?\d+", raw) else float(raw)
+        except ValueError:
+            pass
+        values.setdefault(section, {})[key] = value
+    return values, problems
+
+
+def read_settings_toml(path: Path) -> tuple[dict[str, dict[str, object]], list[Problem]]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [Problem(path.name, None, None, f"not valid TOML: {exc}")]

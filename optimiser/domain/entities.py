@@ -1,0 +1,197 @@
+"""Domain model: the validated, immutable picture of a council's transport day.
+
+Units are fixed here once and carried in names: times of day are integer seconds after midnight
+(``*_s``), durations are seconds or minutes as named, money is integer pence (``*_pence``),
+distances metres (``*_m``) or kilometres (``*_km``). Coordinates are WGS84 degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Session(StrEnum):
+    """The two school-day sessions, planned separately."""
+
+    AM = "AM"
+    PM = "PM"
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """One child's transport entitlement.
+
+    ``home`` is the morning pickup address; ``pm_home`` the afternoon drop-off address when it
+    differs (split households, respite), else ``None``.
+    """
+
+    pupil_id: str
+    name: str
+    school_id: str
+    age: int
+    sessions: frozenset[Session]
+    home: Location
+    postcode: str | None = None
+    pm_home: Location | None = None
+    pm_postcode: str | None = None
+    wheelchair: bool = False
+    passenger_assistant: bool = False
+    solo: bool = False
+    max_ride_min: int | None = None
+    boarding_min: float | None = None
+    group: str | None = None
+    not_with: tuple[str, ...] = ()
+    notes: str = ""
+    row: int | None = None  # source row, for messages
+
+    def address(self, session: Session) -> Location:
+        """Where the pupil is picked up (AM) or set down (PM)."""
+        if session is Session.PM and self.pm_home is not None:
+            return self.pm_home
+        return self.home
+
+    def postcode_for(self, session: Session) -> str | None:
+        if session is Session.PM and self.pm_home is not None:
+            return self.pm_postcode
+        return self.postcode
+
+    @property
+    def first_name_initial(self) -> str:
+        """ "Ada L." style: what an operator's route sheet shows."""
+        parts = self.name.split()
+        if not parts:
+            return self.pupil_id
+        if len(parts) == 1:
+            return parts[0]
+        return f"{parts[0]} {parts[-1][0]}."
+
+    @property
+    def initials(self) -> str:
+        parts = self.name.split()
+        return "".join(p[0].upper() for p in parts) if parts else self.pupil_id
+
+
+@dataclass(frozen=True)
+class School:
+    """A school with its bell-time windows (seconds after midnight)."""
+
+    school_id: str
+    name: str
+    location: Location
+    am_arrive_from_s: int
+    am_arrive_by_s: int
+    pm_depart_from_s: int
+    pm_depart_by_s: int
+    postcode: str | None = None
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """One fleet row: a vehicle type offered by one operator from one depot."""
+
+    vehicle_type: str
+    operator: str
+    seats: int  # passenger seats; a passenger assistant takes one
+    wheelchair_spaces: int
+    count: int  # available per session
+    cost_per_session_pence: int
+    cost_per_km_pence: int
+    co2_g_per_km: int
+    depot: Location
+    depot_postcode: str | None = None
+    row: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identifier of this fleet row: ``operator/vehicle_type``."""
+        return f"{self.operator}/{self.vehicle_type}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_ride_min_under_11: int = 45
+    max_ride_min_11_plus: int = 75
+    boarding_min: float = 1.0
+    wheelchair_boarding_min: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``settings.toml`` of a dataset, with defaults for everything but the road network."""
+
+    network: Path | None = None
+    am_speed_factor: float = 1.0  # multiply free-flow speeds (0.8 = 20% slower in the peak)
+    pm_speed_factor: float = 1.0
+    passenger_assistant_per_session_pence: int = 2500
+    school_days_per_year: int = 190
+    policy: Policy = field(default_factory=Policy)
+    time_limit_s: float = 60.0
+    ride_time_weight_pence_per_min: float = 0.0  # the council's price of a pupil's ride minute
+    workers: int = 2
+
+    def speed_factor(self, session: Session) -> float:
+        return self.am_speed_factor if session is Session.AM else self.pm_speed_factor
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A whole, validated dataset. Built only by :func:`optimiser.dataset.loading.load_dataset`."""
+
+    name: str
+    pupils: tuple[Pupil, ...]
+    schools: dict[str, School]
+    fleet: tuple[VehicleType, ...]
+    settings: Settings
+    source: Path | None = None
+
+    def pupil(self, pupil_id: str) -> Pupil:
+        return self._pupils_by_id[pupil_id]
+
+    def find_pupil(self, pupil_id: str) -> Pupil | None:
+        """The pupil with this id, or None (a plan may name a pupil the dataset lacks)."""
+        return self._pupils_by_id.get(pupil_id)
+
+    @property
+    def _pupils_by_id(self) -> dict[str, Pupil]:
+        cache = self.__dict__.get("_pupil_index")
+        if cache is None:
+            cache = {p.pupil_id: p for p in self.pupils}
+            object.__setattr__(self, "_pupil_index", cache)
+        return cache
+
+    def vehicle_type(self, key: str) -> VehicleType:
+        for vt in self.fleet:
+            if vt.key == key:
+                return vt
+        raise KeyError(key)
+
+    def pupils_in(self, session: Session) -> list[Pupil]:
+        return [p for p in self.pupils if session in p.sessions]
+
+    def max_ride_s(self, pupil: Pupil) -> int:
+        """The pupil's ride limit: their own override, else the policy default for their age."""
+        if pupil.max_ride_min is not None:
+            return int(pupil.max_ride_min * 60)
+        policy = self.settings.policy
+        minutes = policy.max_ride_min_under_11 if pupil.age < 11 else policy.max_ride_min_11_plus
+        return int(minutes * 60)
+
+    def guidance_ride_s(self, pupil: Pupil) -> int:
+        """The national best-practice limit (45 min primary, 75 min secondary)."""
+        return (45 if pupil.age < 11 else 75) * 60
+
+    def boarding_s(self, pupil: Pupil) -> int:
+        """Time to board (or alight) one pupil, in seconds."""
+        if pupil.boarding_min is not None:
+            return int(round(pupil.boarding_min * 60))
+        policy = self.settings.policy
+        minutes = policy.wheelchair_boarding_min if pupil.wheelchair else policy.boarding_min
+        return int(round(minutes * 60))

@@ -1,0 +1,256 @@
+"""The plan: what the optimiser produces and every output reads.
+
+A plan is written as ``plan.json`` (documented in ``docs/plan_format.md``). Units: times of day are
+local ``HH:MM:SS`` strings in the file and integer seconds after midnight in memory; distances in
+kilometres; money in pounds in the file (two decimals) and integer pence in memory.
+
+A plan carries pupil and school ids, never solver indices.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from optimiser.domain.entities import Session
+from optimiser.domain.errors import PlanFormatError
+from optimiser.domain.times import format_hms, parse_hms
+
+STOP_TYPES = ("depot", "pickup", "dropoff")
+
+
+@dataclass
+class Stop:
+    """A stop on a route. ``arrive``/``depart`` are seconds after midnight."""
+
+    type: str  # "depot" | "pickup" | "dropoff"
+    lat: float
+    lon: float
+    arrive: int | None = None
+    depart: int | None = None
+    pupil_ids: tuple[str, ...] = ()
+    school_id: str | None = None  # the school where this stop is, if it is at a school
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.school_id is not None:
+            out["school_id"] = self.school_id
+        if self.pupil_ids:
+            out["pupil_ids"] = list(self.pupil_ids)
+        out["lat"] = round(self.lat, 6)
+        out["lon"] = round(self.lon, 6)
+        if self.arrive is not None:
+            out["arrive"] = format_hms(self.arrive)
+        if self.depart is not None:
+            out["depart"] = format_hms(self.depart)
+        return out
+
+
+@dataclass
+class Route:
+    """One vehicle's work in one session: from its depot, through its stops, back to its depot.
+
+    A route may hold several consecutive runs (the vehicle empties at one school and picks up
+    for another). Routes that share ``vehicle_id`` are runs of the same vehicle.
+    """
+
+    route_id: str
+    session: Session
+    vehicle_id: str
+    vehicle_type: str
+    operator: str
+    passenger_assistant: bool
+    stops: list[Stop]
+    distance_km: float = 0.0
+    duration_min: float = 0.0
+    cost_pence: int = 0
+
+    @property
+    def pupil_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for stop in self.stops:
+            if stop.type == "pickup":
+                for pid in stop.pupil_ids:
+                    seen[pid] = None
+        return list(seen)
+
+    @property
+    def start_s(self) -> int | None:
+        return self.stops[0].depart if self.stops else None
+
+    @property
+    def end_s(self) -> int | None:
+        return self.stops[-1].arrive if self.stops else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "route_id": self.route_id,
+            "session": str(self.session),
+            "vehicle_id": self.vehicle_id,
+            "vehicle_type": self.vehicle_type,
+            "operator": self.operator,
+            "passenger_assistant": self.passenger_assistant,
+            "stops": [s.to_json() for s in self.stops],
+            "distance_km": round(self.distance_km, 2),
+            "duration_min": round(self.duration_min, 1),
+            "cost": round(self.cost_pence / 100, 2),
+        }
+
+
+@dataclass
+class Unassigned:
+    pupil_id: str
+    session: Session
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pupil_id": self.pupil_id, "session": str(self.session), "reason": self.reason}
+
+
+@dataclass
+class Plan:
+    dataset: str
+    routes: list[Route]
+    unassigned: list[Unassigned] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+
+    def routes_in(self, session: Session) -> list[Route]:
+        return [r for r in self.routes if r.session is session]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "generated_at": self.generated_at,
+            "routes": [r.to_json() for r in self.routes],
+            "unassigned": [u.to_json() for u in self.unassigned],
+            "summary": self.summary,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+    def write(self, path: Path | str) -> None:
+        Path(path).write_text(self.dumps() + "\n", encoding="utf-8")
+
+
+def _session(value: Any, where: str, problems: list[str]) -> Session:
+    try:
+        return Session(str(value).upper())
+    except ValueError:
+        problems.append(f"{where}: session '{value}' is not AM or PM")
+        return Session.AM
+
+
+def _time(value: Any, where: str, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_hms(str(value))
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+
+
+def _number(obj: dict[str, Any], key: str, where: str, problems: list[str], default=0.0) -> float:
+    value = obj.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where}: '{key}' must be a number")
+        return float(default)
+    return float(value)
+
+
+def _stop(obj: Any, where: str, problems: list[str]) -> Stop | None:
+    if not isinstance(obj, dict):
+        problems.append(f"{where}: a stop must be an object")
+        return None
+    kind = obj.get("type")
+    if kind not in STOP_TYPES:
+        problems.append(f"{where}: type '{kind}' is not one of {', '.join(STOP_TYPES)}")
+        return None
+    pupil_ids = obj.get("pupil_ids", [])
+    if not isinstance(pupil_ids, list) or not all(isinstance(p, str) for p in pupil_ids):
+        problems.append(f"{where}: pupil_ids must be a list of strings")
+        pupil_ids = []
+    school_id = obj.get("school_id")
+    return Stop(
+        type=kind,
+        lat=_number(obj, "lat", where, problems),
+        lon=_number(obj, "lon", where, problems),
+        arrive=_time(obj.get("arrive"), where, problems),
+        depart=_time(obj.get("depart"), where, problems),
+        pupil_ids=tuple(pupil_ids),
+        school_id=str(school_id) if school_id is not None else None,
+    )
+
+
+def plan_from_json(data: Any) -> Plan:
+    """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` with all problems."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise PlanFormatError(["the plan must be a JSON object"])
+    routes = []
+    raw_routes = data.get("routes")
+    if not isinstance(raw_routes, list):
+        problems.append("'routes' must be a list")
+        raw_routes = []
+    for i, r in enumerate(raw_routes):
+        where = f"routes[{i}]"
+        if not isinstance(r, dict):
+            problems.append(f"{where}: a route must be an object")
+            continue
+        for key in ("route_id", "vehicle_id", "vehicle_type", "operator"):
+            if not isinstance(r.get(key), str) or not r.get(key):
+                problems.append(f"{where}: '{key}' is required (a string)")
+        raw_stops = r.get("stops")
+        if not isinstance(raw_stops, list):
+            problems.append(f"{where}: 'stops' must be a list")
+            raw_stops = []
+        stops = [_stop(s, f"{where}.stops[{j}]", problems) for j, s in enumerate(raw_stops)]
+        routes.append(
+            Route(
+                route_id=str(r.get("route_id", "")),
+                session=_session(r.get("session"), where, problems),
+                vehicle_id=str(r.get("vehicle_id", "")),
+                vehicle_type=str(r.get("vehicle_type", "")),
+                operator=str(r.get("operator", "")),
+                passenger_assistant=bool(r.get("passenger_assistant", False)),
+                stops=[s for s in stops if s is not None],
+                distance_km=_number(r, "distance_km", where, problems),
+                duration_min=_number(r, "duration_min", where, problems),
+                cost_pence=int(round(_number(r, "cost", where, problems) * 100)),
+            )
+        )
+    unassigned = []
+    for i, u in enumerate(data.get("unassigned", []) or []):
+        if not isinstance(u, dict) or not isinstance(u.get("pupil_id"), str):
+            problems.append(f"unassigned[{i}]: needs a 'pupil_id'")
+            continue
+        session = _session(u.get("session"), f"unassigned[{i}]", problems)
+        unassigned.append(Unassigned(u["pupil_id"], session, str(u.get("reason", ""))))
+    if problems:
+        raise PlanFormatError(problems)
+    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    return Plan(
+        dataset=str(data.get("dataset", "")),
+        routes=routes,
+        unassigned=unassigned,
+        summary=summary,
+        generated_at=str(data.get("generated_at", "")),
+    )
+
+
+def load_plan(path: Path | str) -> Plan:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanFormatError([f"{path}: no such file"]) from None
+    except json.JSONDecodeError as exc:
+        raise PlanFormatError([f"{path.name}: not valid JSON ({exc})"]) from None
+    return plan_from_json(data)

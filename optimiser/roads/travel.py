@@ -1,0 +1,147 @@
+"""Where everything is on the road graph, and how long it takes to get between places.
+
+Every address in a dataset (pupils' homes and afternoon addresses, schools, depots) gets a
+*location key* and is snapped to the road graph in one vectorised call; one travel-time and one
+distance matrix are built over the distinct graph nodes. Solver and validator both read times from
+here, so they agree on what a journey takes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from optimiser.domain.entities import Dataset, Location, Pupil, Session, VehicleType
+from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
+from optimiser.roads.matrices import build_matrices
+from optimiser.roads.network import RoadGraph, load_network
+
+SNAP_WARN_M = 500.0
+
+
+def home_key(pupil: Pupil, session: Session) -> str:
+    """The key of where a pupil is picked up (AM) or set down (PM)."""
+    if session is Session.PM and pupil.pm_home is not None:
+        return f"pm_home:{pupil.pupil_id}"
+    return f"home:{pupil.pupil_id}"
+
+
+def school_key(school_id: str) -> str:
+    return f"school:{school_id}"
+
+
+def depot_key(vehicle_type: VehicleType) -> str:
+    return f"depot:{vehicle_type.key}"
+
+
+def dataset_locations(dataset: Dataset) -> dict[str, Location]:
+    """Every location key of a dataset with its coordinates."""
+    places: dict[str, Location] = {}
+    for p in dataset.pupils:
+        places[f"home:{p.pupil_id}"] = p.home
+        if p.pm_home is not None:
+            places[f"pm_home:{p.pupil_id}"] = p.pm_home
+    for s in dataset.schools.values():
+        places[school_key(s.school_id)] = s.location
+    for vt in dataset.fleet:
+        places[depot_key(vt)] = vt.depot
+    return places
+
+
+def describe_key(key: str, dataset: Dataset) -> str:
+    """What a person calls a location key: 'pupil P0001's home', 'school 118227 (Name)'."""
+    kind, _, ident = key.partition(":")
+    if kind == "home":
+        return f"pupil {ident}'s home"
+    if kind == "pm_home":
+        return f"pupil {ident}'s afternoon address"
+    if kind == "school":
+        school = dataset.schools.get(ident)
+        return f"school {ident} ({school.name})" if school else f"school {ident}"
+    return f"the depot of {ident}"
+
+
+@dataclass
+class TravelData:
+    """Snapped locations and matrices; ``index`` maps a location key to a matrix row."""
+
+    keys: tuple[str, ...]
+    index: dict[str, int]
+    location: dict[str, Location]
+    snap_m: dict[str, float]
+    node_positions: np.ndarray  # graph node of each matrix row
+    time_s: np.ndarray  # free-flow seconds, row = origin
+    distance_m: np.ndarray
+    speed_factors: dict[Session, float]
+    build_s: float = 0.0
+    _scaled: dict[Session, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def times(self, session: Session) -> np.ndarray:
+        """Travel times (s) in a session: free-flow times divided by the session's speed factor."""
+        if session not in self._scaled:
+            factor = self.speed_factors.get(session, 1.0)
+            self._scaled[session] = np.rint(self.time_s / factor).astype(np.int64)
+        return self._scaled[session]
+
+    def row(self, key: str) -> int:
+        return self.index[key]
+
+    def far_snaps(self, limit_m: float = SNAP_WARN_M) -> list[tuple[str, float]]:
+        return sorted(
+            ((k, d) for k, d in self.snap_m.items() if d > limit_m), key=lambda kd: -kd[1]
+        )
+
+
+def network_path(dataset: Dataset) -> Path:
+    network = dataset.settings.network
+    if network is None:
+        raise InputError(
+            [Problem("settings.toml", None, "roads.network", "no road network is set")]
+        )
+    if not network.exists():
+        raise InputError(
+            [Problem("settings.toml", None, "roads.network", f"road network {network} not found")]
+        )
+    return network
+
+
+def build_travel(dataset: Dataset, graph: RoadGraph | None = None) -> TravelData:
+    """Snap every location of the dataset and build the matrices between them."""
+    if graph is None:
+        graph = load_network(network_path(dataset))
+    started = time.perf_counter()
+    places = dataset_locations(dataset)
+    keys = tuple(places)
+    lats = np.array([places[k].lat for k in keys], dtype=float)
+    lons = np.array([places[k].lon for k in keys], dtype=float)
+    nodes, snap = graph.snap(lats, lons)
+    unique_nodes, row_of = np.unique(nodes, return_inverse=True)
+    try:
+        matrices = build_matrices(graph, unique_nodes)
+    except UnreachableLocationError as exc:
+        bad_rows = {int(a) for a in exc.affected}
+        names = [
+            describe_key(k, dataset) for k, r in zip(keys, row_of, strict=True) if r in bad_rows
+        ]
+        raise UnreachableLocationError(
+            "these places cannot be reached by road from the others (or cannot reach them): "
+            + "; ".join(names),
+            affected=names,
+        ) from None
+    return TravelData(
+        keys=keys,
+        index={k: int(r) for k, r in zip(keys, row_of, strict=True)},
+        location=places,
+        snap_m={k: float(d) for k, d in zip(keys, snap, strict=True)},
+        node_positions=unique_nodes,
+        time_s=np.asarray(matrices.time_s, dtype=np.int64),
+        distance_m=np.asarray(matrices.distance_m, dtype=np.int64),
+        speed_factors={
+            Session.AM: dataset.settings.am_speed_factor,
+            Session.PM: dataset.settings.pm_speed_factor,
+        },
+        build_s=time.perf_counter() - started,
+    )

@@ -1,0 +1,298 @@
+"""Plan mode: check any plan against every rule and list what it breaks, by cause.
+
+Separate from optimising: the plan may come from the solver, from a council's current routes or from
+a hand-edited file. Every time, load, distance and cost is recomputed from the dataset and its
+:class:`~optimiser.roads.travel.TravelData`; what the plan states is only compared, never trusted.
+Each route is checked on its own (:mod:`optimiser.validate.route_checks`), then the rules that span
+routes: coverage, groups, fleet counts, vehicles reused across routes and the plan's stated total.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.rules import route_cost_pence
+from optimiser.domain.times import format_hms
+from optimiser.plan.document import Plan
+from optimiser.roads.travel import TravelData
+from optimiser.validate.route_checks import (
+    CAUSES,
+    TIME_TOL_S,
+    RouteWalk,
+    Violation,
+    recompute_distance_m,
+    walk_route,
+)
+
+__all__ = ["CAUSES", "Violation", "plan_costs", "validate_plan", "violations_by_cause"]
+
+SUMMARY_TOL_PENCE_PER_ROUTE = 5  # each route's cost is rounded to the penny in the file
+
+
+def validate_plan(dataset: Dataset, travel: TravelData, plan: Plan) -> list[Violation]:
+    """Check every rule of a plan; an empty list means the plan is valid.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The pupils, schools, fleet and settings the plan was made for.
+    travel : TravelData
+        Locations and matrices of that dataset; every time and distance is recomputed from it.
+    plan : Plan
+        The plan to check.
+
+    Returns
+    -------
+    list of Violation
+        Every violation found: route by route, then those that span routes.
+    """
+    out: list[Violation] = []
+    walks = [walk_route(dataset, travel, route, out) for route in plan.routes]
+    _check_coverage(dataset, plan, walks, out)
+    _check_groups(dataset, walks, out)
+    _check_fleet(walks, out)
+    _check_vehicle_reuse(travel, walks, out)
+    _check_summary(plan, out)
+    return out
+
+
+def violations_by_cause(violations: list[Violation]) -> dict[str, list[Violation]]:
+    """Group violations by cause, in the order of :data:`CAUSES`; causes with none are left out.
+
+    Parameters
+    ----------
+    violations : list of Violation
+        As returned by :func:`validate_plan`.
+
+    Returns
+    -------
+    dict of str to list of Violation
+        Cause -> its violations, in the order found.
+    """
+    grouped: dict[str, list[Violation]] = {}
+    for cause in CAUSES:
+        found = [v for v in violations if v.cause == cause]
+        if found:
+            grouped[cause] = found
+    return grouped
+
+
+def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -> None:
+    carried: dict[tuple[Session, str], list[str]] = defaultdict(list)
+    for walk in walks:
+        for pid in walk.picked:
+            carried[(walk.route.session, pid)].append(walk.route.route_id)
+    listed: dict[tuple[Session, str], int] = defaultdict(int)
+    for entry in plan.unassigned:
+        pid, session = entry.pupil_id, entry.session
+        add = _adder(out, "coverage", session, pid)
+        pupil = dataset.find_pupil(pid)
+        if pupil is None:
+            add(f"unassigned entry for unknown pupil {pid} in {session}")
+            continue
+        listed[(session, pid)] += 1
+        if not entry.reason.strip():
+            add(f"{pid} is listed unassigned in {session} without a reason")
+        if session not in pupil.sessions:
+            add(f"{pid} is listed unassigned in {session} but does not travel in {session}")
+        if listed[(session, pid)] == 2:
+            add(f"{pid} is listed unassigned in {session} more than once")
+    for session in Session:
+        for pupil in dataset.pupils:
+            pid = pupil.pupil_id
+            routes = carried.get((session, pid), [])
+            add = _adder(out, "coverage", session, pid)
+            on = " and ".join(routes)
+            if routes and session not in pupil.sessions:
+                add(f"{pid} is carried on route {on} but does not travel in {session}")
+            if len(routes) > 1:
+                add(f"{pid} is carried more than once in {session}: routes {on}")
+            if routes and listed.get((session, pid)):
+                add(f"{pid} is carried on route {on} and also listed unassigned in {session}")
+            if session in pupil.sessions and not routes and not listed.get((session, pid)):
+                add(f"{pid} travels in {session} but is neither carried nor listed unassigned")
+
+
+def _adder(out: list[Violation], cause: str, session: Session, pid: str | None = None):
+    def add(message: str, route_id: str | None = None) -> None:
+        out.append(Violation(cause, message, route_id, pid, str(session)))
+
+    return add
+
+
+def _check_groups(dataset: Dataset, walks: list[RouteWalk], out) -> None:
+    members: dict[tuple[Session, str], list[tuple[str, RouteWalk]]] = defaultdict(list)
+    for walk in walks:
+        for pid in walk.picked:
+            pupil = dataset.pupil(pid)
+            if pupil.group:
+                members[(walk.route.session, pupil.group)].append((pid, walk))
+    for (session, group), carried in members.items():
+        add = _adder(out, "group", session)
+        by_vehicle: dict[str, list[str]] = defaultdict(list)
+        for pid, walk in carried:
+            by_vehicle[walk.route.vehicle_id].append(pid)
+        if len(by_vehicle) > 1:
+            parts = "; ".join(f"{v}: {', '.join(p)}" for v, p in by_vehicle.items())
+            add(f"group {group} is split across vehicles in {session} ({parts})")
+        by_address: dict[tuple[float, float], list[tuple[str, RouteWalk]]] = defaultdict(list)
+        for pid, walk in carried:
+            place = dataset.pupil(pid).address(session)
+            by_address[(round(place.lat, 6), round(place.lon, 6))].append((pid, walk))
+        verb = "picked up" if session is Session.AM else "set down"
+        for at_home in by_address.values():
+            visits = {}
+            for pid, walk in at_home:
+                index = walk.picked[pid] if session is Session.AM else walk.dropped.get(pid)
+                if index is not None:
+                    visits[pid] = (walk.route.route_id, walk.visit_of(index))
+            if len(set(visits.values())) > 1:
+                where = ", ".join(f"{p} at route {r} stop {i + 1}" for p, (r, i) in visits.items())
+                add(f"group {group} shares an address but is {verb} at different stops: {where}")
+
+
+def _check_fleet(walks: list[RouteWalk], out) -> None:
+    for session in Session:
+        add = _adder(out, "fleet_count", session)
+        vehicles: dict[str, set[str]] = defaultdict(set)
+        rows_of_vehicle: dict[str, set[str]] = defaultdict(set)
+        fleet = {}
+        for walk in walks:
+            if walk.route.session is not session or walk.fleet is None:
+                continue
+            vehicles[walk.fleet.key].add(walk.route.vehicle_id)
+            rows_of_vehicle[walk.route.vehicle_id].add(walk.fleet.key)
+            fleet[walk.fleet.key] = walk.fleet
+        for key, ids in vehicles.items():
+            count = fleet[key].count
+            if len(ids) > count:
+                names = ", ".join(sorted(ids))
+                add(f"{session} uses {len(ids)} vehicles of {key} ({names}); the fleet has {count}")
+        for vehicle_id, keys in rows_of_vehicle.items():
+            if len(keys) > 1:
+                add(f"vehicle {vehicle_id} is used as {' and '.join(sorted(keys))} in {session}")
+
+
+def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out) -> None:
+    runs: dict[tuple[Session, str], list[RouteWalk]] = defaultdict(list)
+    for walk in walks:
+        r = walk.route
+        if r.stops and r.start_s is not None and r.end_s is not None:
+            runs[(r.session, r.vehicle_id)].append(walk)
+    for (session, vehicle_id), used in runs.items():
+        add = _adder(out, "vehicle_overlap", session)
+        used.sort(key=lambda w: w.route.start_s)
+        for i, a in enumerate(used):
+            for b in used[i + 1 :]:
+                ra, rb = a.route, b.route
+                if rb.start_s < ra.end_s:
+                    add(
+                        f"vehicle {vehicle_id} runs route {ra.route_id} until"
+                        f" {format_hms(ra.end_s)} and route {rb.route_id} from"
+                        f" {format_hms(rb.start_s)} in {session}",
+                        rb.route_id,
+                    )
+            if i + 1 == len(used):
+                continue
+            b = used[i + 1]
+            ra, rb = a.route, b.route
+            end, start = a.rows[-1], b.rows[0]
+            if rb.start_s < ra.end_s or end is None or start is None:
+                continue
+            drive = int(travel.times(session)[end, start])
+            if rb.start_s + TIME_TOL_S < ra.end_s + drive:
+                add(
+                    f"vehicle {vehicle_id} ends route {ra.route_id} at {format_hms(ra.end_s)} and"
+                    f" cannot reach the start of route {rb.route_id} by {format_hms(rb.start_s)}"
+                    f" (drive {drive} s)",
+                    rb.route_id,
+                )
+
+
+def _check_summary(plan: Plan, out) -> None:
+    stated = plan.summary.get("cost_per_day")
+    if stated is None:
+        return
+    if isinstance(stated, bool) or not isinstance(stated, int | float):
+        out.append(Violation("format", f"summary cost_per_day '{stated}' is not a number"))
+        return
+    total = sum(r.cost_pence for r in plan.routes)
+    if abs(stated * 100 - total) > SUMMARY_TOL_PENCE_PER_ROUTE * max(1, len(plan.routes)):
+        msg = f"summary cost_per_day £{stated:.2f} is not the sum of route costs £{total / 100:.2f}"
+        out.append(Violation("cost", msg))
+
+
+def _new_bucket() -> dict[str, Any]:
+    return {"routes": 0, "cost_per_day_pence": 0, "km": 0.0, "co2_kg": 0.0, "vehicles": {}}
+
+
+def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, Any]:
+    """Recomputed daily and yearly totals of a plan, for finance.
+
+    Distances come from the matrices and costs from the contract rule; a route whose fleet row or
+    stop places are unknown is counted at what it states and listed in ``unpriced_routes``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset the plan was made for.
+    travel : TravelData
+        Its locations and matrices.
+    plan : Plan
+        The plan to price.
+
+    Returns
+    -------
+    dict
+        ``cost_per_day_pence``, ``cost_per_year_pence`` (x ``school_days_per_year``), the same in
+        pounds (``*_gbp``), ``km_per_day``, ``co2_kg_per_day``, ``vehicles`` (distinct vehicles
+        per session), ``pupils_carried`` per session, ``unpriced_routes``, and ``by_operator`` and
+        ``by_vehicle_type`` buckets with ``routes``, ``cost_per_day_pence``, ``km``, ``co2_kg`` and
+        ``vehicles`` per session.
+    """
+    total = _new_bucket()
+    by_operator: dict[str, dict[str, Any]] = defaultdict(_new_bucket)
+    by_type: dict[str, dict[str, Any]] = defaultdict(_new_bucket)
+    vehicle_sets: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    carried: dict[str, set[str]] = {str(s): set() for s in Session}
+    unpriced = []
+    for route in plan.routes:
+        walk = walk_route(dataset, travel, route, [])
+        metres = recompute_distance_m(travel, walk.rows)
+        if walk.fleet is None or metres is None:
+            unpriced.append(route.route_id)
+            metres = metres if metres is not None else int(round(route.distance_km * 1000))
+            cost = route.cost_pence
+        else:
+            cost = route_cost_pence(walk.fleet, metres, route.passenger_assistant, dataset)
+        co2 = (walk.fleet.co2_g_per_km if walk.fleet else 0) * metres / 1000 / 1000
+        carried[str(route.session)].update(walk.picked)
+        for bucket in (total, by_operator[route.operator], by_type[route.vehicle_type]):
+            bucket["routes"] += 1
+            bucket["cost_per_day_pence"] += cost
+            bucket["km"] += metres / 1000
+            bucket["co2_kg"] += co2
+            vehicle_sets[id(bucket)][str(route.session)].add(route.vehicle_id)
+    for bucket in (total, *by_operator.values(), *by_type.values()):
+        bucket["vehicles"] = {s: len(v) for s, v in sorted(vehicle_sets[id(bucket)].items())}
+        bucket["km"] = round(bucket["km"], 2)
+        bucket["co2_kg"] = round(bucket["co2_kg"], 2)
+    days = dataset.settings.school_days_per_year
+    per_day = total["cost_per_day_pence"]
+    return {
+        "routes": total["routes"],
+        "cost_per_day_pence": per_day,
+        "cost_per_year_pence": per_day * days,
+        "cost_per_day_gbp": round(per_day / 100, 2),
+        "cost_per_year_gbp": round(per_day * days / 100, 2),
+        "school_days_per_year": days,
+        "km_per_day": total["km"],
+        "co2_kg_per_day": total["co2_kg"],
+        "vehicles": total["vehicles"],
+        "pupils_carried": {s: len(p) for s, p in carried.items()},
+        "unpriced_routes": unpriced,
+        "by_operator": dict(sorted(by_operator.items())),
+        "by_vehicle_type": dict(sorted(by_type.items())),
+    }

@@ -1,0 +1,231 @@
+"""The ``send-routes`` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
+
+app = typer.Typer(
+    help="Plan SEND home-to-school transport: shared, safe, explainable routes.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DatasetArg = Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook")]
+
+
+def _fail(exc: Exception) -> None:
+    """Print an error as one clear line per problem and exit non-zero."""
+    if isinstance(exc, InputError):
+        err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]")
+        for p in exc.problems:
+            err.print(f"  {p}", markup=False, highlight=False)
+    elif isinstance(exc, PlanFormatError):
+        err.print("[bold red]The plan file is not valid:[/]")
+        for p in exc.problems:
+            err.print(f"  {p}", markup=False, highlight=False)
+    else:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _load(path: Path) -> Dataset:
+    from optimiser.dataset.loading import load_dataset
+
+    try:
+        return load_dataset(path)
+    except SendRoutesError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+
+
+@app.command()
+def check(dataset: DatasetArg) -> None:
+    """Load a dataset, geocode, snap to the roads and build the travel matrices; print a summary."""
+    from optimiser.roads.network import load_network
+    from optimiser.roads.travel import build_travel, describe_key, network_path
+
+    started = time.perf_counter()
+    data = _load(dataset)
+    loaded_s = time.perf_counter() - started
+    try:
+        t0 = time.perf_counter()
+        graph = load_network(network_path(data))
+        graph_s = time.perf_counter() - t0
+        travel = build_travel(data, graph)
+    except SendRoutesError as exc:
+        _fail(exc)
+    console.print(f"[bold]Dataset {data.name}[/]: loaded and checked in {loaded_s:.1f} s")
+    table = Table(title="Pupils by school and need")
+    for column in ("school", "pupils", "wheelchair", "PA", "solo", "grouped", "own ride limit"):
+        table.add_column(column, justify="left" if column == "school" else "right")
+    by_school: dict[str, list] = {}
+    for p in data.pupils:
+        by_school.setdefault(p.school_id, []).append(p)
+    for school_id, pupils in sorted(by_school.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(
+            f"{data.schools[school_id].name} ({school_id})",
+            str(len(pupils)),
+            str(sum(p.wheelchair for p in pupils)),
+            str(sum(p.passenger_assistant for p in pupils)),
+            str(sum(p.solo for p in pupils)),
+            str(sum(bool(p.group) for p in pupils)),
+            str(sum(p.max_ride_min is not None for p in pupils)),
+        )
+    console.print(table)
+    sessions = Counter(s for p in data.pupils for s in p.sessions)
+    console.print(f"Journeys: {sessions[Session.AM]} AM, {sessions[Session.PM]} PM")
+    fleet = Table(title="Fleet (per session)")
+    for column in ("operator", "type", "seats", "wheelchair spaces", "count", "£/session", "£/km"):
+        fleet.add_column(column)
+    for vt in data.fleet:
+        fleet.add_row(
+            vt.operator,
+            vt.vehicle_type,
+            str(vt.seats),
+            str(vt.wheelchair_spaces),
+            str(vt.count),
+            f"{vt.cost_per_session_pence / 100:.2f}",
+            f"{vt.cost_per_km_pence / 100:.2f}",
+        )
+    console.print(fleet)
+    console.print(
+        f"Road graph: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges (loaded in {graph_s:.1f} s)"
+    )
+    snaps = sorted(travel.snap_m.values())
+    console.print(
+        f"Snapped {len(snaps)} places: median {snaps[len(snaps) // 2]:.0f} m, "
+        f"max {snaps[-1]:.0f} m to the nearest road node"
+    )
+    for key, metres in travel.far_snaps():
+        console.print(
+            f"  [yellow]warning[/]: {describe_key(key, data)} is {metres:.0f} m from a road"
+        )
+    k = len(travel.node_positions)
+    console.print(f"Travel matrices: {k} x {k} built in {travel.build_s:.2f} s")
+
+
+@app.command()
+def plan(
+    dataset: DatasetArg,
+    out: Annotated[Path, typer.Option(help="Folder for plan.json and the outputs")] = Path("out"),
+    time_limit: Annotated[
+        float | None, typer.Option(help="Search time per session, seconds (default: settings)")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Parallel solver processes")] = None,
+) -> None:
+    """Plan both sessions of a dataset, validate the plan, and write plan.json and the outputs."""
+    from optimiser.planner import plan_dataset
+    from optimiser.routing.from_dataset import PENALTY
+    from optimiser.solver.engine import SearchParameters
+
+    data = _load(dataset)
+    limit = time_limit if time_limit is not None else data.settings.time_limit_s
+    best: dict[str, int] = {}
+
+    def progress(event: dict) -> None:
+        session = event["session"]
+        if session not in best or event["objective"] < best[session]:
+            best[session] = event["objective"]
+            # The objective is money (millipence) plus a penalty per pupil not yet placed.
+            money, waiting = event["objective"] % PENALTY, event["objective"] // PENALTY
+            err.print(
+                f"  {session}: solution {event['solutions']}: £{money / 100_000:,.2f} a day"
+                + (f", {waiting} pupil(s) not yet placed" if waiting else "")
+                + f" after {event['elapsed_s']:.0f} s",
+                highlight=False,
+            )
+
+    console.print(f"Planning {data.name}: {len(data.pupils)} pupils, {limit:.0f} s per session")
+    try:
+        result = plan_dataset(
+            data, params=SearchParameters(time_limit_s=limit), workers=workers, progress=progress
+        )
+    except SendRoutesError as exc:
+        _fail(exc)
+    out.mkdir(parents=True, exist_ok=True)
+    result.plan.write(out / "plan.json")
+    print_summary(result.plan, data)
+    console.print(f"Wrote {out / 'plan.json'} (validated: 0 violations) in {result.wall_s:.0f} s")
+    from maps.outputs import write_all_outputs
+    from optimiser.roads.network import load_network
+    from optimiser.roads.travel import network_path
+
+    written = write_all_outputs(
+        result.plan, data, result.travel, load_network(network_path(data)), out
+    )
+    for key in ("map", "sheets", "finance", "finance_xlsx", "ride_times_chart"):
+        console.print(f"Wrote {written[key]}")
+
+
+def print_summary(plan, data: Dataset) -> None:
+    """The summary a transport manager reads."""
+    s = plan.summary
+    console.print(
+        f"[bold]Journeys[/]: {s['placed']} of {s['journeys']} placed"
+        + (f", [red]{s['unplaced']} not placed[/]" if s["unplaced"] else "")
+    )
+    for u in plan.unassigned:
+        console.print(f"  not placed: {u.pupil_id} ({u.session}): {u.reason}", highlight=False)
+    vehicles = ", ".join(f"{n} {t}" for t, n in s["vehicles_by_type"].items())
+    console.print(f"[bold]Vehicles[/]: {s['vehicles_am']} AM + {s['vehicles_pm']} PM ({vehicles})")
+    operators = ", ".join(f"{o}: {n}" for o, n in s["vehicles_by_operator"].items())
+    console.print(f"  by operator: {operators}")
+    console.print(
+        f"[bold]Cost[/]: £{s['cost_per_day']:,.2f} a day, £{s['cost_per_year']:,.0f} a year "
+        f"({s['school_days_per_year']} days); £{s['cost_per_pupil_per_year']:,.0f} per pupil a year"
+    )
+    console.print(
+        f"  solo baseline £{s['baseline_cost_per_year']:,.0f} a year: saving "
+        f"£{s['saving_per_year']:,.0f} ({s['saving_percent']:.1f}%)"
+    )
+    console.print(
+        f"[bold]Distance[/]: {s['km_per_day']:,.0f} km a day, "
+        f"CO2 {s['co2_kg_per_day']:,.0f} kg a day"
+    )
+    console.print(
+        f"[bold]Ride times[/]: mean {s['ride_min_mean']:.0f} min, max {s['ride_min_max']:.0f} min; "
+        f"{s['over_guidance']} journeys over the 45/75-minute guidance; "
+        f"{s['solo_journeys']} routes carry one pupil"
+    )
+
+
+def _mount() -> None:
+    """Commands that live beside the stage they belong to."""
+    from send_routes.outputs import register
+    from send_routes.roads import app as roads_app
+    from send_routes.serve import serve
+    from send_routes.users import app as users_app
+    from send_routes.validate import validate
+
+    app.add_typer(roads_app, name="roads")
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+    app.command("validate")(validate)
+    register(app)
+
+
+_mount()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

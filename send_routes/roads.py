@@ -1,0 +1,58 @@
+"""``send-routes roads``: build the compact road graph from an OpenStreetMap extract.
+
+Mounted by the main CLI as ``send-routes roads``; also runs on its own::
+
+    python -m send_routes.roads import isle-of-wight-latest.osm.pbf --out roads.npz
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optimiser.domain.errors import InputError
+from optimiser.roads.network import import_osm, save_graph
+
+app = typer.Typer(help="Road networks from OpenStreetMap extracts.", no_args_is_help=True)
+
+
+@app.callback()
+def roads() -> None:
+    """Road networks from OpenStreetMap extracts."""
+    # a callback keeps "import" a named subcommand even while it is the only one
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(help="OpenStreetMap extract: .osm.pbf or .osm")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Road graph file to write (.npz)")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the summary")] = False,
+) -> None:
+    """Import the drivable roads of an OpenStreetMap extract into a compact road graph."""
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not quiet:
+            typer.echo(f"[{time.perf_counter() - started:6.1f} s] {message}", err=True)
+
+    try:
+        graph = import_osm(source, progress=progress)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_graph(graph, out)
+    except InputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=1) from exc
+    elapsed = time.perf_counter() - started
+    size_mb = out.stat().st_size / 1e6
+    typer.echo(
+        f"{graph.n_nodes:,} nodes, {graph.n_edges:,} edges; imported in {elapsed:.1f} s; "
+        f"wrote {out} ({size_mb:.1f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    app()
