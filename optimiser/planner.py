@@ -169,7 +169,7 @@ def _routes(
                 passenger_assistant=slot.passenger_assistant,
                 stops=stops,
                 distance_km=round(metres / 1000, 3),
-                duration_min=round((stops[-1].arrive - stops[0].depart) / 60, 1),  # type: ignore[operator]
+                duration_min=round((stops[-1].arrive - stops[0].depart) / 60, 1),
                 cost_pence=route_cost_pence(vt, metres, slot.passenger_assistant, dataset),
             )
         )

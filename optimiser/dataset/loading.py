@@ -203,8 +203,19 @@ def _schools(rows: _Rows) -> dict[str, School]:
         ):
             if start is not None and end is not None and start > end:
                 rows.problem(row, c2, f"window is reversed: {cells[c1]} is after {cells[c2]}")
-        if school_id and place is not None and None not in times and school_id not in schools:
-            schools[school_id] = School(school_id, name, place, *times, postcode=postcode)  # type: ignore[arg-type]
+        am_from, am_by, pm_from, pm_by = times
+        if (
+            school_id
+            and place is not None
+            and am_from is not None
+            and am_by is not None
+            and pm_from is not None
+            and pm_by is not None
+            and school_id not in schools
+        ):
+            schools[school_id] = School(
+                school_id, name, place, am_from, am_by, pm_from, pm_by, postcode=postcode
+            )
     return schools
 
 

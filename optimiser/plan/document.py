@@ -235,7 +235,8 @@ def plan_from_json(data: Any) -> Plan:
         unassigned.append(Unassigned(u["pupil_id"], session, str(u.get("reason", ""))))
     if problems:
         raise PlanFormatError(problems)
-    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    raw_summary = data.get("summary")
+    summary = raw_summary if isinstance(raw_summary, dict) else {}
     return Plan(
         dataset=str(data.get("dataset", "")),
         routes=routes,

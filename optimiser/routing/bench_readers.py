@@ -69,7 +69,7 @@ def read_solomon(path: str | Path) -> Instance:
             fleet, capacity = int(parts[0]), int(parts[1])
         elif len(parts) == 7 and all(p.lstrip("-").isdigit() for p in parts):
             rows.append([int(p) for p in parts])
-    if fleet is None or not rows:
+    if fleet is None or capacity is None or not rows:
         raise ValueError(f"{path}: not a Solomon instance")
     a = np.asarray(rows, dtype=np.int64)
     if list(a[:, 0]) != list(range(len(a))):

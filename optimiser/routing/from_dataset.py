@@ -125,7 +125,7 @@ def _offered_copies(
     hard limit in the model.
     """
     offered: dict[tuple[str, bool], int] = {
-        (vt.key, pa): 0 for vt in dataset.fleet for pa in (0, 1)
+        (vt.key, pa): 0 for vt in dataset.fleet for pa in (False, True)
     }
     for pa in (False, True):
         for chair in (False, True):
@@ -270,11 +270,12 @@ def build_session_model(
             by_place[(place.lat, place.lon)].append(i)
         for chain in by_place.values():
             consecutive += [(a, b, home_visit) for a, b in zip(chain, chain[1:], strict=False)]
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for p in placeable:
         for other in p.not_with:
             if other in request_of and request_of[other] != request_of[p.pupil_id]:
-                pairs.add(tuple(sorted((request_of[p.pupil_id], request_of[other]))))
+                mine, theirs = request_of[p.pupil_id], request_of[other]
+                pairs.add((min(mine, theirs), max(mine, theirs)))
     rows = travel.times(session)
     problem = Problem(
         name=f"{dataset.name}-{session}",

@@ -93,9 +93,9 @@ class Problem:
                 problems.append(
                     f"request {r.request_id} loads unknown dimensions {sorted(unknown)}"
                 )
-        for v in self.vehicles:
-            if not (0 <= v.start_row < k and 0 <= v.end_row < k):
-                problems.append(f"vehicle {v.vehicle_id} has a depot outside the matrix")
+        for vehicle in self.vehicles:
+            if not (0 <= vehicle.start_row < k and 0 <= vehicle.end_row < k):
+                problems.append(f"vehicle {vehicle.vehicle_id} has a depot outside the matrix")
         n = len(self.requests)
         for a, b in self.never_together:
             if not (0 <= a < n and 0 <= b < n) or a == b:

@@ -161,7 +161,8 @@ class _Builder:
         first_school = self.draw_school()
         postcode, home = self.draw_home(first_school)
         surname = self.rng.choice(SURNAMES)
-        sessions = self.rng.choices(*zip(*SESSION_MIX, strict=True))[0]
+        mixes, weights = [m for m, _ in SESSION_MIX], [w for _, w in SESSION_MIX]
+        sessions = self.rng.choices(mixes, weights)[0]
         pupils = []
         for i in range(size):
             school = first_school

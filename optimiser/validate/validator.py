@@ -176,18 +176,21 @@ def _check_fleet(walks: list[RouteWalk], out) -> None:
 
 
 def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out) -> None:
-    runs: dict[tuple[Session, str], list[RouteWalk]] = defaultdict(list)
+    # (start_s, end_s, walk) of each timed route, by session and vehicle
+    runs: dict[tuple[Session, str], list[tuple[int, int, RouteWalk]]] = defaultdict(list)
     for walk in walks:
         r = walk.route
         if r.stops and r.start_s is not None and r.end_s is not None:
-            runs[(r.session, r.vehicle_id)].append(walk)
-    for (session, vehicle_id), used in runs.items():
+            runs[(r.session, r.vehicle_id)].append((r.start_s, r.end_s, walk))
+    for (session, vehicle_id), timed in runs.items():
         add = _adder(out, "vehicle_overlap", session)
-        used.sort(key=lambda w: w.route.start_s)
+        timed.sort(key=lambda t: t[0])
+        used = [walk for _, _, walk in timed]
         for i, a in enumerate(used):
-            for b in used[i + 1 :]:
+            a_end = timed[i][1]
+            for b_start, _, b in timed[i + 1 :]:
                 ra, rb = a.route, b.route
-                if rb.start_s < ra.end_s:
+                if b_start < a_end:
                     add(
                         f"vehicle {vehicle_id} runs route {ra.route_id} until"
                         f" {format_hms(ra.end_s)} and route {rb.route_id} from"
@@ -196,13 +199,13 @@ def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out) -> Non
                     )
             if i + 1 == len(used):
                 continue
-            b = used[i + 1]
+            b_start, b = timed[i + 1][0], used[i + 1]
             ra, rb = a.route, b.route
             end, start = a.rows[-1], b.rows[0]
-            if rb.start_s < ra.end_s or end is None or start is None:
+            if b_start < a_end or end is None or start is None:
                 continue
             drive = int(travel.times(session)[end, start])
-            if rb.start_s + TIME_TOL_S < ra.end_s + drive:
+            if b_start + TIME_TOL_S < a_end + drive:
                 add(
                     f"vehicle {vehicle_id} ends route {ra.route_id} at {format_hms(ra.end_s)} and"
                     f" cannot reach the start of route {rb.route_id} by {format_hms(rb.start_s)}"
