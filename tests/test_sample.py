@@ -60,3 +60,11 @@ def test_plan_command_plans_the_whole_sample(tmp_path, sample):
     for name in ("map/map.html", "finance/finance.html", "finance/finance.xlsx"):
         assert (out / name).exists()
     assert list((out / "sheets").glob("*.pdf"))
+
+
+@pytest.mark.slow
+def test_sample_plan_is_unchanged_under_a_solution_limit():
+    """Recorded before the stage restructure; a change meant to change plans re-records it."""
+    from tests.sample_digest import RECORDED, sample_plan_digest
+
+    assert sample_plan_digest() == json.loads(RECORDED.read_text(encoding="utf-8"))
