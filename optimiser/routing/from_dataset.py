@@ -234,6 +234,36 @@ def _request(
     )
 
 
+def _same_vehicle_groups(bundles: list[list[Pupil]]) -> tuple[tuple[int, ...], ...]:
+    """Requests that must share a vehicle, as disjoint groups of request indices.
+
+    A request bundles the pupils at one address going to one school, whatever their travel
+    groups, so pupils of two groups can share a request; sharing a vehicle is transitive, so
+    such groups are merged into one (union by the requests they have in common).
+    """
+    group_of_request: dict[int, int] = {}
+    members: dict[int, list[int]] = {}  # group id -> its requests, in order of first appearance
+    label: dict[str, int] = {}
+    for i, bundle in enumerate(bundles):
+        for p in bundle:
+            if not p.group:
+                continue
+            g = label.setdefault(p.group, len(label))
+            members.setdefault(g, [])
+            mine = group_of_request.get(i)
+            if mine is None:
+                group_of_request[i] = g
+                members[g].append(i)
+            elif mine != g:  # merge g into the request's group
+                for j in members.pop(g):
+                    group_of_request[j] = mine
+                    members[mine].append(j)
+                for name, h in label.items():
+                    if h == g:
+                        label[name] = mine
+    return tuple(tuple(g) for g in members.values() if len(g) > 1)
+
+
 def build_session_model(
     dataset: Dataset, travel: TravelData, session: Session, *, offer_boost: float = 1.0
 ) -> SessionModel:
@@ -254,12 +284,7 @@ def build_session_model(
     requests = [_request(dataset, travel, session, b, vehicles, slots) for b in bundles]
     request_of = {p.pupil_id: i for i, b in enumerate(bundles) for p in b}
 
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, bundle in enumerate(bundles):
-        for p in bundle:
-            if p.group and i not in groups[p.group]:
-                groups[p.group].append(i)
-    same_vehicle = tuple(tuple(g) for g in groups.values() if len(g) > 1)
+    same_vehicle = _same_vehicle_groups(bundles)
     # Members of a group at one address are picked up (AM) or set down (PM) at one stop.
     home_visit = "pickup" if session is Session.AM else "dropoff"
     consecutive = []

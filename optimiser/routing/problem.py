@@ -100,6 +100,19 @@ class Problem:
         for a, b in self.never_together:
             if not (0 <= a < n and 0 <= b < n) or a == b:
                 problems.append(f"never_together pair ({a}, {b}) is not two requests")
+        # Sharing a vehicle is transitive: two groups with a request in common are one group.
+        # Overlapping groups made the solver's regrouping place the shared request twice.
+        seen: dict[int, int] = {}
+        for g, group in enumerate(self.same_vehicle):
+            for i in group:
+                if not 0 <= i < n:
+                    problems.append(f"same_vehicle group {g} names request {i}, not a request")
+                elif i in seen:
+                    problems.append(
+                        f"request {i} is in same_vehicle groups {seen[i]} and {g}: merge them"
+                    )
+                else:
+                    seen[i] = g
         return problems
 
     def with_fleet(self, keep: tuple[int, ...]) -> Problem:
