@@ -19,13 +19,23 @@ from optimiser.plan.document import Plan, Route, Stop, Unassigned
 from optimiser.plan.retime import retime
 from optimiser.plan.summary import summarise
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
-from optimiser.routing.decompose import MAX_PUPILS_PER_PART, split_session
+from optimiser.routing.decompose import (
+    MAX_PUPILS_PER_PART,
+    request_parts,
+    request_positions,
+    split_session,
+)
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute
+from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.engine import SearchParameters, solve
+from optimiser.solver.executor import Executor, make_executor
 from optimiser.validate.validator import Violation, validate_plan
 
 ProgressFn = Callable[[dict], None]
+# Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
+# vehicles they use and a few spare ones, so a long list costs the search nothing.
+WHOLE_FLEET = 1e9
 
 
 class InvalidPlanError(SendRoutesError):
@@ -268,6 +278,32 @@ def _retry_with_more_vehicles(
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)
 
 
+def _plan_by_routes(
+    dataset: Dataset,
+    travel: TravelData,
+    session: Session,
+    params: SearchParameters,
+    executor: Executor,
+    progress: ProgressFn | None,
+    max_pupils: int,
+    dparams: DecompositionParameters | None,
+) -> tuple[SessionModel, Solution]:
+    """One large session as one model over its whole fleet, solved by route-based decomposition."""
+    model = build_session_model(dataset, travel, session, offer_boost=WHOLE_FLEET)
+    problem = model.problem
+    parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, max_pupils)
+    xy, minutes = request_positions(dataset, session, model.request_pupils)
+
+    def report(event: dict) -> None:
+        if progress is not None:
+            progress({"session": str(session), **event})
+
+    solution = solve_by_decomposition(
+        problem, parts, xy, minutes, params, dparams=dparams, executor=executor, progress=report
+    )
+    return model, solution
+
+
 def plan_dataset(
     dataset: Dataset,
     *,
@@ -276,8 +312,16 @@ def plan_dataset(
     workers: int | None = None,
     progress: ProgressFn | None = None,
     max_pupils: int = MAX_PUPILS_PER_PART,
+    decomposition: str = "routes",
+    decomposition_params: DecompositionParameters | None = None,
 ) -> PlanResult:
     """Plan every session of a dataset and return a validated plan.
+
+    Sessions of at most ``max_pupils`` pupils are solved as one model each, side by side. Larger
+    ones are decomposed: ``decomposition="routes"`` (the default) plans each over its whole fleet
+    by route-based decomposition (:mod:`optimiser.solver.decomposition`), its subproblems on the
+    executor the settings choose; ``"fixed-share"`` cuts it into parts that each get a fixed share
+    of every fleet row and are solved apart (kept for comparison in the benchmarks).
 
     Raises
     ------
@@ -287,8 +331,18 @@ def plan_dataset(
     started = time.perf_counter()
     travel = travel or build_travel(dataset)
     params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
+    if decomposition not in ("routes", "fixed-share"):
+        raise ValueError(f"decomposition must be 'routes' or 'fixed-share', not {decomposition!r}")
+    workers = workers or dataset.settings.workers
     models, budgets, part_of = [], [], []
+    by_routes = [
+        session
+        for session in Session
+        if decomposition == "routes" and len(dataset.pupils_in(session)) > max_pupils
+    ]
     for session in Session:
+        if session in by_routes:
+            continue
         parts = split_session(dataset, session, max_pupils)
         total = sum(len(part.pupils_in(session)) for part in parts) or 1
         for part in parts:
@@ -297,12 +351,31 @@ def plan_dataset(
             # Each session's search time is shared among its parts by size.
             share = len(part.pupils_in(session)) / total
             budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
-    solutions = _solve_all(models, budgets, workers or dataset.settings.workers, progress)
+    solutions = _solve_all(models, budgets, workers, progress) if models else []
     for k, (model, solution, part) in enumerate(zip(models, solutions, part_of, strict=True)):
         if _short_of_vehicles(model, solution, part):
             models[k], solutions[k] = _retry_with_more_vehicles(
                 model, solution, part, travel, budgets[k], progress
             )
+    if by_routes:
+        executor = make_executor(workers, dataset.settings.ray_address)
+        try:
+            for session in by_routes:
+                model, solution = _plan_by_routes(
+                    dataset,
+                    travel,
+                    session,
+                    params,
+                    executor,
+                    progress,
+                    max_pupils,
+                    decomposition_params,
+                )
+                models.append(model)
+                solutions.append(solution)
+                part_of.append(dataset)
+        finally:
+            executor.close()
     routes: list[Route] = []
     unassigned: list[Unassigned] = []
     for model, solution, part in zip(models, solutions, part_of, strict=True):

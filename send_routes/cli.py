@@ -207,10 +207,12 @@ def _mount() -> None:
     from send_routes.outputs import register
     from send_routes.roads import app as roads_app
     from send_routes.serve import serve
+    from send_routes.synth import app as synth_app
     from send_routes.users import app as users_app
     from send_routes.validate import validate
 
     app.add_typer(roads_app, name="roads")
+    app.add_typer(synth_app, name="synth")
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")
     app.command("validate")(validate)

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from optimiser.dataset.geocode import lookup, postcodes_in_authority
 from optimiser.synth.cohort import PUPIL_COLUMNS, SPECIAL_SHARES
@@ -17,11 +18,11 @@ from optimiser.synth.generate import (
     SAMPLE_DIR,
     SCHOOLS_CSV,
     generate_cohort,
-    main,
     settings_toml,
     write_isle_of_wight_dataset,
 )
 from optimiser.synth.schools import SPECIAL_SCHOOLS, read_schools_csv, school_profile
+from send_routes.cli import app
 
 N = 500
 SEED = 2026
@@ -217,15 +218,18 @@ def test_datasets_elsewhere_point_at_the_sample_road_network(tmp_path):
     assert (folder / network).resolve() == (SAMPLE_DIR / "roads.npz").resolve()
 
 
-def test_command_line_writes_a_dataset(tmp_path, capsys):
-    main(["--pupils", "25", "--seed", "5", "--out", str(tmp_path)])
+def test_command_line_writes_a_dataset(tmp_path):
+    result = CliRunner().invoke(
+        app, ["synth", "cohort", "--pupils", "25", "--seed", "5", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "fleet.csv",
         "pupils.csv",
         "schools.csv",
         "settings.toml",
     ]
-    assert "25 pupils" in capsys.readouterr().out
+    assert "25 pupils" in result.output
 
 
 def test_committed_sample_is_what_the_command_writes(tmp_path):

@@ -46,6 +46,11 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
         ),
         "workers": ("workers", int, int),
     },
+    # Where large sessions' subproblems are solved: a Ray cluster's address ("auto", or
+    # "ray://head:10001"); unset, local worker processes (see optimiser.solver.executor).
+    "compute": {
+        "ray_address": ("ray_address", str, str),
+    },
 }
 
 

@@ -136,6 +136,7 @@ class Settings:
     time_limit_s: float = 60.0
     ride_time_weight_pence_per_min: float = 0.0  # the council's price of a pupil's ride minute
     workers: int = 2
+    ray_address: str | None = None  # a Ray cluster for large sessions' subproblems
 
     def speed_factor(self, session: Session) -> float:
         return self.am_speed_factor if session is Session.AM else self.pm_speed_factor

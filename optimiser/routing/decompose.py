@@ -13,12 +13,16 @@ can carry, so the parts together never use more vehicles than the fleet has.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from optimiser.domain.entities import Dataset, Pupil, Session
 from optimiser.domain.rules import can_carry
 
 MAX_PUPILS_PER_PART = 500
+KM_PER_DEGREE = 111.2  # of latitude; of longitude times the cosine of the latitude
 
 
 def _bearing(pupil: Pupil, dataset: Dataset, session: Session) -> float:
@@ -88,3 +92,57 @@ def split_session(
         )
         for k, part in enumerate(parts)
     ]
+
+
+def request_parts(
+    dataset: Dataset,
+    session: Session,
+    request_pupils: Sequence[Sequence[str]],
+    same_vehicle: Sequence[Sequence[int]],
+    max_pupils: int = MAX_PUPILS_PER_PART,
+) -> list[list[int]]:
+    """The requests of one session's routing problem cut into parts of at most about
+    ``max_pupils`` pupils, in the same order as :func:`split_session` (bell time, school,
+    direction from the school), never cutting a same-vehicle group."""
+    pupils = [dataset.pupil(ids[0]) for ids in request_pupils]
+    order = {p.pupil_id: k for k, p in enumerate(_order(dataset, session, pupils))}
+    rank = [order[p.pupil_id] for p in pupils]
+    # A group sorts at its first member's place, so a cut never falls inside it.
+    for group in same_vehicle:
+        first = min(rank[i] for i in group)
+        for i in group:
+            rank[i] = first
+    requests = sorted(range(len(request_pupils)), key=lambda i: (rank[i], i))
+    total = sum(len(ids) for ids in request_pupils)
+    n_parts = max(1, math.ceil(total / max_pupils))
+    size = math.ceil(total / n_parts)
+    parts: list[list[int]] = [[]]
+    filled = 0
+    for i in requests:
+        starts_group = not parts[-1] or rank[parts[-1][-1]] != rank[i]
+        if filled >= size and starts_group:
+            parts.append([])
+            filled = 0
+        parts[-1].append(i)
+        filled += len(request_pupils[i])
+    return parts
+
+
+def request_positions(
+    dataset: Dataset, session: Session, request_pupils: Sequence[Sequence[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each request is (its home end, in km east and north of a fixed point) and its
+    school's bell time in minutes: what makes two routes neighbours in the decomposition."""
+    xy = np.zeros((len(request_pupils), 2))
+    minutes = np.zeros(len(request_pupils))
+    for i, ids in enumerate(request_pupils):
+        pupil = dataset.pupil(ids[0])
+        home = pupil.address(session)
+        xy[i] = (
+            home.lon * KM_PER_DEGREE * math.cos(math.radians(home.lat)),
+            home.lat * KM_PER_DEGREE,
+        )
+        school = dataset.schools[pupil.school_id]
+        bell = school.am_arrive_by_s if session is Session.AM else school.pm_depart_from_s
+        minutes[i] = bell / 60
+    return xy, minutes

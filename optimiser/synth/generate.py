@@ -6,12 +6,11 @@ seed always gives the same files. Assumptions and shares are documented in ``doc
 
 Regenerate the committed sample with::
 
-    python -m optimiser.synth --pupils 500 --seed 2026 --out sample_data/isle_of_wight
+    send-routes synth cohort --pupils 500 --seed 2026 --out sample_data/isle_of_wight
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 from collections.abc import Sequence
@@ -135,6 +134,7 @@ def write_isle_of_wight_dataset(
     *,
     schools_csv: Path | str = SCHOOLS_CSV,
     network: str | None = None,
+    fleet_scale: float | None = None,
 ) -> Path:
     """Generate an Isle of Wight cohort of ``n_pupils`` and write it as a dataset folder.
 
@@ -148,6 +148,8 @@ def write_isle_of_wight_dataset(
         The school list (default: the committed sample's ``schools.csv``).
     network
         ``[roads] network`` path, relative to ``out_dir``; default: the sample's ``roads.npz``.
+    fleet_scale
+        Multiply the 500-pupil fleet's counts by this instead (e.g. a short fleet).
 
     Returns
     -------
@@ -157,24 +159,9 @@ def write_isle_of_wight_dataset(
     out_dir = Path(out_dir)
     schools = read_schools_csv(schools_csv)
     homes = postcodes_in_authority(ISLE_OF_WIGHT, areas=["PO"])
-    pupils, fleet = generate_cohort(n_pupils, seed=seed, schools=schools, postcodes=homes)
+    pupils, fleet = generate_cohort(
+        n_pupils, seed=seed, schools=schools, postcodes=homes, fleet_scale=fleet_scale
+    )
     if network is None:
         network = _network_for(out_dir)
     return write_dataset(out_dir, pupils=pupils, schools=schools, fleet=fleet, network=network)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write a synthetic Isle of Wight dataset.")
-    parser.add_argument("--pupils", type=int, default=500, help="cohort size (default 500)")
-    parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-    parser.add_argument("--out", type=Path, required=True, help="dataset folder to write")
-    parser.add_argument("--network", help="[roads] network path (default: the sample's)")
-    args = parser.parse_args(argv)
-    if args.pupils < 1:
-        parser.error("--pupils must be at least 1")
-    folder = write_isle_of_wight_dataset(args.out, args.pupils, args.seed, network=args.network)
-    print(f"wrote {args.pupils} pupils (seed {args.seed}) to {folder}")
-
-
-if __name__ == "__main__":
-    main()

@@ -3,7 +3,7 @@
 The sample's ``schools.csv`` was built once from OpenStreetMap (© OpenStreetMap contributors, ODbL)
 with :func:`extract_schools` and is committed, so generating pupils never needs the OSM extract::
 
-    python -m optimiser.synth.schools ../shared/osm/isle-of-wight-latest.osm.pbf \\
+    send-routes synth schools ../shared/osm/isle-of-wight-latest.osm.pbf \\
         --out sample_data/isle_of_wight/schools.csv
 
 Bell times are invented but follow the usual pattern (special schools start later); see
@@ -12,7 +12,6 @@ Bell times are invented but follow the usual pattern (special schools start late
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import random
@@ -228,17 +227,3 @@ def read_schools_csv(path: Path | str) -> list[dict[str, str]]:
     """Read a ``schools.csv`` written by :func:`write_schools_csv`."""
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Extract schools from an OSM extract.")
-    parser.add_argument("pbf", type=Path, help="an .osm.pbf extract")
-    parser.add_argument("--out", type=Path, required=True, help="schools.csv to write")
-    args = parser.parse_args(argv)
-    rows = extract_schools(args.pbf)
-    write_schools_csv(rows, args.out)
-    print(f"wrote {len(rows)} schools to {args.out}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,374 @@
+"""Route-based decomposition: one plan for a large session, over one shared fleet.
+
+One OR-Tools model over thousands of pickup–drop-off pairs is slow to build and slower to search,
+so a large session is planned in parts, as the large-scale routing literature does (Santini,
+Schneider, Vidal & Vigo, "Decomposition strategies for vehicle routing heuristics", INFORMS
+J. Computing 2023; POPMUSIC, Taillard & Voss 2002):
+
+1. **Construction.** The requests are cut into parts of neighbouring requests (the caller's
+   order: by bell time, school and direction); each fleet row's vehicles are shared among the
+   parts in proportion to what each part needs of that row; the parts are solved side by side.
+   Together they are one complete plan of the whole session.
+2. **Improvement.** Repeatedly, a subproblem is made of neighbouring routes (near in place and in
+   time of day) together with the vehicles they use, the requests left out nearby and a few of
+   the session's unused vehicles; it is solved from its current routes, and the result replaces
+   them if it costs less (a placed request always outweighs any saving: see
+   :func:`~optimiser.routing.subproblem.plan_cost`). Subproblems of one batch share no route,
+   no request and no vehicle, so they run in parallel on the :mod:`executor
+   <optimiser.solver.executor>`, and the vehicles of a fleet row still unused are shared out
+   among them so that no combination of accepted results overdraws a row. Requests near a part's
+   boundary can now share a vehicle with the other side (mixed loads across parts).
+
+The result is a :class:`~optimiser.routing.problem.Solution` of the whole problem, exactly as a
+single solve would return one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimiser.routing.problem import Problem, Solution, VehicleRoute
+from optimiser.routing.subproblem import Subproblem, extract, fleet_rows, plan_cost
+from optimiser.solver.engine import SearchParameters, solve
+from optimiser.solver.executor import Executor, InlineExecutor
+
+Progress = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class DecompositionParameters:
+    """How a large session is cut and improved.
+
+    ``rounds`` (a number of improvement batches) makes a run reproducible together with a
+    solution limit in the search parameters; otherwise improvement runs until the time limit.
+    """
+
+    construction_share: float = 0.5  # of the session's time limit, for building the first plan
+    subproblem_requests: int = 120  # requests in an improvement subproblem (about)
+    subproblem_time_s: float = 6.0
+    spare_vehicles_per_row: int = 2  # unused vehicles of each fleet row offered to a subproblem
+    time_weight_km_per_min: float = 0.5  # a minute apart in bell time counts as this far apart
+    rounds: int | None = None
+    # Subproblems per batch; default: one per worker of the executor. Fix it to get the same
+    # plan from any executor.
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.construction_share < 1:
+            raise ValueError("construction_share must be between 0 and 1")
+        if self.subproblem_requests < 2 or self.subproblem_time_s <= 0:
+            raise ValueError("subproblems need at least 2 requests and some time")
+        if self.spare_vehicles_per_row < 0 or (self.rounds is not None and self.rounds < 0):
+            raise ValueError("spare vehicles and rounds cannot be negative")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("a batch holds at least one subproblem")
+
+
+@dataclass(frozen=True)
+class _Task:
+    problem: Problem
+    params: SearchParameters
+    start: list[list[tuple[int, str]]] | None
+
+
+def _solve_task(task: _Task) -> Solution:
+    """One subproblem's search: a top-level function, so any executor can run it."""
+    return solve(task.problem, task.params, None, task.start)
+
+
+@dataclass
+class _State:
+    """The whole session's current plan: each used vehicle's route and the requests left out."""
+
+    problem: Problem
+    routes: dict[int, VehicleRoute]
+    dropped: set[int]
+    row_of_vehicle: list[int]
+
+    def used_per_row(self) -> list[int]:
+        used = [0] * len(self.problem.vehicle_limits)
+        for v in self.routes:
+            if self.row_of_vehicle[v] >= 0:
+                used[self.row_of_vehicle[v]] += 1
+        return used
+
+    def apply(self, sub: Subproblem, solution: Solution) -> bool:
+        """Replace the subproblem's routes with its solution if that costs less; say if it did."""
+        before = plan_cost(
+            self.problem,
+            [self.routes[v] for v in sub.vehicles if v in self.routes],
+            [r for r in sub.requests if r in self.dropped],
+        )
+        routes, dropped = sub.to_global(solution)
+        if plan_cost(self.problem, routes, dropped) >= before:
+            return False
+        for v in sub.vehicles:
+            self.routes.pop(v, None)
+        self.routes.update({r.vehicle: r for r in routes})
+        self.dropped.difference_update(sub.requests)
+        self.dropped.update(dropped)
+        return True
+
+    def solution(self, started: float, solutions: int) -> Solution:
+        routes = sorted(self.routes.values(), key=lambda r: r.vehicle)
+        dropped = sorted(self.dropped)
+        return Solution(
+            routes=routes,
+            dropped=dropped,
+            objective=plan_cost(self.problem, routes, dropped),
+            status="DECOMPOSED",
+            solutions_found=solutions,
+            wall_s=time.perf_counter() - started,
+        )
+
+
+def _variants(problem: Problem, members: Sequence[int]) -> list[list[int]]:
+    """A fleet row's vehicles split by variant (e.g. with and without a passenger assistant)."""
+    by_kind: dict[tuple, list[int]] = {}
+    for v in members:
+        vehicle = problem.vehicles[v]
+        key = (tuple(sorted(vehicle.capacity.items())), vehicle.fixed_cost, vehicle.cost_per_m)
+        by_kind.setdefault(key, []).append(v)
+    return list(by_kind.values())
+
+
+def _shares(count: int, weights: list[int]) -> list[int]:
+    """``count`` split in proportion to ``weights`` (largest remainders), never over ``count``."""
+    total = sum(weights)
+    if total == 0:
+        return [0] * len(weights)
+    exact = [count * w / total for w in weights]
+    shares = [math.floor(x) for x in exact]
+    for i in sorted(range(len(weights)), key=lambda i: shares[i] - exact[i])[: count - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def _may_use(problem: Problem, request: int, vehicles: set[int]) -> bool:
+    allowed = problem.requests[request].allowed_vehicles
+    return allowed is None or not vehicles.isdisjoint(allowed)
+
+
+def _construction_tasks(
+    problem: Problem, parts: Sequence[Sequence[int]], params: SearchParameters
+) -> list[Subproblem]:
+    """Each part with its share of every fleet row (by the part's requests that row may carry)."""
+    vehicles: list[list[int]] = [[] for _ in parts]
+    limits: list[list[int]] = [[0] * len(problem.vehicle_limits) for _ in parts]
+    for k, (members, limit) in enumerate(problem.vehicle_limits):
+        member_set = set(members)
+        demand = [sum(_may_use(problem, r, member_set) for r in part) for part in parts]
+        shares = _shares(min(limit, len(members)), demand)
+        for variant in _variants(problem, members):
+            taken = 0
+            for p, share in enumerate(shares):
+                vehicles[p] += variant[taken : taken + share]
+                taken += share
+        for p, share in enumerate(shares):
+            limits[p][k] = share
+    return [extract(problem, part, vehicles[p], limits[p]) for p, part in enumerate(parts) if part]
+
+
+def _centroids(
+    state: _State, request_xy: np.ndarray, request_min: np.ndarray
+) -> tuple[list[tuple[str, int]], np.ndarray]:
+    """Every route and every dropped request as a point (x km, y km, minutes of day)."""
+    items: list[tuple[str, int]] = []
+    points = []
+    for v, route in state.routes.items():
+        served = sorted({visit.request for visit in route.visits})
+        items.append(("route", v))
+        points.append([*request_xy[served].mean(axis=0), request_min[served].mean()])
+    for r in sorted(state.dropped):
+        items.append(("request", r))
+        points.append([*request_xy[r], request_min[r]])
+    return items, np.asarray(points, dtype=float).reshape(-1, 3)
+
+
+class _Improver:
+    """The improvement rounds over one session's plan."""
+
+    def __init__(
+        self,
+        state: _State,
+        request_xy: np.ndarray,
+        request_min: np.ndarray,
+        params: SearchParameters,
+        dparams: DecompositionParameters,
+    ) -> None:
+        self.state, self.xy, self.minutes = state, request_xy, request_min
+        self.params, self.dparams = params, dparams
+        self.rng = np.random.default_rng(0)
+        self.seed_queue: list[tuple[str, int]] = []
+        self.tried: set[tuple[str, int]] = set()  # dropped requests already used as a seed
+
+    def _next_seed(self, items: list[tuple[str, int]], taken: set[tuple[str, int]]):
+        """Dropped requests first (placing them matters most), each once until the plan around
+        it changes; then routes in a shuffled cycle."""
+        for item in items:
+            if item[0] == "request" and item not in taken and item not in self.tried:
+                self.tried.add(item)
+                return item
+        for _ in range(2):
+            while self.seed_queue:
+                item = self.seed_queue.pop()
+                if item in items and item not in taken:
+                    return item
+            routes = [item for item in items if item[0] == "route"]
+            self.seed_queue = [routes[i] for i in self.rng.permutation(len(routes))]
+        return None
+
+    def batch(self, size: int) -> list[Subproblem]:
+        """Up to ``size`` subproblems sharing no route, request or vehicle."""
+        state, dp = self.state, self.dparams
+        items, points = _centroids(state, self.xy, self.minutes)
+        if not items:
+            return []
+        scale = np.array([1.0, 1.0, dp.time_weight_km_per_min])
+        taken: set[tuple[str, int]] = set()
+        used_vehicles = set(state.routes)
+        spare_taken: set[int] = set()
+        used = state.used_per_row()
+        left = [limit - u for (_, limit), u in zip(state.problem.vehicle_limits, used, strict=True)]
+        subs = []
+        for _ in range(size):
+            seed = self._next_seed(items, taken)
+            if seed is None:
+                break
+            origin = points[items.index(seed)]
+            order = np.argsort(np.abs((points - origin) * scale).sum(axis=1), kind="stable")
+            requests: list[int] = []
+            vehicles: list[int] = []
+            for i in order:
+                item = items[i]
+                if item in taken:
+                    continue
+                taken.add(item)
+                if item[0] == "route":
+                    vehicles.append(item[1])
+                    requests += sorted({v.request for v in state.routes[item[1]].visits})
+                else:
+                    requests.append(item[1])
+                if len(requests) >= dp.subproblem_requests:
+                    break
+            limits = self._spares(vehicles, left, used_vehicles | spare_taken, spare_taken)
+            subs.append(extract(state.problem, requests, vehicles, limits))
+        return subs
+
+    def _spares(
+        self, vehicles: list[int], left: list[int], unavailable: set[int], spare_taken: set[int]
+    ) -> list[int]:
+        """Add unused vehicles to ``vehicles``; the subproblem's limit of each fleet row."""
+        problem, row_of = self.state.problem, self.state.row_of_vehicle
+        limits = [0] * len(problem.vehicle_limits)
+        for v in vehicles:
+            if row_of[v] >= 0:
+                limits[row_of[v]] += 1
+        for k, (members, _) in enumerate(problem.vehicle_limits):
+            extra = min(self.dparams.spare_vehicles_per_row, left[k])
+            if extra <= 0:
+                continue
+            for variant in _variants(problem, members):
+                free = [v for v in variant if v not in unavailable][:extra]
+                vehicles += free
+                spare_taken.update(free)
+            left[k] -= extra
+            limits[k] += extra
+        return limits
+
+    def round(self, executor: Executor) -> tuple[int, int]:
+        """One batch of subproblems, solved side by side; returns (solved, improved)."""
+        subs = self.batch(self.dparams.batch_size or executor.workers)
+        budget = replace(self.params, time_limit_s=self.dparams.subproblem_time_s)
+        tasks = [_Task(sub.problem, budget, sub.start_plan(self._routes_on(sub))) for sub in subs]
+        results = executor.run(_solve_task, tasks)
+        improved = 0
+        for sub, solution in zip(subs, results, strict=True):
+            if self.state.apply(sub, solution):
+                improved += 1
+                # The plan changed here: its dropped requests may fit now.
+                self.tried.difference_update(("request", r) for r in sub.requests)
+        return len(subs), improved
+
+    def _routes_on(self, sub: Subproblem) -> list[VehicleRoute]:
+        return [self.state.routes[v] for v in sub.vehicles if v in self.state.routes]
+
+
+def solve_by_decomposition(
+    problem: Problem,
+    parts: Sequence[Sequence[int]],
+    request_xy: np.ndarray,
+    request_min: np.ndarray,
+    params: SearchParameters,
+    *,
+    dparams: DecompositionParameters | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Solution:
+    """Plan a whole problem part by part, then improve it by re-solving neighbourhoods of routes.
+
+    Parameters
+    ----------
+    problem
+        The whole session, with every vehicle the fleet has (its vehicle limits are the fleet
+        rows' counts).
+    parts
+        Request indices of each part for the construction, in a sensible order (each part holds
+        neighbouring requests; same-vehicle groups are never cut).
+    request_xy, request_min
+        For each request, a position in kilometres (x east, y north) and its school's bell time
+        in minutes: what "neighbouring" means in the improvement.
+    params
+        The search budget of the whole session: ``time_limit_s`` bounds construction plus
+        improvement; a ``solution_limit`` applies to every subproblem's search.
+    dparams
+        How to cut and improve (see :class:`DecompositionParameters`).
+    executor
+        Where subproblems are solved (default: one after another in this process).
+    progress
+        Called after construction and after each improvement round with ``solutions`` (rounds),
+        ``objective`` (millipence, penalties included) and ``elapsed_s``.
+    """
+    started = time.perf_counter()
+    dparams = dparams or DecompositionParameters()
+    executor = executor or InlineExecutor()
+    subs = _construction_tasks(problem, parts, params)
+    waves = math.ceil(len(subs) / executor.workers)
+    part_s = max(1.0, params.time_limit_s * dparams.construction_share / max(1, waves))
+    budget = replace(params, time_limit_s=part_s)
+    results = executor.run(_solve_task, [_Task(s.problem, budget, None) for s in subs])
+    state = _State(problem, {}, set(range(len(problem.requests))), fleet_rows(problem))
+    for sub, solution in zip(subs, results, strict=True):
+        routes, dropped = sub.to_global(solution)
+        state.routes.update({r.vehicle: r for r in routes})
+        state.dropped.difference_update(sub.requests)
+        state.dropped.update(dropped)
+    solutions = 1
+
+    def report() -> None:
+        if progress is not None:
+            objective = plan_cost(problem, list(state.routes.values()), state.dropped)
+            elapsed = time.perf_counter() - started
+            progress({"solutions": solutions, "objective": objective, "elapsed_s": elapsed})
+
+    report()
+    improver = _Improver(state, request_xy, request_min, params, dparams)
+    rounds = 0
+    while True:
+        if dparams.rounds is not None:
+            if rounds >= dparams.rounds:
+                break
+        elif time.perf_counter() - started + dparams.subproblem_time_s > params.time_limit_s:
+            break
+        solved, _ = improver.round(executor)
+        if not solved:
+            break
+        rounds += 1
+        solutions += 1
+        report()
+    return state.solution(started, solutions)
