@@ -48,7 +48,7 @@ class DecompositionParameters:
     solution limit in the search parameters; otherwise improvement runs until the time limit.
     """
 
-    construction_share: float = 0.5  # of the session's time limit, for building the first plan
+    construction_share: float = 0.3  # of the session's time limit, for building the first plan
     subproblem_requests: int = 120  # requests in an improvement subproblem (about)
     subproblem_time_s: float = 6.0
     spare_vehicles_per_row: int = 2  # unused vehicles of each fleet row offered to a subproblem
@@ -241,11 +241,19 @@ class _Improver:
             if seed is None:
                 break
             origin = points[items.index(seed)]
-            order = np.argsort(np.abs((points - origin) * scale).sum(axis=1), kind="stable")
+            near = np.argsort(np.abs((points - origin) * scale).sum(axis=1), kind="stable")
+            order = [items[i] for i in near]
+            if seed[0] == "request":
+                # A request left out needs a vehicle that may carry it: the nearest routes of such
+                # vehicles (and requests left out that need the same) come first, for up to half
+                # of the subproblem, then whatever is nearest.
+                fits = self._fits(seed[1])
+                order = [item for item in order if fits(item)][
+                    : dp.subproblem_requests // 2
+                ] + order
             requests: list[int] = []
             vehicles: list[int] = []
-            for i in order:
-                item = items[i]
+            for item in order:
                 if item in taken:
                     continue
                 taken.add(item)
@@ -259,6 +267,28 @@ class _Improver:
             limits = self._spares(vehicles, left, used_vehicles | spare_taken, spare_taken)
             subs.append(extract(state.problem, requests, vehicles, limits))
         return subs
+
+    def _fits(self, request: int) -> Callable[[tuple[str, int]], bool]:
+        """Whether a route's vehicle could carry ``request`` (it may, and has room for its load:
+        a wheelchair space, an assistant), or a left-out request has the same needs."""
+        problem = self.state.problem
+        wanted = problem.requests[request]
+
+        def needs(r: int) -> tuple[bool, ...]:
+            load = problem.requests[r].load
+            return tuple(load.get(d, 0) > 0 for d in problem.dimensions)
+
+        mine = needs(request)
+
+        def fits(item: tuple[str, int]) -> bool:
+            kind, k = item
+            if kind == "request":
+                return needs(k) == mine
+            vehicle = problem.vehicles[k]
+            allowed = wanted.allowed_vehicles is None or k in wanted.allowed_vehicles
+            return allowed and all(vehicle.capacity.get(d, 0) >= n for d, n in wanted.load.items())
+
+        return fits
 
     def _spares(
         self, vehicles: list[int], left: list[int], unavailable: set[int], spare_taken: set[int]
