@@ -91,7 +91,7 @@ def _plan(
     from optimiser.planner import plan_dataset
     from optimiser.roads.network import load_network
     from optimiser.roads.travel import build_travel
-    from optimiser.solver.engine import SearchParameters
+    from optimiser.solver.params import SearchParameters
 
     with transaction(sessions) as db:
         job = _current(db, job_id, attempt)

@@ -22,7 +22,8 @@ from optimiser.roads.travel import TravelData, build_travel, home_key, school_ke
 from optimiser.routing.decompose import MAX_PUPILS_PER_PART, split_session
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute
-from optimiser.solver.engine import SearchParameters, solve
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
 
 ProgressFn = Callable[[dict], None]

@@ -129,7 +129,7 @@ def plan(
     """Plan both sessions of a dataset, validate the plan, and write plan.json and the outputs."""
     from optimiser.planner import plan_dataset
     from optimiser.routing.from_dataset import PENALTY
-    from optimiser.solver.engine import SearchParameters
+    from optimiser.solver.params import SearchParameters
 
     data = _load(dataset)
     limit = time_limit if time_limit is not None else data.settings.time_limit_s

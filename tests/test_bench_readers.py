@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from optimiser.routing import bench_readers as bm
-from optimiser.solver.engine import SearchParameters, _typical_arc_cost, solve
+from optimiser.solver.measures import typical_arc_cost
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.solve import solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -156,6 +158,6 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
 
 def test_annealing_temperatures_follow_the_problems_scale():
     inst = bm.read_solomon(BENCH / "solomon" / "R105.txt")
-    coarse = _typical_arc_cost(bm.to_problem(inst, scale=10, rule="dimacs"))
-    fine = _typical_arc_cost(bm.to_problem(inst, scale=1000, rule="round"))
+    coarse = typical_arc_cost(bm.to_problem(inst, scale=10, rule="dimacs"))
+    fine = typical_arc_cost(bm.to_problem(inst, scale=1000, rule="round"))
     assert fine == pytest.approx(100 * coarse, rel=0.01)
