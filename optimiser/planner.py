@@ -23,10 +23,11 @@ from optimiser.routing.decompose import MAX_PUPILS_PER_PART, split_session
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute
 from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
 
-ProgressFn = Callable[[dict], None]
+ProgressFn = Callable[[ProgressEvent], None]
 
 
 class InvalidPlanError(SendRoutesError):
@@ -55,9 +56,9 @@ def _init_worker(progress_queue) -> None:
 
 
 def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
-    def report(event: dict) -> None:
+    def report(event: ProgressEvent) -> None:
         if _progress_queue is not None:
-            _progress_queue.put({"session": str(model.session), **event})
+            _progress_queue.put(replace(event, session=str(model.session)))
 
     return solve(model.problem, params, report)
 
@@ -72,7 +73,7 @@ def _solve_all(
     if workers <= 1 or len(models) == 1:
 
         def report(model: SessionModel):
-            return lambda e: progress({"session": str(model.session), **e}) if progress else None
+            return lambda e: progress(replace(e, session=str(model.session))) if progress else None
 
         return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]
     context = multiprocessing.get_context("fork")
@@ -261,9 +262,9 @@ def _retry_with_more_vehicles(
         initial[k] = [(v.request, v.kind) for v in route.visits]
     budget = replace(params, time_limit_s=max(10.0, params.time_limit_s / 2))
 
-    def report(event: dict) -> None:
+    def report(event: ProgressEvent) -> None:
         if progress is not None:
-            progress({"session": str(model.session), **event})
+            progress(replace(event, session=str(model.session)))
 
     retry = solve(bigger.problem, budget, report, initial)
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)

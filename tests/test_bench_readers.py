@@ -13,6 +13,7 @@ import pytest
 from optimiser.routing import bench_readers as bm
 from optimiser.solver.measures import typical_arc_cost
 from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.solve import solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
@@ -143,7 +144,7 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
     problem = bm.to_problem(inst)
     results = {}
     for metaheuristic in ("ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"):
-        events: list[dict] = []
+        events: list[ProgressEvent] = []
         params = SearchParameters(time_limit_s=120, solution_limit=300, metaheuristic=metaheuristic)
         solution = solve(problem, params, progress=events.append)
         routes = bm.routes_as_rows(solution)
@@ -151,7 +152,7 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
         assert solution.objective < solution.first_objective
         # progress is reported throughout, and the plan returned is the best one reported
         assert len(events) > 10
-        assert solution.objective == min(e["objective"] for e in events)
+        assert solution.objective == min(e.objective for e in events)
         results[metaheuristic] = solution.objective
     assert results["ITERATED_LOCAL_SEARCH"] < results["GUIDED_LOCAL_SEARCH"]
 

@@ -20,6 +20,7 @@ from optimiser.solver.measures import vehicle_kinds
 from optimiser.solver.model import _Model
 from optimiser.solver.ortools_parameters import routing_search_parameters
 from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.search import _Search
 from optimiser.solver.solve import solve
 
@@ -167,11 +168,11 @@ def test_route_minimisation_takes_back_a_split_off_route():
 def test_a_timed_solve_returns_the_best_plan_it_reported():
     """After a search stops on its clock, the best plan must still load into the model."""
     inst, problem = _lc101()
-    events: list[dict] = []
+    events: list[ProgressEvent] = []
     solution = solve(problem, SearchParameters(time_limit_s=6), progress=events.append)
     routes = bm.routes_as_rows(solution)
     assert solution.dropped == [] and bm.check_routes(inst, routes) == []
-    assert solution.objective == min(e["objective"] for e in events)
+    assert solution.objective == min(e.objective for e in events)
     assert solution.status == "SUCCESS"
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,9 +25,9 @@ from optimiser.solver.measures import lateness_cost, typical_arc_cost, vehicle_k
 from optimiser.solver.model import InitialPlan, _Model
 from optimiser.solver.ortools_parameters import routing_search_parameters
 from optimiser.solver.params import FIRST_SOLUTION_LIMIT_S, MIN_SEARCH_S, SearchParameters
+from optimiser.solver.progress import Progress, ProgressEvent
 
 log = logging.getLogger(__name__)
-Progress = Callable[[dict], None]
 
 Best = tuple[int, InitialPlan]  # objective and plan
 
@@ -93,13 +92,13 @@ class _Search:
             self.run_best = (cost, model.plan_of(model.routes_of()))
         if self.progress is not None:
             self.progress(
-                {
-                    "problem": self.problem.name,
-                    "solutions": len(self.found),
-                    "objective": cost,
-                    "elapsed_s": round(self.elapsed(), 1),
-                    "build_s": round(self.build_s, 1),
-                }
+                ProgressEvent(
+                    problem=self.problem.name,
+                    solutions=len(self.found),
+                    objective=cost,
+                    elapsed_s=round(self.elapsed(), 1),
+                    build_s=round(self.build_s, 1),
+                )
             )
 
     def start(self, fleet: tuple[int, ...]) -> tuple[str, int]:

@@ -24,8 +24,9 @@ from optimiser.solver.params import (
     MIN_SEARCH_S,
     SearchParameters,
 )
+from optimiser.solver.progress import Progress
 from optimiser.solver.regroup import regroup
-from optimiser.solver.search import Progress, _iterated_phase, _Search
+from optimiser.solver.search import _iterated_phase, _Search
 
 _STATUS = {
     number: name.removeprefix("ROUTING_")
@@ -48,7 +49,7 @@ def solve(
     params : SearchParameters
         How long and how to search.
     progress : callable, optional
-        Called with a progress report (a dict) for each plan found.
+        Called with a :class:`~optimiser.solver.progress.ProgressEvent` for each better plan.
     initial : list of list of (int, str), optional
         A starting plan: for each vehicle, its visits as (request, "pickup" or "dropoff") in
         order; when the model accepts it, the search starts from it instead of building a first
