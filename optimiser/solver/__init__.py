@@ -1,6 +1,6 @@
 """Stage 4, the solver: the only stage that imports ortools; solver node indices never leave it.
 
-- :mod:`~optimiser.solver.params`: :class:`SearchParameters` and the constants (no ortools);
+- :mod:`~optimiser.solver.params`: :class:`SearchParameters`, checked when made (no ortools);
 - :mod:`~optimiser.solver.progress`: the :class:`ProgressEvent` a search reports (no ortools);
 - :mod:`~optimiser.solver.solve`: :func:`solve`, the entry point;
 - :mod:`~optimiser.solver.model`: the OR-Tools model of a problem, and plans in and out of it;

@@ -1,11 +1,15 @@
-"""How hard and how the solver searches: :class:`SearchParameters` and the search constants.
+"""How hard and how the solver searches: :class:`SearchParameters`, checked when made.
 
-No ``ortools`` import here, so the API and the command line can build parameters without loading
-the solver.
+No ``ortools`` import here, so the API and the command line can build and check parameters
+without loading the solver. The names of OR-Tools' construction heuristics and metaheuristics
+are written out below (a test checks them against the wheel's enums).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
@@ -17,10 +21,50 @@ ITERATED_FIRST_SHARE = 0.01
 FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
 MIN_SEARCH_S = 2.0  # improvement always gets at least this long
 
+# OR-Tools' FirstSolutionStrategy names that need nothing beyond the model (not UNSET, and not
+# EVALUATOR_STRATEGY, which needs a Python callback).
+FIRST_SOLUTIONS = (
+    "AUTOMATIC",
+    "PATH_CHEAPEST_ARC",
+    "PATH_MOST_CONSTRAINED_ARC",
+    "SAVINGS",
+    "PARALLEL_SAVINGS",
+    "SWEEP",
+    "CHRISTOFIDES",
+    "ALL_UNPERFORMED",
+    "BEST_INSERTION",
+    "PARALLEL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_COST_INSERTION",
+    "GLOBAL_CHEAPEST_ARC",
+    "LOCAL_CHEAPEST_ARC",
+    "FIRST_UNBOUND_MIN_VALUE",
+)
+# OR-Tools' LocalSearchMetaheuristic names (not UNSET), and the iterated local search of this
+# solver, which runs OR-Tools' greedy descent inside ruin and recreate.
+METAHEURISTICS = (
+    "AUTOMATIC",
+    "GREEDY_DESCENT",
+    "GUIDED_LOCAL_SEARCH",
+    "SIMULATED_ANNEALING",
+    "TABU_SEARCH",
+    "GENERIC_TABU_SEARCH",
+    ITERATED_LOCAL_SEARCH,
+)
+WARM_STARTS = ("none", "vroom")
+
 
 @dataclass(frozen=True)
 class SearchParameters:
-    """How hard to search. ``solution_limit`` makes a run reproducible; a time limit does not."""
+    """How hard to search. ``solution_limit`` makes a run reproducible; a time limit does not.
+
+    Raises
+    ------
+    ValueError
+        When made with a value out of range or a heuristic name OR-Tools does not have; the
+        message names every such field.
+    """
 
     time_limit_s: float = 30.0
     solution_limit: int | None = None
@@ -78,3 +122,85 @@ class SearchParameters:
     # one more run on the same fleet, from the next start (lc103's nine routes: parallel cheapest
     # insertion leaves one request out in 9 s, local cheapest insertion places all).
     route_min_close_miss: int = 1
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise ValueError("invalid search parameters: " + "; ".join(problems))
+
+
+def _problems(p: SearchParameters) -> list[str]:
+    """Every field of ``p`` out of range, one message each."""
+    out = [
+        *_positive("time_limit_s", p.time_limit_s),
+        *_share("warm_start_share", p.warm_start_share),
+        *_share("route_min_first", p.route_min_first),
+        *_share("route_min_slice", p.route_min_slice),
+        *_positive("ils_start_temperature", p.ils_start_temperature),
+        *_positive("ils_final_temperature", p.ils_final_temperature),
+        *_whole("ils_removed", p.ils_removed, 1),
+        *_whole("route_min_failures", p.route_min_failures, 0),
+        *_whole("route_min_close_miss", p.route_min_close_miss, 0),
+        *_named("first_solution", p.first_solution, FIRST_SOLUTIONS),
+        *_named("metaheuristic", p.metaheuristic, METAHEURISTICS),
+        *_named("warm_start", p.warm_start, WARM_STARTS),
+        *_restarts(p.restarts),
+    ]
+    if p.solution_limit is not None:
+        out += _whole("solution_limit", p.solution_limit, 1)
+    lateness = _number(p.route_min_lateness)
+    if lateness is None or lateness < 0:
+        out.append(f"route_min_lateness must be a finite number >= 0, not {p.route_min_lateness!r}")
+    for name in ("log_search", "fixed_cost_as_span", "route_min"):
+        if not isinstance(getattr(p, name), bool):
+            out.append(f"{name} must be true or false, not {getattr(p, name)!r}")
+    if not isinstance(p.search_text, str):
+        out.append(f"search_text must be text, not {p.search_text!r}")
+    return out
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a float if it is a finite real number (not a truth value), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _positive(name: str, value: object) -> list[str]:
+    number = _number(value)
+    if number is not None and number > 0:
+        return []
+    return [f"{name} must be a finite number > 0, not {value!r}"]
+
+
+def _share(name: str, value: object) -> list[str]:
+    number = _number(value)
+    if number is not None and 0 < number <= 1:
+        return []
+    return [f"{name} must be a share in (0, 1], not {value!r}"]
+
+
+def _whole(name: str, value: object, least: int) -> list[str]:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= least:
+        return []
+    return [f"{name} must be a whole number >= {least}, not {value!r}"]
+
+
+def _named(name: str, value: object, allowed: tuple[str, ...]) -> list[str]:
+    if value in allowed:
+        return []
+    return [f"{name} must be one of {', '.join(allowed)}; not {value!r}"]
+
+
+def _restarts(restarts: object) -> list[str]:
+    if not isinstance(restarts, Sequence) or isinstance(restarts, str):
+        return [f"restarts must be a sequence of (first_solution, ils_removed), not {restarts!r}"]
+    out = []
+    for k, start in enumerate(restarts):
+        if not isinstance(start, Sequence) or isinstance(start, str) or len(start) != 2:
+            out.append(f"restarts[{k}] must be (first_solution, ils_removed), not {start!r}")
+            continue
+        out += _named(f"restarts[{k}] first solution", start[0], FIRST_SOLUTIONS)
+        out += _whole(f"restarts[{k}] visits removed", start[1], 1)
+    return out
