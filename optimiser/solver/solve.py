@@ -49,7 +49,7 @@ def solve(
     params : SearchParameters
         How long and how to search.
     progress : callable, optional
-        Called with a :class:`~optimiser.solver.progress.ProgressEvent` for each better plan.
+        Called with a :class:`~optimiser.solver.progress.ProgressEvent` for each plan found.
     initial : list of list of (int, str), optional
         A starting plan: for each vehicle, its visits as (request, "pickup" or "dropoff") in
         order; when the model accepts it, the search starts from it instead of building a first
