@@ -23,6 +23,7 @@ from api.datasets import load_stored
 from api.db import Job, make_engine, session_factory, transaction, utcnow
 from api.plans import new_plan_row
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
+from optimiser.solver.progress import ProgressEvent
 
 PROGRESS_EVERY_S = 0.5
 
@@ -41,18 +42,16 @@ class ProgressWriter:
         self.state["stage"] = name
         self.flush()
 
-    def __call__(self, event: dict) -> None:
-        session = str(event.get("session", "?"))
+    def __call__(self, event: ProgressEvent) -> None:
+        session = event.session or "?"
         entry = self.state["sessions"].setdefault(
             session, {"solutions": 0, "best_objective": None, "elapsed_s": 0.0}
         )
-        entry["solutions"] = max(entry["solutions"], int(event.get("solutions", 0)))
-        objective = event.get("objective")
-        if objective is not None and (
-            entry["best_objective"] is None or objective < entry["best_objective"]
-        ):
+        entry["solutions"] = max(entry["solutions"], event.solutions)
+        objective = event.objective
+        if entry["best_objective"] is None or objective < entry["best_objective"]:
             entry["best_objective"] = int(objective)
-        entry["elapsed_s"] = round(float(event.get("elapsed_s", 0.0)), 2)
+        entry["elapsed_s"] = round(event.elapsed_s, 2)
         self.state["stage"] = "solving"
         if time.monotonic() - self._last >= PROGRESS_EVERY_S:
             self.flush()
@@ -91,7 +90,7 @@ def _plan(
     from optimiser.planner import plan_dataset
     from optimiser.roads.network import load_network
     from optimiser.roads.travel import build_travel
-    from optimiser.solver.engine import SearchParameters
+    from optimiser.solver.params import SearchParameters
 
     with transaction(sessions) as db:
         job = _current(db, job_id, attempt)

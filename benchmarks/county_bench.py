@@ -64,7 +64,7 @@ def run_one(folder: Path, mode: str, time_limit_s: float, workers: int) -> dict:
     from optimiser.plan.baseline import solo_journey
     from optimiser.planner import plan_dataset
     from optimiser.roads.travel import build_travel
-    from optimiser.solver.engine import SearchParameters
+    from optimiser.solver.params import SearchParameters
     from optimiser.validate.validator import validate_plan
 
     dataset = load_dataset(folder)

@@ -9,7 +9,7 @@ Run from the repository root (the benchmark files live in ``../shared/bench`` by
 
 Each instance is one job; a job runs every chosen engine one after the other with the same budget,
 and at most ``--workers`` jobs (default 2) run at once, so the engines share the same machine at
-the same time. Our engine is ``optimiser.solver.engine.solve`` on the problem built by
+the same time. Our engine is ``optimiser.solver.solve.solve`` on the problem built by
 ``optimiser.routing.bench_readers`` — the same model and search that plan SEND transport.
 
 Objectives: Solomon is distance only (DIMACS rule: arcs truncated to one decimal), compared with
@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from optimiser.routing import bench_readers as bm
-from optimiser.solver.engine import SearchParameters, solve
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.solve import solve
 
 BENCH = Path("../shared/bench")
 ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")

@@ -24,7 +24,7 @@ from optimiser.dataset.loading import load_dataset
 from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
 from optimiser.routing.from_dataset import PENALTY
-from optimiser.solver.engine import SearchParameters
+from optimiser.solver.params import SearchParameters
 from optimiser.synth.generate import write_isle_of_wight_dataset
 from optimiser.validate.validator import validate_plan
 

@@ -28,11 +28,13 @@ from optimiser.routing.decompose import (
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
-from optimiser.solver.engine import SearchParameters, solve
 from optimiser.solver.executor import Executor, make_executor
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
+from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
 
-ProgressFn = Callable[[dict], None]
+ProgressFn = Callable[[ProgressEvent], None]
 # Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
@@ -64,9 +66,9 @@ def _init_worker(progress_queue) -> None:
 
 
 def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
-    def report(event: dict) -> None:
+    def report(event: ProgressEvent) -> None:
         if _progress_queue is not None:
-            _progress_queue.put({"session": str(model.session), **event})
+            _progress_queue.put(replace(event, session=str(model.session)))
 
     return solve(model.problem, params, report)
 
@@ -81,7 +83,7 @@ def _solve_all(
     if workers <= 1 or len(models) == 1:
 
         def report(model: SessionModel):
-            return lambda e: progress({"session": str(model.session), **e}) if progress else None
+            return lambda e: progress(replace(e, session=str(model.session))) if progress else None
 
         return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]
     context = multiprocessing.get_context("fork")
@@ -270,9 +272,9 @@ def _retry_with_more_vehicles(
         initial[k] = [(v.request, v.kind) for v in route.visits]
     budget = replace(params, time_limit_s=max(10.0, params.time_limit_s / 2))
 
-    def report(event: dict) -> None:
+    def report(event: ProgressEvent) -> None:
         if progress is not None:
-            progress({"session": str(model.session), **event})
+            progress(replace(event, session=str(model.session)))
 
     retry = solve(bigger.problem, budget, report, initial)
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)
@@ -294,9 +296,9 @@ def _plan_by_routes(
     parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, max_pupils)
     xy, minutes = request_positions(dataset, session, model.request_pupils)
 
-    def report(event: dict) -> None:
+    def report(event: ProgressEvent) -> None:
         if progress is not None:
-            progress({"session": str(session), **event})
+            progress(replace(event, session=str(session)))
 
     solution = solve_by_decomposition(
         problem, parts, xy, minutes, params, dparams=dparams, executor=executor, progress=report

@@ -129,22 +129,23 @@ def plan(
     """Plan both sessions of a dataset, validate the plan, and write plan.json and the outputs."""
     from optimiser.planner import plan_dataset
     from optimiser.routing.from_dataset import PENALTY
-    from optimiser.solver.engine import SearchParameters
+    from optimiser.solver.params import SearchParameters
+    from optimiser.solver.progress import ProgressEvent
 
     data = _load(dataset)
     limit = time_limit if time_limit is not None else data.settings.time_limit_s
     best: dict[str, int] = {}
 
-    def progress(event: dict) -> None:
-        session = event["session"]
-        if session not in best or event["objective"] < best[session]:
-            best[session] = event["objective"]
+    def progress(event: ProgressEvent) -> None:
+        session = str(event.session)
+        if session not in best or event.objective < best[session]:
+            best[session] = event.objective
             # The objective is money (millipence) plus a penalty per pupil not yet placed.
-            money, waiting = event["objective"] % PENALTY, event["objective"] // PENALTY
+            money, waiting = event.objective % PENALTY, event.objective // PENALTY
             err.print(
-                f"  {session}: solution {event['solutions']}: £{money / 100_000:,.2f} a day"
+                f"  {session}: solution {event.solutions}: £{money / 100_000:,.2f} a day"
                 + (f", {waiting} pupil(s) not yet placed" if waiting else "")
-                + f" after {event['elapsed_s']:.0f} s",
+                + f" after {event.elapsed_s:.0f} s",
                 highlight=False,
             )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from optimiser.dataset.loading import load_dataset
 from optimiser.planner import plan_dataset
 from optimiser.roads.travel import build_travel
-from optimiser.solver.engine import SearchParameters
+from optimiser.solver.params import SearchParameters
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "isle_of_wight"
 RECORDED = Path(__file__).resolve().parent / "data" / "sample_plan_digest.json"

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from optimiser.routing import bench_readers as bm
-from optimiser.solver.engine import SearchParameters, _typical_arc_cost, solve
+from optimiser.solver.measures import typical_arc_cost
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
+from optimiser.solver.solve import solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -141,7 +144,7 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
     problem = bm.to_problem(inst)
     results = {}
     for metaheuristic in ("ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"):
-        events: list[dict] = []
+        events: list[ProgressEvent] = []
         params = SearchParameters(time_limit_s=120, solution_limit=300, metaheuristic=metaheuristic)
         solution = solve(problem, params, progress=events.append)
         routes = bm.routes_as_rows(solution)
@@ -149,13 +152,13 @@ def test_iterated_local_search_beats_guided_local_search_on_the_same_solution_co
         assert solution.objective < solution.first_objective
         # progress is reported throughout, and the plan returned is the best one reported
         assert len(events) > 10
-        assert solution.objective == min(e["objective"] for e in events)
+        assert solution.objective == min(e.objective for e in events)
         results[metaheuristic] = solution.objective
     assert results["ITERATED_LOCAL_SEARCH"] < results["GUIDED_LOCAL_SEARCH"]
 
 
 def test_annealing_temperatures_follow_the_problems_scale():
     inst = bm.read_solomon(BENCH / "solomon" / "R105.txt")
-    coarse = _typical_arc_cost(bm.to_problem(inst, scale=10, rule="dimacs"))
-    fine = _typical_arc_cost(bm.to_problem(inst, scale=1000, rule="round"))
+    coarse = typical_arc_cost(bm.to_problem(inst, scale=10, rule="dimacs"))
+    fine = typical_arc_cost(bm.to_problem(inst, scale=1000, rule="round"))
     assert fine == pytest.approx(100 * coarse, rel=0.01)

@@ -13,13 +13,13 @@ import pytest
 from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
 from optimiser.solver.decomposition import DecompositionParameters
-from optimiser.solver.engine import SearchParameters
 from optimiser.solver.executor import (
     InlineExecutor,
     LocalExecutor,
     RayExecutor,
     make_executor,
 )
+from optimiser.solver.params import SearchParameters
 
 from .test_decomposition import _ring_of_pupils
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
-from optimiser.solver.engine import SearchParameters
+from optimiser.solver.params import SearchParameters
 from optimiser.validate.validator import validate_plan
 
 from .worlds import pupil, school, vehicle, world

@@ -11,7 +11,7 @@ import pytest
 from optimiser.domain.entities import Session
 from optimiser.plan.summary import ride_times_s
 from optimiser.planner import plan_dataset
-from optimiser.solver.engine import SearchParameters
+from optimiser.solver.params import SearchParameters
 
 from .worlds import pupil, school, vehicle, world
 

@@ -16,14 +16,13 @@ import pytest
 
 from optimiser.routing import bench_readers as bm
 from optimiser.routing.problem import Problem, Request, Vehicle, Visit
-from optimiser.solver.engine import (
-    SearchParameters,
-    _Model,
-    _Search,
-    _search_parameters,
-    _vehicle_kinds,
-    solve,
-)
+from optimiser.solver.measures import vehicle_kinds
+from optimiser.solver.model import _Model
+from optimiser.solver.ortools_parameters import routing_search_parameters
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
+from optimiser.solver.search import _Search
+from optimiser.solver.solve import solve
 
 BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
@@ -59,10 +58,10 @@ def test_with_fleet_renumbers_vehicles_and_limits():
         vehicle_limits=(((1, 2, 3), 1),),
     )
     # Vehicles 2 and 3 are interchangeable; 1 takes a request they may not; 0 has no limit.
-    assert _vehicle_kinds(problem) == [0, 1, 2, 2]
-    assert _vehicle_kinds(replace(problem, vehicle_limits=())) == [0, 1, 2, 2]
-    assert _vehicle_kinds(replace(problem, requests=problem.requests[:1])) == [0, 1, 1, 1]
-    assert _vehicle_kinds(replace(problem, requests=problem.requests[:1], vehicle_limits=())) == [
+    assert vehicle_kinds(problem) == [0, 1, 2, 2]
+    assert vehicle_kinds(replace(problem, vehicle_limits=())) == [0, 1, 2, 2]
+    assert vehicle_kinds(replace(problem, requests=problem.requests[:1])) == [0, 1, 1, 1]
+    assert vehicle_kinds(replace(problem, requests=problem.requests[:1], vehicle_limits=())) == [
         0,
         0,
         0,
@@ -110,13 +109,13 @@ def test_soft_windows_place_what_hard_windows_cannot_and_on_time_tells():
     problem = _two_deliveries()
     params = SearchParameters(time_limit_s=5, solution_limit=50)
     hard = _Model(problem)
-    hard.routing.CloseModelWithParameters(_search_parameters(params))
+    hard.routing.CloseModelWithParameters(routing_search_parameters(params))
     both = [[(0, "dropoff"), (1, "dropoff")]]
     assert hard.assignment_of(both) is None  # b would be 25 s late
     assert hard.assignment_of([[(0, "dropoff")]]) is not None
 
     soft = _Model(problem, lateness_cost=7)
-    soft.routing.CloseModelWithParameters(_search_parameters(params))
+    soft.routing.CloseModelWithParameters(routing_search_parameters(params))
     late = soft.assignment_of(both)
     assert late is not None
     routes = soft.routes_of(late)
@@ -152,7 +151,7 @@ def test_route_minimisation_takes_back_a_split_off_route():
     params = SearchParameters(time_limit_s=30)
     run = _Search(problem, params, None)
     model = run.model()
-    model.routing.CloseModelWithParameters(_search_parameters(params))
+    model.routing.CloseModelWithParameters(routing_search_parameters(params))
     start = model.assignment_of(plan)
     assert start is not None
     before = (start.ObjectiveValue(), plan)
@@ -169,11 +168,11 @@ def test_route_minimisation_takes_back_a_split_off_route():
 def test_a_timed_solve_returns_the_best_plan_it_reported():
     """After a search stops on its clock, the best plan must still load into the model."""
     inst, problem = _lc101()
-    events: list[dict] = []
+    events: list[ProgressEvent] = []
     solution = solve(problem, SearchParameters(time_limit_s=6), progress=events.append)
     routes = bm.routes_as_rows(solution)
     assert solution.dropped == [] and bm.check_routes(inst, routes) == []
-    assert solution.objective == min(e["objective"] for e in events)
+    assert solution.objective == min(e.objective for e in events)
     assert solution.status == "SUCCESS"
 
 
@@ -205,18 +204,18 @@ def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
     """Iterated local search takes no seed: a second run on a fleet from the same start would
     retrace the first, so later runs on a fleet take the next start (heuristic and ruin size)
     in turn; a smaller fleet begins with the restarts."""
-    import optimiser.solver.engine as solver
+    import optimiser.solver.search as search
 
     inst, problem = _lc101()
     starts: list[tuple[str, int]] = []
-    original = solver._search_parameters
+    original = search.routing_search_parameters
 
     def recording(params, arc_cost=1.0, soft=False):
         if params.solution_limit != 1:  # not the reset after each run
             starts.append((params.first_solution, params.ils_removed))
         return original(params, arc_cost, soft)
 
-    monkeypatch.setattr(solver, "_search_parameters", recording)
+    monkeypatch.setattr(search, "routing_search_parameters", recording)
     params = SearchParameters(time_limit_s=1)
     run = _Search(problem, params, None)
     whole = run.model()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
 from optimiser.routing.from_dataset import build_session_model
-from optimiser.solver.engine import SearchParameters
+from optimiser.solver.params import SearchParameters
 
 from .worlds import pupil, school, vehicle, world
 

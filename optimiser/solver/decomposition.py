@@ -34,10 +34,10 @@ import numpy as np
 
 from optimiser.routing.problem import Problem, Solution, VehicleRoute
 from optimiser.routing.subproblem import Subproblem, extract, fleet_rows, plan_cost
-from optimiser.solver.engine import SearchParameters, solve
 from optimiser.solver.executor import Executor, InlineExecutor
-
-Progress = Callable[[dict], None]
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import Progress, ProgressEvent
+from optimiser.solver.solve import solve
 
 
 @dataclass(frozen=True)
@@ -361,8 +361,9 @@ def solve_by_decomposition(
     executor
         Where subproblems are solved (default: one after another in this process).
     progress
-        Called after construction and after each improvement round with ``solutions`` (rounds),
-        ``objective`` (millipence, penalties included) and ``elapsed_s``.
+        Called with a :class:`~optimiser.solver.progress.ProgressEvent` after construction and
+        after each improvement round (``solutions`` counts them; ``objective`` is the whole
+        session's, penalties included; ``build_s`` is the construction's time).
     """
     started = time.perf_counter()
     dparams = dparams or DecompositionParameters()
@@ -380,11 +381,13 @@ def solve_by_decomposition(
         state.dropped.update(dropped)
     solutions = 1
 
+    built_s = round(time.perf_counter() - started, 1)
+
     def report() -> None:
         if progress is not None:
             objective = plan_cost(problem, list(state.routes.values()), state.dropped)
-            elapsed = time.perf_counter() - started
-            progress({"solutions": solutions, "objective": objective, "elapsed_s": elapsed})
+            elapsed = round(time.perf_counter() - started, 1)
+            progress(ProgressEvent(problem.name, solutions, objective, elapsed, built_s))
 
     report()
     improver = _Improver(state, request_xy, request_min, params, dparams)

@@ -1,0 +1,388 @@
+"""The OR-Tools model of a :class:`~optimiser.routing.problem.Problem`, and plans in and out of it.
+
+A model lays out nodes (depots first, then each request's pickup and drop-off), builds a
+``RoutingModel`` over them, and translates between its assignments and plans of request indices:
+solver node indices never leave the solver package.
+
+Model shape (facts checked on ortools 9.15, see the style notes):
+- travel times and arc costs are registered as precomputed matrices, not Python callbacks;
+- every request is optional with a large penalty, so an over-constrained day still returns a plan
+  and the requests that could not be placed;
+- allowed vehicles are set through ``VehicleVar(i).SetValues([-1, *allowed])``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+from optimiser.routing.problem import Problem, VehicleRoute, Visit, VisitTime
+
+# A plan in the problem's own vehicle numbering: for each vehicle, its visits in order as
+# (request, "pickup" | "dropoff").
+InitialPlan = list[list[tuple[int, str]]]
+SOFT_HORIZON = 4  # with soft time windows, routes may end up to this many times the horizon
+
+
+@dataclass
+class _Nodes:
+    """Node layout: depots first, then each request's pickup and drop-off."""
+
+    rows: list[int]  # matrix row of each node
+    service: list[int]
+    depot_node: dict[int, int]  # matrix row -> node
+    pickup: list[int | None]  # request -> node
+    dropoff: list[int | None]
+    owner: list[tuple[int, str] | None]  # node -> (request, kind)
+
+    def visit_nodes(self, request: int) -> list[int]:
+        """The nodes of a request's visits: pickup then drop-off, those it has."""
+        return [n for n in (self.pickup[request], self.dropoff[request]) if n is not None]
+
+    def node_of(self, request: int, kind: str) -> int:
+        """The node of a request's pickup or drop-off (``kind``)."""
+        node = (self.pickup if kind == "pickup" else self.dropoff)[request]
+        if node is None:
+            raise ValueError(f"request {request} has no {kind}")
+        return node
+
+    def request_of(self, node: int) -> tuple[int, str]:
+        """The (request, kind) a visit node serves; depot nodes serve none."""
+        owner = self.owner[node]
+        if owner is None:
+            raise ValueError(f"node {node} is a depot, not a visit")
+        return owner
+
+
+def _layout(problem: Problem) -> _Nodes:
+    rows: list[int] = []
+    service: list[int] = []
+    owner: list[tuple[int, str] | None] = []
+    depot_node: dict[int, int] = {}
+    for v in problem.vehicles:
+        for row in (v.start_row, v.end_row):
+            if row not in depot_node:
+                depot_node[row] = len(rows)
+                rows.append(row)
+                service.append(0)
+                owner.append(None)
+    pickup: list[int | None] = []
+    dropoff: list[int | None] = []
+    for i, r in enumerate(problem.requests):
+        for visit, kind, out in ((r.pickup, "pickup", pickup), (r.dropoff, "dropoff", dropoff)):
+            if visit is None:
+                out.append(None)
+                continue
+            out.append(len(rows))
+            rows.append(visit.row)
+            service.append(visit.service_s)
+            owner.append((i, kind))
+    return _Nodes(rows, service, depot_node, pickup, dropoff, owner)
+
+
+class _Model:
+    """A built OR-Tools model for one :class:`Problem`."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        fixed_cost_as_span: bool = False,
+        fleet: tuple[int, ...] | None = None,
+        lateness_cost: int = 0,
+    ) -> None:
+        # ``fleet``: build the model with only these of the problem's vehicles. Plans passed in and
+        # out (plan_of, assignment_of) always number vehicles as ``problem`` does.
+        # ``lateness_cost`` > 0: time windows become soft (every unit of time late at a visit or
+        # back at the depot costs this much) and vehicles have no fixed cost; route minimisation
+        # searches such a model for a plan that is on time on a smaller fleet (on_time tells).
+        self.lateness_cost = lateness_cost
+        self.fleet_size = len(problem.vehicles)
+        self.fleet = tuple(range(self.fleet_size)) if fleet is None else fleet
+        if fleet is not None:
+            problem = problem.with_fleet(fleet)
+        self.problem = problem
+        self.nodes = nodes = _layout(problem)
+        vehicles = problem.vehicles
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(nodes.rows),
+            len(vehicles),
+            [nodes.depot_node[v.start_row] for v in vehicles],
+            [nodes.depot_node[v.end_row] for v in vehicles],
+        )
+        self.routing = routing = pywrapcp.RoutingModel(self.manager)
+        rows = np.asarray(nodes.rows)
+        travel = problem.time_s[np.ix_(rows, rows)].astype(np.int64)
+        self.transit = travel + np.asarray(nodes.service, dtype=np.int64)[:, None]
+        self._arc_costs(problem.distance_m[np.ix_(rows, rows)].astype(np.int64))
+        if not lateness_cost:
+            self._fixed_costs(fixed_cost_as_span)
+        self._time_dimension()
+        self._capacities()
+        self._requests()
+        self._relations()
+        for v_index in range(len(vehicles)):
+            # Leave the depot as late and come back as early as the plan allows.
+            routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(routing.Start(v_index)))
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v_index)))
+
+    def _arc_costs(self, dist: np.ndarray) -> None:
+        """Travel costs: one evaluator per distinct price per metre (vehicles of one price share
+        it)."""
+        routing = self.routing
+        evaluators: dict[int, int] = {}
+        for v_index, v in enumerate(self.problem.vehicles):
+            if v.cost_per_m not in evaluators:
+                evaluators[v.cost_per_m] = routing.RegisterTransitMatrix(
+                    (dist * v.cost_per_m).tolist()
+                )
+            routing.SetArcCostEvaluatorOfVehicle(evaluators[v.cost_per_m], v_index)
+
+    def _time_dimension(self) -> None:
+        """The time dimension (travel plus service) and each vehicle's hours."""
+        routing, vehicles, lateness_cost = self.routing, self.problem.vehicles, self.lateness_cost
+        horizon = int(max(v.latest_end_s for v in vehicles)) if vehicles else 86400
+        # With soft windows a plan may run late: room for that beyond the latest window.
+        self.horizon = horizon * (SOFT_HORIZON if lateness_cost else 1)
+        time_cb = routing.RegisterTransitMatrix(self.transit.tolist())
+        routing.AddDimension(time_cb, self.horizon, self.horizon, False, "time")
+        self.time = time_dim = routing.GetDimensionOrDie("time")
+        for v_index, v in enumerate(vehicles):
+            time_dim.CumulVar(routing.Start(v_index)).SetRange(v.earliest_start_s, v.latest_end_s)
+            end = routing.End(v_index)
+            if lateness_cost:
+                time_dim.CumulVar(end).SetRange(v.earliest_start_s, self.horizon)
+                time_dim.SetCumulVarSoftUpperBound(end, v.latest_end_s, lateness_cost)
+            else:
+                time_dim.CumulVar(end).SetRange(v.earliest_start_s, v.latest_end_s)
+
+    def _fixed_costs(self, as_span: bool) -> None:
+        """Charge each used vehicle its fixed cost.
+
+        OR-Tools' own fixed cost sits on the arc leaving the start. Guided local search penalises
+        the arcs of highest cost, so with a fixed cost far above any travel cost (the usual case:
+        a vehicle-day against metres) it spends its penalties on those first arcs and never on
+        travel. ``as_span`` instead counts one unit on any arc leaving a depot node for a request
+        node, in a dimension whose span cost per unit is the fixed cost: the same objective, with
+        arc costs that are travel only.
+        """
+        routing, vehicles = self.routing, self.problem.vehicles
+        if not any(v.fixed_cost for v in vehicles):
+            return
+        if not as_span:
+            for v_index, v in enumerate(vehicles):
+                routing.SetFixedCostOfVehicle(int(v.fixed_cost), v_index)
+            return
+        n = len(self.nodes.rows)
+        depots = np.zeros(n, dtype=bool)
+        depots[list(self.nodes.depot_node.values())] = True
+        leaves = (depots[:, None] & ~depots[None, :]).astype(np.int64)
+        callback = routing.RegisterTransitMatrix(leaves.tolist())
+        routing.AddDimension(callback, 0, 1, True, "used")
+        used = routing.GetDimensionOrDie("used")
+        for v_index, v in enumerate(vehicles):
+            used.SetSpanCostCoefficientForVehicle(int(v.fixed_cost), v_index)
+
+    def index(self, node: int) -> int:
+        """The solver index of a node."""
+        return self.manager.NodeToIndex(node)
+
+    def visit(self, node: int) -> Visit:
+        """The visit a request node stands for."""
+        request, kind = self.nodes.request_of(node)
+        visits = self.problem.requests[request].visits
+        return visits[0] if kind == "pickup" else visits[-1]
+
+    def _capacities(self) -> None:
+        routing, problem, nodes = self.routing, self.problem, self.nodes
+        self.capacity_dims = []
+        for name in problem.dimensions:
+            demand = [0] * len(nodes.rows)
+            for i, r in enumerate(problem.requests):
+                units = r.load.get(name, 0)
+                p, d = nodes.pickup[i], nodes.dropoff[i]
+                if p is not None:
+                    demand[p] += units
+                    if d is not None:
+                        demand[d] -= units
+                elif d is not None:
+                    demand[d] += units  # loaded at the depot, counted up
+            callback = routing.RegisterUnaryTransitVector(demand)
+            caps = [int(v.capacity.get(name, 0)) for v in problem.vehicles]
+            routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, name)
+            self.capacity_dims.append(routing.GetDimensionOrDie(name))
+        if any(r.solo for r in problem.requests):
+            # Solo as a capacity: a solo request fills the whole guard, every other request takes
+            # one unit of it, so nothing shares the vehicle while a solo request is on board.
+            # Capacities are checked by the routing filters, far faster than a CP constraint.
+            guard = [0] * len(nodes.rows)
+            full = len(problem.requests) + 1
+            for i, r in enumerate(problem.requests):
+                p, d = nodes.pickup[i], nodes.dropoff[i]
+                if p is None or d is None:
+                    continue
+                units = full if r.solo else 1
+                guard[p] += units
+                guard[d] -= units
+            callback = routing.RegisterUnaryTransitVector(guard)
+            routing.AddDimension(callback, 0, full, True, "solo_guard")
+
+    def _requests(self) -> None:
+        routing, problem, nodes = self.routing, self.problem, self.nodes
+        solver = routing.solver()
+        for i, r in enumerate(problem.requests):
+            visit_nodes = nodes.visit_nodes(i)
+            for node, visit in zip(visit_nodes, r.visits, strict=True):
+                idx = self.index(node)
+                if self.lateness_cost:
+                    self.time.CumulVar(idx).SetRange(visit.earliest_s, self.horizon)
+                    self.time.SetCumulVarSoftUpperBound(idx, visit.latest_s, self.lateness_cost)
+                else:
+                    self.time.CumulVar(idx).SetRange(visit.earliest_s, visit.latest_s)
+                if r.allowed_vehicles is not None:
+                    routing.VehicleVar(idx).SetValues([-1, *r.allowed_vehicles])
+                routing.AddDisjunction([idx], r.penalty // len(visit_nodes))
+            if len(visit_nodes) == 2:
+                p, d = self.index(visit_nodes[0]), self.index(visit_nodes[1])
+                routing.AddPickupAndDelivery(p, d)
+                solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+                if r.max_ride_s is not None:
+                    # cumul(pickup) >= cumul(drop-off) - limit, as a node precedence of the time
+                    # dimension: checked by the routing filters, where an equivalent CP
+                    # constraint per request made insertion and local search crawl.
+                    limit = r.max_ride_s + r.visits[0].service_s  # the pickup's service
+                    self.time.AddNodePrecedence(d, p, -limit)
+                if problem.ride_cost_per_s:
+                    c = problem.ride_cost_per_s
+                    self.time.SetCumulVarSoftUpperBound(d, 0, c)
+                    self.time.SetCumulVarSoftLowerBound(p, 86400, c)
+
+    def _relations(self) -> None:
+        routing, problem, nodes = self.routing, self.problem, self.nodes
+        solver = routing.solver()
+
+        def first(i: int) -> int:
+            return self.index(nodes.visit_nodes(i)[0])
+
+        for group in problem.same_vehicle:
+            # A soft constraint costing more than leaving a member out, so a group is never
+            # split: a hard equality of vehicle variables is a CP constraint that made
+            # insertion crawl (measured: minutes instead of seconds on the sample).
+            split_cost = 2 * max(problem.requests[i].penalty for i in group)
+            routing.AddSoftSameVehicleConstraint([first(i) for i in group], split_cost)
+        for k, (a, b) in enumerate(problem.never_together):
+            # A dimension per pair counting which of the two is on board, capped at one.
+            demand = [0] * len(nodes.rows)
+            for i in (a, b):
+                p, d = nodes.pickup[i], nodes.dropoff[i]
+                if p is not None and d is not None:
+                    demand[p] += 1
+                    demand[d] -= 1
+            callback = routing.RegisterUnaryTransitVector(demand)
+            routing.AddDimension(callback, 0, 1, True, f"apart_{k}")
+        for a, b, kind in problem.consecutive:
+            table = nodes.pickup if kind == "pickup" else nodes.dropoff
+            node_a, node_b = table[a], table[b]
+            if node_a is not None and node_b is not None:
+                # b starts exactly when a's service ends: with no time to drive anywhere or
+                # wait, nothing can come between them. Two node precedences of the time
+                # dimension, which the routing filters check fast.
+                na, nb = self.index(node_a), self.index(node_b)
+                service = nodes.service[node_a]
+                self.time.AddNodePrecedence(na, nb, service)
+                self.time.AddNodePrecedence(nb, na, -service)
+        for members, limit in problem.vehicle_limits:
+            if len(members) > limit:
+                solver.Add(solver.Sum([routing.ActiveVehicleVar(v) for v in members]) <= limit)
+
+    def routes_of(self, assignment: Any = None) -> list[list[int]]:
+        """Each vehicle's visits (solver indices) in ``assignment``, or, without one, in the
+        solution being reported right now (inside a solution callback)."""
+        routing, routes = self.routing, []
+        value = (lambda var: var.Value()) if assignment is None else assignment.Value
+        for v_index in range(len(self.problem.vehicles)):
+            route, idx = [], value(routing.NextVar(routing.Start(v_index)))
+            while not routing.IsEnd(idx):
+                route.append(idx)
+                idx = value(routing.NextVar(idx))
+            routes.append(route)
+        return routes
+
+    def on_time(self, routes: list[list[int]]) -> bool:
+        """Whether routes (solver indices per vehicle) keep every hard time window.
+
+        Each visit is served as early as its window and the route before it allow, which is
+        the schedule least likely to be late anywhere.
+        """
+        nodes, problem, transit = self.nodes, self.problem, self.transit
+        for v_index, route in enumerate(routes):
+            if not route:
+                continue
+            v = problem.vehicles[v_index]
+            at, t = nodes.depot_node[v.start_row], v.earliest_start_s
+            for idx in route:
+                node = self.manager.IndexToNode(idx)
+                visit = self.visit(node)
+                t = max(t + int(transit[at, node]), visit.earliest_s)
+                if t > visit.latest_s:
+                    return False
+                at = node
+            if t + int(transit[at, nodes.depot_node[v.end_row]]) > v.latest_end_s:
+                return False
+        return True
+
+    def plan_of(self, routes: list[list[int]]) -> InitialPlan:
+        """Routes of solver indices as a plan: (request, kind) visits for every problem vehicle."""
+        plan: InitialPlan = [[] for _ in range(self.fleet_size)]
+        for v_index, route in enumerate(routes):
+            plan[self.fleet[v_index]] = [
+                self.nodes.request_of(self.manager.IndexToNode(i)) for i in route
+            ]
+        return plan
+
+    def assignment_of(self, plan: InitialPlan) -> Any:
+        """A plan as an assignment of this (closed) model, or None if the model rejects it.
+
+        Visits planned on vehicles outside this model's fleet are left out; vehicles past the end
+        of the plan get no route.
+        """
+        nodes = self.nodes
+        routes = [
+            [
+                self.index(nodes.node_of(i, kind))
+                for i, kind in (plan[vehicle] if vehicle < len(plan) else [])
+            ]
+            for vehicle in self.fleet
+        ]
+        return self.routing.ReadAssignmentFromRoutes(routes, True)
+
+    def extract(self, assignment: Any) -> tuple[list[VehicleRoute], list[int]]:
+        """An assignment as routes of request visits with their times, and the requests left
+        out."""
+        routing, nodes = self.routing, self.nodes
+        routes = []
+        served = set()
+        for v_index in range(len(self.problem.vehicles)):
+            idx = routing.Start(v_index)
+            if routing.IsEnd(assignment.Value(routing.NextVar(idx))):
+                continue
+            depart = assignment.Value(self.time.CumulVar(idx))
+            visits = []
+            idx = assignment.Value(routing.NextVar(idx))
+            while not routing.IsEnd(idx):
+                node = self.manager.IndexToNode(idx)
+                request, kind = nodes.request_of(node)
+                served.add(request)
+                visits.append(
+                    VisitTime(
+                        request, kind, nodes.rows[node], assignment.Value(self.time.CumulVar(idx))
+                    )
+                )
+                idx = assignment.Value(routing.NextVar(idx))
+            routes.append(
+                VehicleRoute(v_index, depart, visits, assignment.Value(self.time.CumulVar(idx)))
+            )
+        dropped = [i for i in range(len(self.problem.requests)) if i not in served]
+        return routes, dropped

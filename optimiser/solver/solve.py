@@ -1,0 +1,161 @@
+"""The solver's one entry point: :func:`solve` a routing problem with given search parameters.
+
+Phase 1 finds a complete first solution (local cheapest insertion by default), or loads a given
+plan or VROOM's. Phase 2 improves it in the remaining time: iterated local search with restarts
+and route minimisation where it has done better (:mod:`optimiser.solver.search`), guided local
+search from the first solution elsewhere. The answer comes back as a
+:class:`~optimiser.routing.problem.Solution` of request indices and times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ortools.constraint_solver import routing_enums_pb2
+
+from optimiser.routing.problem import Problem, Solution
+from optimiser.solver.model import InitialPlan, _Model
+from optimiser.solver.ortools_parameters import routing_search_parameters
+from optimiser.solver.params import (
+    FIRST_SOLUTION_LIMIT_S,
+    ITERATED_FIRST_SHARE,
+    ITERATED_LOCAL_SEARCH,
+    MIN_SEARCH_S,
+    SearchParameters,
+)
+from optimiser.solver.progress import Progress
+from optimiser.solver.regroup import regroup
+from optimiser.solver.search import _iterated_phase, _Search
+
+_STATUS = {
+    number: name.removeprefix("ROUTING_")
+    for name, number in routing_enums_pb2.RoutingSearchStatus.Value.items()
+}
+
+
+def solve(
+    problem: Problem,
+    params: SearchParameters,
+    progress: Progress | None = None,
+    initial: InitialPlan | None = None,
+) -> Solution:
+    """Build the model for ``problem``, search, and return the best solution found.
+
+    Parameters
+    ----------
+    problem : Problem
+        The routing problem; it must pass its own consistency check.
+    params : SearchParameters
+        How long and how to search.
+    progress : callable, optional
+        Called with a :class:`~optimiser.solver.progress.ProgressEvent` for each plan found.
+    initial : list of list of (int, str), optional
+        A starting plan: for each vehicle, its visits as (request, "pickup" or "dropoff") in
+        order; when the model accepts it, the search starts from it instead of building a first
+        solution.
+
+    Returns
+    -------
+    Solution
+        The routes, the requests left out, the objective and how the search went.
+
+    Raises
+    ------
+    ValueError
+        If ``problem`` is inconsistent.
+    """
+    issues = problem.check()
+    if issues:
+        raise ValueError("inconsistent routing problem: " + "; ".join(issues))
+    if not problem.requests or not problem.vehicles:
+        dropped = list(range(len(problem.requests)))
+        return Solution([], dropped, sum(r.penalty for r in problem.requests), status="EMPTY")
+    run = _Search(problem, params, progress)
+    model = run.model()
+    run.build_s = run.elapsed()
+    assignment, seeded, first_s = _first_solution(run, model, initial)
+    if assignment is not None and params.solution_limit != 1:
+        assignment = _improve(run, model, assignment, seeded, first_s)
+    status_name = _STATUS.get(int(model.routing.status()), str(model.routing.status()))
+    if assignment is None:
+        dropped = list(range(len(problem.requests)))
+        return Solution([], dropped, 0, status=status_name, wall_s=run.elapsed())
+    routes, dropped = model.extract(assignment)
+    return Solution(
+        routes=routes,
+        dropped=dropped,
+        objective=int(assignment.ObjectiveValue()),
+        first_objective=run.found[0] if run.found else None,
+        status=status_name,
+        solutions_found=len(run.found),
+        wall_s=run.elapsed(),
+    )
+
+
+def _first_solution(
+    run: _Search, model: _Model, initial: InitialPlan | None
+) -> tuple[Any, bool, float]:
+    """Phase 1: a complete first solution, however long it takes (a plan with every pupil left
+    out because the clock ran out mid-construction helps nobody), or another engine's plan.
+
+    Returns the assignment (None if there is none), whether it was given rather than built (the
+    iterated search would start afresh: not for these), and the seconds building it took.
+    """
+    params = run.params
+    assignment = run.load(model, initial) if initial is not None else None
+    if assignment is None and params.warm_start == "vroom":
+        assignment = _warm_start(run, model)
+    seeded = assignment is not None
+    first_s = 0.0
+    if assignment is None:
+        first = replace(
+            params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
+        )
+        search = routing_search_parameters(first, run.arc_cost)
+        assignment = model.routing.SolveWithParameters(search)
+        first_s = run.elapsed() - run.build_s
+    return assignment, seeded, first_s
+
+
+def _improve(run: _Search, model: _Model, assignment: Any, seeded: bool, first_s: float) -> Any:
+    """Phase 2: improve ``assignment`` with the remaining time; the best assignment found."""
+    problem, params = run.problem, run.params
+    remaining = max(MIN_SEARCH_S, params.time_limit_s - run.elapsed())
+    iterated = params.metaheuristic == ITERATED_LOCAL_SEARCH
+    if iterated and not seeded and _suits_iterated_search(problem, first_s, params):
+        return _iterated_phase(run, model, assignment, remaining, first_s)
+    # From a given start (another plan, or sibling groups regrouped): guided local search.
+    start = (regroup(model, assignment) if problem.same_vehicle else None) or assignment
+    local = replace(params, time_limit_s=remaining)
+    if iterated:
+        local = replace(local, metaheuristic="GUIDED_LOCAL_SEARCH")
+    search = routing_search_parameters(local, run.arc_cost)
+    return model.routing.SolveFromAssignmentWithParameters(start, search) or start
+
+
+def _suits_iterated_search(problem: Problem, first_s: float, params: SearchParameters) -> bool:
+    """Where iterated local search has done better than guided local search, as measured.
+
+    - the first solution took at most ITERATED_FIRST_SHARE of the budget (see there);
+    - no sibling groups: they are regrouped in a solution before the search, and ruin and
+      recreate splits them again;
+    - no ride-time limits: on SEND sessions (every pupil has one) it left plans dearer than guided
+      local search at the same budget (60 pupils, 20 s: 14% dearer), while on the benchmarks,
+      which have none, it halves the gap.
+    """
+    return (
+        first_s <= ITERATED_FIRST_SHARE * params.time_limit_s
+        and not problem.same_vehicle
+        and all(r.max_ride_s is None for r in problem.requests)
+    )
+
+
+def _warm_start(run: _Search, model: _Model) -> Any:
+    """VROOM's plan loaded into the model, or None if there is none or the model rejects it."""
+    # pyvroom is optional (the bench extra): imported only when a warm start is asked for.
+    from optimiser.solver.warmstart import vroom_plan
+
+    params = run.params
+    plan = vroom_plan(model.problem, timeout_s=params.time_limit_s * params.warm_start_share)
+    return None if plan is None else run.load(model, plan)
