@@ -291,9 +291,11 @@ def _plan_by_routes(
     dparams: DecompositionParameters | None,
 ) -> tuple[SessionModel, Solution]:
     """One large session as one model over its whole fleet, solved by route-based decomposition."""
+    dparams = dparams or DecompositionParameters()
     model = build_session_model(dataset, travel, session, offer_boost=WHOLE_FLEET)
     problem = model.problem
-    parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, max_pupils)
+    size = min(max_pupils, dparams.construction_pupils)
+    parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, size)
     xy, minutes = request_positions(dataset, session, model.request_pupils)
 
     def report(event: ProgressEvent) -> None:

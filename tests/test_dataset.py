@@ -269,6 +269,9 @@ def test_missing_column_and_missing_file(tmp_path):
         ("[costs]\nbudget = 3\n", "costs.budget"),
         ("[weather]\nrain = 1\n", "weather"),
         ("[roads\n", None),
+        ("[solver]\ntime_limit_s = 0\n", "solver.time_limit_s"),
+        ("[solver]\nworkers = 0\n", "solver.workers"),
+        ("[compute]\nray_address = 3\n", "compute.ray_address"),
     ],
 )
 def test_bad_settings(tmp_path, settings, column):

@@ -90,6 +90,10 @@ def parse_settings(
                 policy[target.removeprefix("policy.")] = converted
             else:
                 fields[target] = converted
+    if "time_limit_s" in fields and not fields["time_limit_s"] > 0:  # type: ignore[operator]
+        problems.append(Problem(file, None, "solver.time_limit_s", "must be more than 0"))
+    if "workers" in fields and not fields["workers"] >= 1:  # type: ignore[operator]
+        problems.append(Problem(file, None, "solver.workers", "must be at least 1"))
     for key in ("am_speed_factor", "pm_speed_factor"):
         if key in fields and not 0.1 <= fields[key] <= 2:  # type: ignore[operator]
             problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))

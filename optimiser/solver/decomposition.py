@@ -49,6 +49,9 @@ class DecompositionParameters:
     """
 
     construction_share: float = 0.3  # of the session's time limit, for building the first plan
+    # Pupils per construction part: a first solution's time grows much faster than its size
+    # (2,000 pupils: about 50 s for each part of 500), and improvement joins the parts up anyway.
+    construction_pupils: int = 250
     subproblem_requests: int = 120  # requests in an improvement subproblem (about)
     subproblem_time_s: float = 6.0
     spare_vehicles_per_row: int = 2  # unused vehicles of each fleet row offered to a subproblem
@@ -61,6 +64,8 @@ class DecompositionParameters:
     def __post_init__(self) -> None:
         if not 0 < self.construction_share < 1:
             raise ValueError("construction_share must be between 0 and 1")
+        if self.construction_pupils < 1:
+            raise ValueError("construction parts need at least one pupil")
         if self.subproblem_requests < 2 or self.subproblem_time_s <= 0:
             raise ValueError("subproblems need at least 2 requests and some time")
         if self.spare_vehicles_per_row < 0 or (self.rounds is not None and self.rounds < 0):
