@@ -272,6 +272,11 @@ def test_missing_column_and_missing_file(tmp_path):
         ("[solver]\ntime_limit_s = 0\n", "solver.time_limit_s"),
         ("[solver]\nworkers = 0\n", "solver.workers"),
         ("[compute]\nray_address = 3\n", "compute.ray_address"),
+        (
+            "[costs]\npassenger_assistant_per_session = inf\n",
+            "costs.passenger_assistant_per_session",
+        ),
+        ("[solver]\ntime_limit_s = nan\n", "solver.time_limit_s"),
     ],
 )
 def test_bad_settings(tmp_path, settings, column):

@@ -6,6 +6,7 @@ In a workbook the same settings sit in a ``settings`` sheet with columns ``secti
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -54,6 +55,32 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
 }
 
 
+def _valid(value: object, kind: type) -> bool:
+    """Whether a settings value has the setting's type: a string, or a finite number >= 0."""
+    if kind is str:
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        return False
+    return math.isfinite(value) and value >= 0
+
+
+def _range_problems(fields: Mapping[str, object], file: str) -> list[Problem]:
+    """Values of the right type that are still out of range."""
+    problems = []
+    limit, workers = fields.get("time_limit_s"), fields.get("workers")
+    if isinstance(limit, float) and not limit > 0:
+        problems.append(Problem(file, None, "solver.time_limit_s", "must be more than 0"))
+    if isinstance(workers, int) and workers < 1:
+        problems.append(Problem(file, None, "solver.workers", "must be at least 1"))
+    for key in ("am_speed_factor", "pm_speed_factor"):
+        factor = fields.get(key)
+        if isinstance(factor, float) and not 0.1 <= factor <= 2:
+            problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
+    return problems
+
+
 def parse_settings(
     values: Mapping[str, Mapping[str, object]], file: str, base_dir: Path | None
 ) -> tuple[Settings, list[Problem]]:
@@ -71,32 +98,16 @@ def parse_settings(
                 problems.append(Problem(file, None, f"{section}.{key}", "unknown setting"))
                 continue
             target, kind, convert = known[key]
-            ok = (
-                isinstance(value, str)
-                if kind is str
-                else (isinstance(value, int | float) and not isinstance(value, bool))
-            )
-            if kind is int and isinstance(value, float) and not value.is_integer():
-                ok = False
-            if not ok or (kind is not str and value < 0):  # type: ignore[operator]
-                problems.append(
-                    Problem(
-                        file, None, f"{section}.{key}", f"{value!r} is not a valid {kind.__name__}"
-                    )
-                )
+            if not _valid(value, kind):
+                message = f"{value!r} is not a valid {kind.__name__}"
+                problems.append(Problem(file, None, f"{section}.{key}", message))
                 continue
             converted = convert(value)  # type: ignore[arg-type]
             if target.startswith("policy."):
                 policy[target.removeprefix("policy.")] = converted
             else:
                 fields[target] = converted
-    if "time_limit_s" in fields and not fields["time_limit_s"] > 0:  # type: ignore[operator]
-        problems.append(Problem(file, None, "solver.time_limit_s", "must be more than 0"))
-    if "workers" in fields and not fields["workers"] >= 1:  # type: ignore[operator]
-        problems.append(Problem(file, None, "solver.workers", "must be at least 1"))
-    for key in ("am_speed_factor", "pm_speed_factor"):
-        if key in fields and not 0.1 <= fields[key] <= 2:  # type: ignore[operator]
-            problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
+    problems += _range_problems(fields, file)
     if "network" in fields:
         network = Path(str(fields["network"]))
         if not network.is_absolute() and base_dir is not None:

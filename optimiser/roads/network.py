@@ -96,7 +96,7 @@ def import_osm(path: Path, *, progress: Progress | None = None) -> RoadGraph:
     from optimiser.roads import osm_filter  # osmium: only imports need it
 
     path = Path(path)
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     _check_file(path)
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "drivable.osm"

@@ -201,8 +201,6 @@ def _request(
     travel: TravelData,
     session: Session,
     bundle: list[Pupil],
-    vehicles: list[Vehicle],
-    slots: list[VehicleSlot],
 ) -> Request:
     lead = bundle[0]
     start, end = _rows(lead, session, travel)
@@ -281,7 +279,7 @@ def build_session_model(
             placeable.append(pupil)
     bundles = _stops(placeable, session)
     vehicles, slots, limits = _vehicles(dataset, travel, session, bundles, offer_boost)
-    requests = [_request(dataset, travel, session, b, vehicles, slots) for b in bundles]
+    requests = [_request(dataset, travel, session, b) for b in bundles]
     request_of = {p.pupil_id: i for i, b in enumerate(bundles) for p in b}
 
     same_vehicle = _same_vehicle_groups(bundles)

@@ -76,23 +76,13 @@ class Problem:
     ride_cost_per_s: int = 0  # millipence per second of ride time, summed over requests
 
     def check(self) -> list[str]:
+        """Everything inconsistent about the problem, one line each (empty when it is sound)."""
         k = self.time_s.shape[0]
         problems = []
         if self.time_s.shape != (k, k) or self.distance_m.shape != (k, k):
             problems.append("matrices must be square and of the same size")
         for r in self.requests:
-            if not r.visits:
-                problems.append(f"request {r.request_id} has no visit")
-            for v in r.visits:
-                if not 0 <= v.row < k:
-                    problems.append(f"request {r.request_id} visits row {v.row} outside the matrix")
-                if v.earliest_s > v.latest_s:
-                    problems.append(f"request {r.request_id} has a reversed window")
-            unknown = set(r.load) - set(self.dimensions)
-            if unknown:
-                problems.append(
-                    f"request {r.request_id} loads unknown dimensions {sorted(unknown)}"
-                )
+            problems += self._request_problems(r, k)
         for vehicle in self.vehicles:
             if not (0 <= vehicle.start_row < k and 0 <= vehicle.end_row < k):
                 problems.append(f"vehicle {vehicle.vehicle_id} has a depot outside the matrix")
@@ -100,8 +90,25 @@ class Problem:
         for a, b in self.never_together:
             if not (0 <= a < n and 0 <= b < n) or a == b:
                 problems.append(f"never_together pair ({a}, {b}) is not two requests")
+        return problems + self._group_problems()
+
+    def _request_problems(self, r: Request, k: int) -> list[str]:
+        problems = [] if r.visits else [f"request {r.request_id} has no visit"]
+        for v in r.visits:
+            if not 0 <= v.row < k:
+                problems.append(f"request {r.request_id} visits row {v.row} outside the matrix")
+            if v.earliest_s > v.latest_s:
+                problems.append(f"request {r.request_id} has a reversed window")
+        unknown = set(r.load) - set(self.dimensions)
+        if unknown:
+            problems.append(f"request {r.request_id} loads unknown dimensions {sorted(unknown)}")
+        return problems
+
+    def _group_problems(self) -> list[str]:
         # Sharing a vehicle is transitive: two groups with a request in common are one group.
         # Overlapping groups made the solver's regrouping place the shared request twice.
+        problems = []
+        n = len(self.requests)
         seen: dict[int, int] = {}
         for g, group in enumerate(self.same_vehicle):
             for i in group:

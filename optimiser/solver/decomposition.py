@@ -159,9 +159,7 @@ def _may_use(problem: Problem, request: int, vehicles: set[int]) -> bool:
     return allowed is None or not vehicles.isdisjoint(allowed)
 
 
-def _construction_tasks(
-    problem: Problem, parts: Sequence[Sequence[int]], params: SearchParameters
-) -> list[Subproblem]:
+def _construction_tasks(problem: Problem, parts: Sequence[Sequence[int]]) -> list[Subproblem]:
     """Each part with its share of every fleet row (by the part's requests that row may carry)."""
     vehicles: list[list[int]] = [[] for _ in parts]
     limits: list[list[int]] = [[0] * len(problem.vehicle_limits) for _ in parts]
@@ -373,7 +371,7 @@ def solve_by_decomposition(
     started = time.perf_counter()
     dparams = dparams or DecompositionParameters()
     executor = executor or InlineExecutor()
-    subs = _construction_tasks(problem, parts, params)
+    subs = _construction_tasks(problem, parts)
     waves = math.ceil(len(subs) / executor.workers)
     part_s = max(1.0, params.time_limit_s * dparams.construction_share / max(1, waves))
     budget = replace(params, time_limit_s=part_s)
