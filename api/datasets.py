@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from api import audit
 from api.auth import Principal
-from api.db import DatasetFile, DatasetRow, Job, PlanRow
+from api.db import ACTIVE_JOB_STATES, DatasetFile, DatasetRow, Job, PlanRow
 from optimiser.dataset.loading import load_uploaded
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, Problem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
-ACTIVE_JOB_STATES = ("queued", "running")
 
 
 class NotFound(LookupError):

@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.auth import Principal, Role
-from api.datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
-from api.db import Job, transaction, utcnow
+from api.datasets import Conflict, NotFound, get_row
+from api.db import ACTIVE_JOB_STATES, RERUNNABLE, Job, JobState, transaction, utcnow
 from api.schemas import JobOut, PlanRequest, SessionProgress
 from api.settings import ServiceSettings
 
-RERUNNABLE = ("interrupted", "failed", "cancelled")
 HIDDEN = "the job stopped with an error; an officer can read it"
 
 
@@ -37,7 +36,7 @@ def create(
     limit = request.time_limit_s or settings.default_time_limit_s
     job = Job(
         dataset_id=dataset_id,
-        status="queued",
+        status=JobState.QUEUED,
         attempt=1,
         time_limit_s=min(float(limit), settings.max_time_limit_s),
         solution_limit=request.solution_limit,
@@ -155,11 +154,11 @@ class JobRunner:
             while len(self._procs) < self.max_running:
                 with transaction(self.sessions) as db:
                     job = db.scalar(
-                        select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+                        select(Job).where(Job.status == JobState.QUEUED).order_by(Job.id).limit(1)
                     )
                     if job is None:
                         return
-                    job.status = "running"
+                    job.status = JobState.RUNNING
                     job.started_at = utcnow()
                     job.finished_at = None
                     job.progress = {"stage": "starting", "sessions": {}}
@@ -196,8 +195,8 @@ class JobRunner:
                 del self._procs[job_id]
         with transaction(self.sessions) as db:
             job = db.get(Job, job_id)
-            if job is not None and job.attempt == attempt and job.status == "running":
-                job.status = "interrupted" if self._stopping else "failed"
+            if job is not None and job.attempt == attempt and job.status is JobState.RUNNING:
+                job.status = JobState.INTERRUPTED if self._stopping else JobState.FAILED
                 job.error = f"the job process ended unexpectedly (exit code {proc.exitcode})"
                 job.finished_at = utcnow()
         self.start_queued()
@@ -210,7 +209,7 @@ class JobRunner:
         changed = db.execute(
             update(Job)
             .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
-            .values(status="cancelled", finished_at=utcnow())
+            .values(status=JobState.CANCELLED, finished_at=utcnow())
         ).rowcount
         if not changed:
             db.rollback()
@@ -240,7 +239,7 @@ class JobRunner:
             if changes.ride_time_weight_per_min is not None:
                 job.ride_time_weight_per_min = changes.ride_time_weight_per_min
         job.attempt += 1
-        job.status = "queued"
+        job.status = JobState.QUEUED
         job.error = None
         job.pid = None
         job.progress = {}
@@ -253,10 +252,10 @@ class JobRunner:
         """At start-up: mark jobs left ``running`` by a stopped service ``interrupted``."""
         interrupted = []
         with transaction(self.sessions) as db:
-            for job in db.scalars(select(Job).where(Job.status == "running")):
+            for job in db.scalars(select(Job).where(Job.status == JobState.RUNNING)):
                 if job.pid and _looks_like_job_process(job.pid):
                     _kill_group(job.pid)
-                job.status = "interrupted"
+                job.status = JobState.INTERRUPTED
                 job.error = "the service stopped while this job ran; re-run it"
                 job.finished_at = utcnow()
                 interrupted.append(job.id)
@@ -271,8 +270,8 @@ class JobRunner:
         for job_id, proc in procs.items():
             with transaction(self.sessions) as db:
                 job = db.get(Job, job_id)
-                if job is not None and job.status == "running":
-                    job.status = "interrupted"
+                if job is not None and job.status is JobState.RUNNING:
+                    job.status = JobState.INTERRUPTED
                     job.error = "the service stopped while this job ran; re-run it"
                     job.finished_at = utcnow()
             if proc.pid is not None:

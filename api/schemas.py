@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.db import JobState
+
 
 def _utc(moment: datetime) -> datetime:
     """Timestamps are stored in UTC; SQLite hands them back without the zone."""
@@ -148,7 +150,7 @@ class JobOut(BaseModel):
 
     id: int
     dataset_id: int
-    status: str = Field(description="queued, running, succeeded, failed, cancelled or interrupted")
+    status: JobState
     stage: str | None = Field(
         None, description="while running: starting, loading, solving, saving; done at the end"
     )

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.auth import Principal, Role
-from api.datasets import ACTIVE_JOB_STATES, Conflict
+from api.datasets import Conflict
+from api.db import ACTIVE_JOB_STATES, RERUNNABLE
 from api.deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
-from api.jobs import RERUNNABLE
 from api.routes import datasets as dataset_routes
 from api.routes import jobs as job_routes
 from api.routes import plans as plan_routes
