@@ -1,8 +1,9 @@
-"""Datasets in the service: validate an upload exactly as the command line does, store its raw
+"""Datasets in storage: validate an upload exactly as the command line does, store its raw
 files, and load it again from them.
 
 Nothing of an upload is stored unless the whole dataset is valid. The road network is the
-service's: an uploaded ``[roads] network`` setting never points the server at a path.
+service's: an uploaded ``[roads] network`` setting never points the server at a path. These
+functions work inside the caller's transaction; :mod:`api.services.datasets` commits and audits.
 """
 
 from __future__ import annotations
@@ -15,22 +16,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from api import audit
 from api.auth import Principal
 from api.db import ACTIVE_JOB_STATES, DatasetFile, DatasetRow, Job, PlanRow
+from api.refusals import Conflict, NotFound
 from optimiser.dataset.loading import load_uploaded
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, Problem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
-
-
-class NotFound(LookupError):
-    """An id that names nothing (or nothing the caller may see): 404."""
-
-
-class Conflict(RuntimeError):
-    """A change the current state does not allow: 409."""
 
 
 def with_service_network(dataset: Dataset, network: Path) -> Dataset:
@@ -129,7 +122,6 @@ def store(db: Session, named: Mapping[str, bytes], dataset: Dataset, who: Princi
     db.flush()
     for filename, content in named.items():
         db.add(DatasetFile(dataset_id=row.id, filename=filename, content=content))
-    audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)
     return row
 
 
@@ -165,8 +157,13 @@ def load_stored(db: Session, dataset_id: int, network: Path) -> Dataset:
     return with_service_network(dataset, network)
 
 
-def remove(db: Session, dataset_id: int, who: Principal, *, with_plans: bool) -> None:
+def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, int]:
     """Delete a dataset and its files; its plans and jobs too when ``with_plans``.
+
+    Returns
+    -------
+    tuple
+        The deleted row and how many plans went with it.
 
     Raises
     ------
@@ -191,6 +188,4 @@ def remove(db: Session, dataset_id: int, who: Principal, *, with_plans: bool) ->
     db.execute(delete(Job).where(Job.dataset_id == row.id))
     db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
     db.delete(row)
-    audit.record(
-        db, who, "dataset.delete", f"dataset/{dataset_id}", detail=f"{row.name}; plans {plans}"
-    )
+    return row, int(plans or 0)

@@ -1,9 +1,11 @@
-"""Planning jobs: create, start each in its own process, follow, cancel, recover and re-run.
+"""Planning jobs in storage and in processes: create, start each in its own process, follow,
+cancel, recover and re-run.
 
 The web process never solves. :class:`JobRunner` starts one ``multiprocessing`` process per job
 (:func:`api.worker.run_job`), at most ``max_running`` at a time (the rest wait as ``queued``), and
 a thread per process notices when it ends. A job found ``running`` when the service starts was cut
-off by a stop: it is marked ``interrupted`` and can be re-run.
+off by a stop: it is marked ``interrupted`` and can be re-run. The functions on a request's
+session work inside the caller's transaction; :mod:`api.services.jobs` commits and audits.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.auth import Principal, Role
-from api.datasets import Conflict, NotFound, get_row
 from api.db import ACTIVE_JOB_STATES, RERUNNABLE, Job, JobState, transaction, utcnow
+from api.refusals import Conflict, NotFound
 from api.schemas import JobOut, PlanRequest, SessionProgress
 from api.settings import ServiceSettings
 
@@ -29,16 +31,15 @@ HIDDEN = "the job stopped with an error; an officer can read it"
 
 
 def create(
-    db: Session, dataset_id: int, request: PlanRequest, who: Principal, settings: ServiceSettings
+    db: Session, dataset_id: int, request: PlanRequest, who: Principal, time_limit_s: float
 ) -> Job:
-    """A queued job for a dataset (the caller commits, then asks the runner to start it)."""
-    get_row(db, dataset_id)
-    limit = request.time_limit_s or settings.default_time_limit_s
+    """A queued job for a dataset with its search time already decided (the caller commits,
+    then asks the runner to start it)."""
     job = Job(
         dataset_id=dataset_id,
         status=JobState.QUEUED,
         attempt=1,
-        time_limit_s=min(float(limit), settings.max_time_limit_s),
+        time_limit_s=time_limit_s,
         solution_limit=request.solution_limit,
         ride_time_weight_per_min=request.ride_time_weight_per_min,
         progress={},
@@ -46,7 +47,6 @@ def create(
     )
     db.add(job)
     db.flush()
-    audit.record(db, who, "job.create", f"job/{job.id}", detail=f"dataset/{dataset_id}")
     return job
 
 
@@ -62,6 +62,56 @@ def list_jobs(db: Session, dataset_id: int | None = None) -> list[Job]:
     if dataset_id is not None:
         query = query.where(Job.dataset_id == dataset_id)
     return list(db.scalars(query))
+
+
+def mark_cancelled(db: Session, job_id: int) -> Job:
+    """Mark a queued or running job cancelled (the caller commits, then stops its processes).
+
+    Raises
+    ------
+    Conflict
+        If the job is in no state to cancel.
+    """
+    job = get(db, job_id)
+    # One conditional update, so a job finishing at this moment is never overwritten.
+    changed = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
+        .values(status=JobState.CANCELLED, finished_at=utcnow())
+    ).rowcount
+    if not changed:
+        db.rollback()
+        raise Conflict(f"job {job_id} is {get(db, job_id).status}, not queued or running")
+    db.refresh(job)
+    return job
+
+
+def requeue(db: Session, job_id: int, changes: PlanRequest | None, max_time_limit_s: float) -> Job:
+    """Queue an interrupted, failed or cancelled job again as a new attempt, with any options
+    given in ``changes`` replacing the job's own (the caller commits).
+
+    Raises
+    ------
+    Conflict
+        If the job is not in a state to re-run.
+    """
+    job = get(db, job_id)
+    if job.status not in RERUNNABLE:
+        raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
+    if changes is not None:
+        if changes.time_limit_s is not None:
+            job.time_limit_s = min(changes.time_limit_s, max_time_limit_s)
+        if changes.solution_limit is not None:
+            job.solution_limit = changes.solution_limit
+        if changes.ride_time_weight_per_min is not None:
+            job.ride_time_weight_per_min = changes.ride_time_weight_per_min
+    job.attempt += 1
+    job.status = JobState.QUEUED
+    job.error = None
+    job.pid = None
+    job.progress = {}
+    job.started_at = job.finished_at = None
+    return job
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -202,51 +252,12 @@ class JobRunner:
         self.start_queued()
 
     # -- stop -------------------------------------------------------------------------------
-    def cancel(self, db: Session, job_id: int, who: Principal) -> Job:
-        """Mark a queued or running job cancelled and end its processes."""
-        job = get(db, job_id)
-        # One conditional update, so a job finishing at this moment is never overwritten.
-        changed = db.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
-            .values(status=JobState.CANCELLED, finished_at=utcnow())
-        ).rowcount
-        if not changed:
-            db.rollback()
-            raise Conflict(f"job {job_id} is {get(db, job_id).status}, not queued or running")
-        audit.record(db, who, "job.cancel", f"job/{job_id}")
-        db.commit()
-        db.refresh(job)
+    def stop(self, job_id: int) -> None:
+        """End a job's processes, if this service runs it (its row is already ``cancelled``)."""
         with self._lock:
             proc = self._procs.get(job_id)
         if proc is not None and proc.pid is not None:
             _kill_group(proc.pid)
-        return job
-
-    def rerun(
-        self, db: Session, job_id: int, who: Principal, changes: PlanRequest | None = None
-    ) -> Job:
-        """Queue an interrupted, failed or cancelled job again as a new attempt, with any
-        options given in ``changes`` replacing the job's own."""
-        job = get(db, job_id)
-        if job.status not in RERUNNABLE:
-            raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
-        if changes is not None:
-            if changes.time_limit_s is not None:
-                job.time_limit_s = min(changes.time_limit_s, self.settings.max_time_limit_s)
-            if changes.solution_limit is not None:
-                job.solution_limit = changes.solution_limit
-            if changes.ride_time_weight_per_min is not None:
-                job.ride_time_weight_per_min = changes.ride_time_weight_per_min
-        job.attempt += 1
-        job.status = JobState.QUEUED
-        job.error = None
-        job.pid = None
-        job.progress = {}
-        job.started_at = job.finished_at = None
-        audit.record(db, who, "job.rerun", f"job/{job_id}", detail=f"attempt {job.attempt}")
-        db.commit()
-        return job
 
     def recover(self) -> list[int]:
         """At start-up: mark jobs left ``running`` by a stopped service ``interrupted``."""

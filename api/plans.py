@@ -1,5 +1,7 @@
 """Stored plans: read, store an uploaded one, check one, compare two, and what each role may see.
 
+These functions work inside the caller's transaction; :mod:`api.services.plans` commits and audits.
+
 Every check and figure comes from the same code the command line uses: the validator
 (:mod:`optimiser.validate.validator`), the sheets and finance report (:mod:`maps`).
 """
@@ -14,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import audit
 from api.auth import Principal, Role
-from api.datasets import NotFound, get_row
+from api.datasets import get_row
 from api.db import PlanRow
+from api.refusals import NotFound
 from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import PlanFormatError
@@ -106,7 +108,6 @@ def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Pr
     )
     db.add(row)
     db.flush()
-    audit.record(db, who, "plan.upload", f"plan/{row.id}", detail=f"dataset/{dataset_id}")
     return row
 
 

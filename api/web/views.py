@@ -1,4 +1,4 @@
-"""What the pages show, read off what the API's route functions return.
+"""What the pages show, read off what the service functions return.
 
 Nothing here decides who may see what: each function takes data a role was already given by the
 API (a plan document for officers, cost aggregates for finance, sheet routes for an operator) and
