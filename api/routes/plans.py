@@ -7,10 +7,10 @@ only plans with its routes, and of those only its own routes, with the fields of
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
 from api.routes.datasets import ERRORS
@@ -19,6 +19,7 @@ from api.schemas import (
     CostsOut,
     ErrorOut,
     OperatorRouteOut,
+    PlanDocument,
     PlanOut,
     PlanUpload,
     ValidationOut,
@@ -79,10 +80,11 @@ def get_plan(plan_id: PlanId, who: UserDep, db: DbDep) -> PlanOut:
     return plans.get(db, plan_id, who)
 
 
-@router.get("/{plan_id}/json", responses=PLAN_ERRORS)
-def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> dict[str, Any]:
+@router.get("/{plan_id}/json", response_model=PlanDocument, responses=PLAN_ERRORS)
+def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> JSONResponse:
     """The whole ``plan.json`` (times ``HH:MM:SS``, km, pounds): officers only; audited."""
-    return plans.document(db, plan_id, who).to_json()
+    # The plan's own JSON, as the command line writes it (absent fields stay absent).
+    return JSONResponse(plans.document(db, plan_id, who).to_json())
 
 
 @router.get("/{plan_id}/costs", response_model=CostsOut, responses=PLAN_ERRORS)

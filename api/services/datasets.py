@@ -151,7 +151,7 @@ def check_plan(
 ) -> ValidationOut:
     """Check a plan document against a dataset: violations by cause, recomputed cost and km."""
     dataset, travel = service.dataset_and_travel(db, dataset_id)
-    result = plans.check(dataset, travel, plans.parse_plan(document.model_dump()))
+    result = plans.check(dataset, travel, document.plan())
     audit.record(db, who, "plan.validate", f"dataset/{dataset_id}")
     db.commit()
     return ValidationOut(**result)

@@ -38,8 +38,7 @@ def list_all(db: Session, who: Principal, dataset_id: int | None = None) -> list
 
 def upload(db: Session, body: PlanUpload, who: Principal) -> PlanOut:
     """Store a plan (a council's current routes, or an edited plan) for a dataset."""
-    plan = plans.parse_plan(body.plan)
-    row = plans.store_uploaded(db, body.dataset_id, plan, body.label, who)
+    row = plans.store_uploaded(db, body.dataset_id, body.plan.plan(), body.label, who)
     audit.record(db, who, "plan.upload", f"plan/{row.id}", detail=f"dataset/{body.dataset_id}")
     db.commit()
     return plans.to_out(row)
