@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from api.auth import Principal
 from api.db import ACTIVE_JOB_STATES, DatasetFile, DatasetRow, Job, PlanRow
 from api.refusals import Conflict, NotFound
 from optimiser.dataset.loading import load_uploaded
+from optimiser.dataset.settings import settings_from_sheet
+from optimiser.dataset.tables import read_workbook
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, Problem
 
@@ -189,3 +192,25 @@ def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRo
     db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
     db.delete(row)
     return row, int(plans or 0)
+
+
+def _settings_values(files: Mapping[str, bytes]) -> Mapping[str, Mapping[str, object]]:
+    """The raw ``{section: {key: value}}`` settings of stored files, read as the loader reads
+    them: a workbook's ``settings`` sheet, else ``settings.toml`` (stored files are valid)."""
+    workbook = next((n for n in files if n.lower().endswith(".xlsx")), None)
+    if workbook is not None:
+        tables, _ = read_workbook(files[workbook], workbook)
+        return settings_from_sheet(tables["settings"])[0] if "settings" in tables else {}
+    if "settings.toml" in files:
+        return tomllib.loads(files["settings.toml"].decode("utf-8"))
+    return {}
+
+
+def own_time_limit_s(db: Session, dataset_id: int, dataset: Dataset) -> float | None:
+    """The dataset's own ``[solver] time_limit_s``, or ``None`` when its settings leave it out.
+
+    The loaded settings always hold a time limit (the command line's default when none is set),
+    so whether the council set one is read from the stored settings themselves.
+    """
+    solver = _settings_values(raw_files(db, dataset_id)).get("solver") or {}
+    return dataset.settings.time_limit_s if "time_limit_s" in solver else None

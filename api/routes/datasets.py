@@ -117,7 +117,8 @@ def request_plan(
 ) -> JobOut:
     """Start planning a dataset in a worker process; follow it at ``/jobs/{id}``.
 
-    ``time_limit_s`` is the search time per session in seconds (capped by the service),
+    ``time_limit_s`` is the search time per session in seconds: the request's, else the
+    dataset's own ``[solver] time_limit_s``, else the service's default; capped by the service.
     ``solution_limit`` stops each session after that many solutions, and
     ``ride_time_weight_per_min`` prices a pupil's ride minute in pounds."""
     job = jobs.request_plan(service, db, dataset_id, request or PlanRequest(), who)

@@ -1,4 +1,9 @@
-"""Planning jobs: start one for a dataset, follow, cancel and re-run."""
+"""Planning jobs: start one for a dataset, follow, cancel and re-run.
+
+A job's search time per session is, in order of precedence: the request's ``time_limit_s``,
+else the dataset's own ``[solver] time_limit_s``, else the service's ``default_time_limit_s``;
+whichever it is, never more than the service's ``max_time_limit_s``.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,41 @@ from api import audit, datasets, jobs
 from api.auth import Principal
 from api.schemas import JobOut, PlanRequest
 from api.service import Service
+from api.settings import ServiceSettings
+
+
+def time_limit_s(requested: float | None, own: float | None, settings: ServiceSettings) -> float:
+    """The search time per session a job gets (see the module's order of precedence).
+
+    Parameters
+    ----------
+    requested
+        The request's ``time_limit_s``, if it sent one.
+    own
+        The dataset's own ``[solver] time_limit_s``, if its settings set one.
+    settings
+        The service's settings: the default and the ceiling.
+    """
+    limit = next(v for v in (requested, own, settings.default_time_limit_s) if v is not None)
+    return min(float(limit), settings.max_time_limit_s)
+
+
+def default_time_limit_s(service: Service, db: Session, dataset_id: int) -> float:
+    """The search time a job of this dataset gets when the request names none."""
+    own = datasets.own_time_limit_s(db, dataset_id, service.dataset(db, dataset_id))
+    return time_limit_s(None, own, service.settings)
 
 
 def request_plan(
     service: Service, db: Session, dataset_id: int, request: PlanRequest, who: Principal
 ) -> JobOut:
     """Queue a planning job for a dataset and start it when a solver is free."""
-    datasets.get_row(db, dataset_id)
-    settings = service.settings
-    limit = request.time_limit_s or settings.default_time_limit_s
-    job = jobs.create(db, dataset_id, request, who, min(float(limit), settings.max_time_limit_s))
+    if request.time_limit_s is not None:
+        datasets.get_row(db, dataset_id)  # 404 for an unknown dataset
+        limit = time_limit_s(request.time_limit_s, None, service.settings)
+    else:
+        limit = default_time_limit_s(service, db, dataset_id)
+    job = jobs.create(db, dataset_id, request, who, limit)
     audit.record(db, who, "job.create", f"job/{job.id}", detail=f"dataset/{dataset_id}")
     db.commit()
     service.runner.start_queued()

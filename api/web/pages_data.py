@@ -127,7 +127,7 @@ def _dataset_page(
     settings = service.settings
     weight = service.dataset(db, dataset_id).settings.ride_time_weight_pence_per_min / 100
     values = {
-        "time_limit_s": f"{settings.default_time_limit_s:g}",
+        "time_limit_s": f"{job_service.default_time_limit_s(service, db, dataset_id):g}",
         "ride_time_weight_per_min": f"{weight:g}",
         **(form_values or {}),
     }
