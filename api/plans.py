@@ -22,7 +22,6 @@ from api.db import PlanRow
 from api.refusals import NotFound
 from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
 from optimiser.domain.entities import Dataset
-from optimiser.domain.errors import PlanFormatError
 from optimiser.plan.document import Plan, plan_from_json
 
 
@@ -71,11 +70,6 @@ def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
 
 def plan_of(row: PlanRow) -> Plan:
     return plan_from_json(json.loads(row.plan_json))
-
-
-def parse_plan(document: Any) -> Plan:
-    """A plan from a JSON document; :class:`PlanFormatError` lists every problem."""
-    return plan_from_json(document)
 
 
 def new_plan_row(
@@ -196,18 +190,3 @@ def compare(a_id: int, b_id: int, plan_a: Plan, plan_b: Plan, dataset: Dataset) 
         unchanged_routes=len(result.unchanged),
         pupils_moved=result.pupils_moved,
     )
-
-
-__all__ = [
-    "PlanFormatError",
-    "check",
-    "compare",
-    "costs",
-    "get_row_for",
-    "list_rows",
-    "operator_routes",
-    "parse_plan",
-    "plan_of",
-    "store_uploaded",
-    "to_out",
-]
