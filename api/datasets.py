@@ -1,37 +1,32 @@
-"""Datasets in the service: validate an upload exactly as the command line does, store its raw
+"""Datasets in storage: validate an upload exactly as the command line does, store its raw
 files, and load it again from them.
 
 Nothing of an upload is stored unless the whole dataset is valid. The road network is the
-service's: an uploaded ``[roads] network`` setting never points the server at a path.
+service's: an uploaded ``[roads] network`` setting never points the server at a path. These
+functions work inside the caller's transaction; :mod:`api.services.datasets` commits and audits.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from api import audit
 from api.auth import Principal
-from api.db import DatasetFile, DatasetRow, Job, PlanRow
+from api.db import ACTIVE_JOB_STATES, DatasetFile, DatasetRow, Job, PlanRow
+from api.refusals import Conflict, NotFound
 from optimiser.dataset.loading import load_uploaded
+from optimiser.dataset.settings import settings_from_sheet
+from optimiser.dataset.tables import read_workbook
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, Problem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
-ACTIVE_JOB_STATES = ("queued", "running")
-
-
-class NotFound(LookupError):
-    """An id that names nothing (or nothing the caller may see): 404."""
-
-
-class Conflict(RuntimeError):
-    """A change the current state does not allow: 409."""
 
 
 def with_service_network(dataset: Dataset, network: Path) -> Dataset:
@@ -130,7 +125,6 @@ def store(db: Session, named: Mapping[str, bytes], dataset: Dataset, who: Princi
     db.flush()
     for filename, content in named.items():
         db.add(DatasetFile(dataset_id=row.id, filename=filename, content=content))
-    audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)
     return row
 
 
@@ -166,8 +160,13 @@ def load_stored(db: Session, dataset_id: int, network: Path) -> Dataset:
     return with_service_network(dataset, network)
 
 
-def remove(db: Session, dataset_id: int, who: Principal, *, with_plans: bool) -> None:
+def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, int]:
     """Delete a dataset and its files; its plans and jobs too when ``with_plans``.
+
+    Returns
+    -------
+    tuple
+        The deleted row and how many plans went with it.
 
     Raises
     ------
@@ -192,6 +191,26 @@ def remove(db: Session, dataset_id: int, who: Principal, *, with_plans: bool) ->
     db.execute(delete(Job).where(Job.dataset_id == row.id))
     db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
     db.delete(row)
-    audit.record(
-        db, who, "dataset.delete", f"dataset/{dataset_id}", detail=f"{row.name}; plans {plans}"
-    )
+    return row, int(plans or 0)
+
+
+def _settings_values(files: Mapping[str, bytes]) -> Mapping[str, Mapping[str, object]]:
+    """The raw ``{section: {key: value}}`` settings of stored files, read as the loader reads
+    them: a workbook's ``settings`` sheet, else ``settings.toml`` (stored files are valid)."""
+    workbook = next((n for n in files if n.lower().endswith(".xlsx")), None)
+    if workbook is not None:
+        tables, _ = read_workbook(files[workbook], workbook)
+        return settings_from_sheet(tables["settings"])[0] if "settings" in tables else {}
+    if "settings.toml" in files:
+        return tomllib.loads(files["settings.toml"].decode("utf-8"))
+    return {}
+
+
+def own_time_limit_s(db: Session, dataset_id: int, dataset: Dataset) -> float | None:
+    """The dataset's own ``[solver] time_limit_s``, or ``None`` when its settings leave it out.
+
+    The loaded settings always hold a time limit (the command line's default when none is set),
+    so whether the council set one is read from the stored settings themselves.
+    """
+    solver = _settings_values(raw_files(db, dataset_id)).get("solver") or {}
+    return dataset.settings.time_limit_s if "time_limit_s" in solver else None

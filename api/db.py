@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -24,8 +25,9 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -34,6 +36,36 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+class JobState(StrEnum):
+    """Where a planning job is: ``queued`` -> ``running`` -> ``succeeded`` or ``failed``; or
+    ``cancelled`` by an officer, or ``interrupted`` by a service stop."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING)
+RERUNNABLE = (JobState.INTERRUPTED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobStateText(TypeDecorator[JobState]):
+    """A :class:`JobState` stored as its text, so the column needs no migration and no
+    database enum type."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else JobState(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> JobState | None:
+        return None if value is None else JobState(value)
 
 
 class User(Base):
@@ -83,7 +115,7 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[JobState] = mapped_column(JobStateText(), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     time_limit_s: Mapped[float] = mapped_column(Float)
     solution_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -1,8 +1,8 @@
 """How errors become responses: every one is ``{"detail": ..., "problems": [...]}``.
 
 ``InputError`` and ``PlanFormatError`` -> 422 with each problem's file, row and column;
-``UnreachableLocationError`` -> 422; ``InfeasibleError`` and conflicts -> 409; unknown ids -> 404;
-a body over the size limit -> 413.
+``UnreachableLocationError`` and unanswerable requests -> 422; ``InfeasibleError`` and conflicts
+-> 409; refusals past the role gates -> 403; unknown ids -> 404; a body over the size limit -> 413.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.datasets import Conflict, NotFound
+from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from optimiser.domain.errors import (
     InfeasibleError,
     InputError,
@@ -81,6 +81,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFound, lambda _r, e: _error(404, str(e)))
+    app.add_exception_handler(Forbidden, lambda _r, e: _error(403, str(e)))
+    app.add_exception_handler(Unprocessable, lambda _r, e: _error(422, str(e)))
     app.add_exception_handler(Conflict, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(InfeasibleError, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(SendRoutesError, lambda _r, e: _error(422, str(e)))

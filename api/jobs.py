@@ -1,9 +1,11 @@
-"""Planning jobs: create, start each in its own process, follow, cancel, recover and re-run.
+"""Planning jobs in storage and in processes: create, start each in its own process, follow,
+cancel, recover and re-run.
 
 The web process never solves. :class:`JobRunner` starts one ``multiprocessing`` process per job
 (:func:`api.worker.run_job`), at most ``max_running`` at a time (the rest wait as ``queued``), and
 a thread per process notices when it ends. A job found ``running`` when the service starts was cut
-off by a stop: it is marked ``interrupted`` and can be re-run.
+off by a stop: it is marked ``interrupted`` and can be re-run. The functions on a request's
+session work inside the caller's transaction; :mod:`api.services.jobs` commits and audits.
 """
 
 from __future__ import annotations
@@ -20,26 +22,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.auth import Principal, Role
-from api.datasets import ACTIVE_JOB_STATES, Conflict, NotFound, get_row
-from api.db import Job, transaction, utcnow
+from api.db import ACTIVE_JOB_STATES, RERUNNABLE, Job, JobState, transaction, utcnow
+from api.refusals import Conflict, NotFound
 from api.schemas import JobOut, PlanRequest, SessionProgress
 from api.settings import ServiceSettings
 
-RERUNNABLE = ("interrupted", "failed", "cancelled")
 HIDDEN = "the job stopped with an error; an officer can read it"
 
 
 def create(
-    db: Session, dataset_id: int, request: PlanRequest, who: Principal, settings: ServiceSettings
+    db: Session, dataset_id: int, request: PlanRequest, who: Principal, time_limit_s: float
 ) -> Job:
-    """A queued job for a dataset (the caller commits, then asks the runner to start it)."""
-    get_row(db, dataset_id)
-    limit = request.time_limit_s or settings.default_time_limit_s
+    """A queued job for a dataset with its search time already decided (the caller commits,
+    then asks the runner to start it)."""
     job = Job(
         dataset_id=dataset_id,
-        status="queued",
+        status=JobState.QUEUED,
         attempt=1,
-        time_limit_s=min(float(limit), settings.max_time_limit_s),
+        time_limit_s=time_limit_s,
         solution_limit=request.solution_limit,
         ride_time_weight_per_min=request.ride_time_weight_per_min,
         progress={},
@@ -47,7 +47,6 @@ def create(
     )
     db.add(job)
     db.flush()
-    audit.record(db, who, "job.create", f"job/{job.id}", detail=f"dataset/{dataset_id}")
     return job
 
 
@@ -63,6 +62,56 @@ def list_jobs(db: Session, dataset_id: int | None = None) -> list[Job]:
     if dataset_id is not None:
         query = query.where(Job.dataset_id == dataset_id)
     return list(db.scalars(query))
+
+
+def mark_cancelled(db: Session, job_id: int) -> Job:
+    """Mark a queued or running job cancelled (the caller commits, then stops its processes).
+
+    Raises
+    ------
+    Conflict
+        If the job is in no state to cancel.
+    """
+    job = get(db, job_id)
+    # One conditional update, so a job finishing at this moment is never overwritten.
+    changed = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
+        .values(status=JobState.CANCELLED, finished_at=utcnow())
+    ).rowcount
+    if not changed:
+        db.rollback()
+        raise Conflict(f"job {job_id} is {get(db, job_id).status}, not queued or running")
+    db.refresh(job)
+    return job
+
+
+def requeue(db: Session, job_id: int, changes: PlanRequest | None, max_time_limit_s: float) -> Job:
+    """Queue an interrupted, failed or cancelled job again as a new attempt, with any options
+    given in ``changes`` replacing the job's own (the caller commits).
+
+    Raises
+    ------
+    Conflict
+        If the job is not in a state to re-run.
+    """
+    job = get(db, job_id)
+    if job.status not in RERUNNABLE:
+        raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
+    if changes is not None:
+        if changes.time_limit_s is not None:
+            job.time_limit_s = min(changes.time_limit_s, max_time_limit_s)
+        if changes.solution_limit is not None:
+            job.solution_limit = changes.solution_limit
+        if changes.ride_time_weight_per_min is not None:
+            job.ride_time_weight_per_min = changes.ride_time_weight_per_min
+    job.attempt += 1
+    job.status = JobState.QUEUED
+    job.error = None
+    job.pid = None
+    job.progress = {}
+    job.started_at = job.finished_at = None
+    return job
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -155,11 +204,11 @@ class JobRunner:
             while len(self._procs) < self.max_running:
                 with transaction(self.sessions) as db:
                     job = db.scalar(
-                        select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+                        select(Job).where(Job.status == JobState.QUEUED).order_by(Job.id).limit(1)
                     )
                     if job is None:
                         return
-                    job.status = "running"
+                    job.status = JobState.RUNNING
                     job.started_at = utcnow()
                     job.finished_at = None
                     job.progress = {"stage": "starting", "sessions": {}}
@@ -196,67 +245,28 @@ class JobRunner:
                 del self._procs[job_id]
         with transaction(self.sessions) as db:
             job = db.get(Job, job_id)
-            if job is not None and job.attempt == attempt and job.status == "running":
-                job.status = "interrupted" if self._stopping else "failed"
+            if job is not None and job.attempt == attempt and job.status is JobState.RUNNING:
+                job.status = JobState.INTERRUPTED if self._stopping else JobState.FAILED
                 job.error = f"the job process ended unexpectedly (exit code {proc.exitcode})"
                 job.finished_at = utcnow()
         self.start_queued()
 
     # -- stop -------------------------------------------------------------------------------
-    def cancel(self, db: Session, job_id: int, who: Principal) -> Job:
-        """Mark a queued or running job cancelled and end its processes."""
-        job = get(db, job_id)
-        # One conditional update, so a job finishing at this moment is never overwritten.
-        changed = db.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_(ACTIVE_JOB_STATES))
-            .values(status="cancelled", finished_at=utcnow())
-        ).rowcount
-        if not changed:
-            db.rollback()
-            raise Conflict(f"job {job_id} is {get(db, job_id).status}, not queued or running")
-        audit.record(db, who, "job.cancel", f"job/{job_id}")
-        db.commit()
-        db.refresh(job)
+    def stop(self, job_id: int) -> None:
+        """End a job's processes, if this service runs it (its row is already ``cancelled``)."""
         with self._lock:
             proc = self._procs.get(job_id)
         if proc is not None and proc.pid is not None:
             _kill_group(proc.pid)
-        return job
-
-    def rerun(
-        self, db: Session, job_id: int, who: Principal, changes: PlanRequest | None = None
-    ) -> Job:
-        """Queue an interrupted, failed or cancelled job again as a new attempt, with any
-        options given in ``changes`` replacing the job's own."""
-        job = get(db, job_id)
-        if job.status not in RERUNNABLE:
-            raise Conflict(f"job {job_id} is {job.status}; only {', '.join(RERUNNABLE)} re-run")
-        if changes is not None:
-            if changes.time_limit_s is not None:
-                job.time_limit_s = min(changes.time_limit_s, self.settings.max_time_limit_s)
-            if changes.solution_limit is not None:
-                job.solution_limit = changes.solution_limit
-            if changes.ride_time_weight_per_min is not None:
-                job.ride_time_weight_per_min = changes.ride_time_weight_per_min
-        job.attempt += 1
-        job.status = "queued"
-        job.error = None
-        job.pid = None
-        job.progress = {}
-        job.started_at = job.finished_at = None
-        audit.record(db, who, "job.rerun", f"job/{job_id}", detail=f"attempt {job.attempt}")
-        db.commit()
-        return job
 
     def recover(self) -> list[int]:
         """At start-up: mark jobs left ``running`` by a stopped service ``interrupted``."""
         interrupted = []
         with transaction(self.sessions) as db:
-            for job in db.scalars(select(Job).where(Job.status == "running")):
+            for job in db.scalars(select(Job).where(Job.status == JobState.RUNNING)):
                 if job.pid and _looks_like_job_process(job.pid):
                     _kill_group(job.pid)
-                job.status = "interrupted"
+                job.status = JobState.INTERRUPTED
                 job.error = "the service stopped while this job ran; re-run it"
                 job.finished_at = utcnow()
                 interrupted.append(job.id)
@@ -271,8 +281,8 @@ class JobRunner:
         for job_id, proc in procs.items():
             with transaction(self.sessions) as db:
                 job = db.get(Job, job_id)
-                if job is not None and job.status == "running":
-                    job.status = "interrupted"
+                if job is not None and job.status is JobState.RUNNING:
+                    job.status = JobState.INTERRUPTED
                     job.error = "the service stopped while this job ran; re-run it"
                     job.finished_at = utcnow()
             if proc.pid is not None:

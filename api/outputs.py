@@ -97,7 +97,3 @@ def prepare_static(settings: ServiceSettings) -> Path:
     if not (settings.static_dir / LEAFLET_DIR / "leaflet.js").exists():
         copy_leaflet(settings.static_dir)
     return settings.static_dir
-
-
-def forget_plan(settings: ServiceSettings, row: PlanRow) -> None:
-    shutil.rmtree(plan_folder(settings, row), ignore_errors=True)

@@ -1,5 +1,7 @@
 """Stored plans: read, store an uploaded one, check one, compare two, and what each role may see.
 
+These functions work inside the caller's transaction; :mod:`api.services.plans` commits and audits.
+
 Every check and figure comes from the same code the command line uses: the validator
 (:mod:`optimiser.validate.validator`), the sheets and finance report (:mod:`maps`).
 """
@@ -14,13 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import audit
 from api.auth import Principal, Role
-from api.datasets import NotFound, get_row
+from api.datasets import get_row
 from api.db import PlanRow
+from api.refusals import NotFound
 from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
 from optimiser.domain.entities import Dataset
-from optimiser.domain.errors import PlanFormatError
 from optimiser.plan.document import Plan, plan_from_json
 
 
@@ -71,11 +72,6 @@ def plan_of(row: PlanRow) -> Plan:
     return plan_from_json(json.loads(row.plan_json))
 
 
-def parse_plan(document: Any) -> Plan:
-    """A plan from a JSON document; :class:`PlanFormatError` lists every problem."""
-    return plan_from_json(document)
-
-
 def new_plan_row(
     plan: Plan, *, dataset_id: int, job_id: int | None, source: str, label: str, created_by: int
 ) -> PlanRow:
@@ -106,7 +102,6 @@ def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Pr
     )
     db.add(row)
     db.flush()
-    audit.record(db, who, "plan.upload", f"plan/{row.id}", detail=f"dataset/{dataset_id}")
     return row
 
 
@@ -195,18 +190,3 @@ def compare(a_id: int, b_id: int, plan_a: Plan, plan_b: Plan, dataset: Dataset) 
         unchanged_routes=len(result.unchanged),
         pupils_moved=result.pupils_moved,
     )
-
-
-__all__ = [
-    "PlanFormatError",
-    "check",
-    "compare",
-    "costs",
-    "get_row_for",
-    "list_rows",
-    "operator_routes",
-    "parse_plan",
-    "plan_of",
-    "store_uploaded",
-    "to_out",
-]

@@ -7,9 +7,21 @@ times of day ``HH:MM:SS`` strings, timestamps ISO 8601 in UTC.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    model_validator,
+)
+
+from api.db import JobState
+from optimiser.domain.errors import PlanFormatError
+from optimiser.plan.document import Plan, plan_from_json
 
 
 def _utc(moment: datetime) -> datetime:
@@ -148,7 +160,7 @@ class JobOut(BaseModel):
 
     id: int
     dataset_id: int
-    status: str = Field(description="queued, running, succeeded, failed, cancelled or interrupted")
+    status: JobState
     stage: str | None = Field(
         None, description="while running: starting, loading, solving, saving; done at the end"
     )
@@ -187,6 +199,82 @@ class PlanOut(BaseModel):
     created_at: Timestamp
 
 
+SessionName = Literal["AM", "PM"]
+
+
+class PlanStop(BaseModel):
+    """A stop of a route: a depot first and last, pickups and drop-offs between."""
+
+    type: Literal["depot", "pickup", "dropoff"]
+    school_id: str | None = Field(None, description="the school at this stop, if it is at one")
+    pupil_ids: list[str] = Field(
+        default_factory=list, description="pupils getting on (pickup) or off (dropoff) here"
+    )
+    lat: float = Field(description="WGS84 decimal degrees")
+    lon: float = Field(description="WGS84 decimal degrees")
+    arrive: str | None = Field(None, description="HH:MM:SS local time; not on the first depot")
+    depart: str | None = Field(None, description="HH:MM:SS local time; not on the last depot")
+
+
+class PlanRoute(BaseModel):
+    """One vehicle's work in one session, depot to depot."""
+
+    route_id: str
+    session: SessionName
+    vehicle_id: str = Field(description="one physical vehicle in one session")
+    vehicle_type: str
+    operator: str
+    passenger_assistant: bool
+    stops: list[PlanStop]
+    distance_km: float = Field(description="road distance depot to depot, km")
+    duration_min: float = Field(description="depot departure to return, minutes")
+    cost: float = Field(description="pounds per session")
+
+
+class PlanUnassigned(BaseModel):
+    """A pupil journey the plan does not carry, and why."""
+
+    pupil_id: str
+    session: SessionName
+    reason: str
+
+
+class PlanDocument(BaseModel):
+    """A ``plan.json`` document (``docs/plan_format.md``): times ``HH:MM:SS``, distances km,
+    money pounds.
+
+    A document sent in is read by the same reader as the command line's, so a malformed one is
+    422 with every problem it has; :meth:`plan` is the plan that reader built.
+    """
+
+    dataset: str = ""
+    generated_at: str = ""
+    routes: list[PlanRoute]
+    unassigned: list[PlanUnassigned] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(
+        default_factory=dict, description="totals recomputed from the routes (pounds, km, counts)"
+    )
+    _plan: Plan | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read(cls, data: Any, handler: ModelWrapValidatorHandler[PlanDocument]) -> PlanDocument:
+        if isinstance(data, cls):
+            return data
+        try:
+            plan = plan_from_json(data)
+        except (TypeError, AttributeError, OverflowError) as exc:
+            # a part of the wrong kind, or a number out of range, that the reader trips on
+            raise PlanFormatError([f"cannot read the plan: {exc}"]) from None
+        document = handler(plan.to_json())
+        document._plan = plan
+        return document
+
+    def plan(self) -> Plan:
+        """The plan this document describes."""
+        return self._plan if self._plan is not None else plan_from_json(self.model_dump())
+
+
 class PlanUpload(BaseModel):
     """A plan to store (a council's current routes, or an edited plan)."""
 
@@ -194,19 +282,7 @@ class PlanUpload(BaseModel):
 
     dataset_id: int = Field(ge=1, le=2**31 - 1)
     label: str = Field("", max_length=200)
-    plan: dict[str, Any] = Field(description="the plan.json document")
-
-
-class PlanDocument(BaseModel):
-    """A ``plan.json`` document: times ``HH:MM:SS``, distances km, money pounds."""
-
-    model_config = ConfigDict(extra="allow")
-
-    dataset: str = ""
-    generated_at: str = ""
-    routes: list[dict[str, Any]]
-    unassigned: list[dict[str, Any]] = Field(default_factory=list)
-    summary: dict[str, Any] = Field(default_factory=dict)
+    plan: PlanDocument = Field(description="the plan.json document")
 
 
 class ViolationOut(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.datasets import load_stored
-from api.db import Job, make_engine, session_factory, transaction, utcnow
+from api.db import Job, JobState, make_engine, session_factory, transaction, utcnow
 from api.plans import new_plan_row
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.solver.progress import ProgressEvent
@@ -61,7 +61,11 @@ class ProgressWriter:
         with transaction(self.sessions) as db:
             db.execute(
                 update(Job)
-                .where(Job.id == self.job_id, Job.attempt == self.attempt, Job.status == "running")
+                .where(
+                    Job.id == self.job_id,
+                    Job.attempt == self.attempt,
+                    Job.status == JobState.RUNNING,
+                )
                 .values(progress=dict(self.state))
             )
 
@@ -69,7 +73,7 @@ class ProgressWriter:
 def _current(db: Session, job_id: int, attempt: int) -> Job | None:
     """The job, locked, if this attempt still owns it (running, same attempt), else ``None``."""
     job = db.get(Job, job_id, with_for_update=True)
-    if job is None or job.attempt != attempt or job.status != "running":
+    if job is None or job.attempt != attempt or job.status is not JobState.RUNNING:
         return None
     return job
 
@@ -78,7 +82,7 @@ def _fail(sessions: sessionmaker[Session], job_id: int, attempt: int, message: s
     with transaction(sessions) as db:
         job = _current(db, job_id, attempt)
         if job is not None:
-            job.status = "failed"
+            job.status = JobState.FAILED
             job.error = message[:4000]
             job.finished_at = utcnow()
             audit.record(db, None, "job.failed", f"job/{job_id}", detail=message[:500])
@@ -126,7 +130,7 @@ def _plan(
         )
         db.add(row)
         db.flush()
-        job.status = "succeeded"
+        job.status = JobState.SUCCEEDED
         job.plan_id = row.id
         job.finished_at = utcnow()
         job.progress = {**progress.state, "stage": "done"}

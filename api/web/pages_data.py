@@ -1,7 +1,8 @@
 """Pages for the termly job up to a plan: the start page, uploading a dataset, a dataset, a job.
 
 Each page runs on the API's own role gates (``OfficerDep``, ``StaffDep``, ``UserDep``) and calls the
-API's route functions for its data, so a page can show no more than the API gives that role.
+same service functions as the API (:mod:`api.services`), so a page can show no more than the API
+gives that role.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.auth import Principal, Role
-from api.datasets import ACTIVE_JOB_STATES, Conflict
+from api.db import ACTIVE_JOB_STATES, RERUNNABLE
 from api.deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
-from api.jobs import RERUNNABLE
-from api.routes import datasets as dataset_routes
-from api.routes import jobs as job_routes
-from api.routes import plans as plan_routes
+from api.refusals import Conflict
 from api.schemas import PlanRequest
 from api.service import Service
+from api.services import datasets as dataset_service
+from api.services import jobs as job_service
+from api.services import plans as plan_service
 from api.web import views
 from api.web.render import PageRoute, check_csrf, render, see_other
 from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
@@ -38,11 +39,11 @@ LABELS = {
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, who: UserDep, db: DbDep) -> HTMLResponse:
     """Officers and finance: datasets, recent jobs and plans. Operators: plans with their routes."""
-    plans = plan_routes.list_plans(who, db)
+    plans = plan_service.list_all(db, who)
     if who.role is Role.OPERATOR:
         return render(request, "home.html", who, datasets=[], jobs=[], plans=plans[::-1])
-    datasets = dataset_routes.list_datasets(who, db)
-    jobs = job_routes.list_jobs(who, db)[-10:][::-1]
+    datasets = dataset_service.list_all(db)
+    jobs = job_service.list_all(db, who)[-10:][::-1]
     names = {d.id: d.name for d in datasets}
     return render(
         request,
@@ -98,13 +99,12 @@ def upload(
     check_csrf(request, csrf_token)
     # an empty file input arrives as an empty string, not a file
     chosen = [f for f in files or [] if isinstance(f, StarletteUpload) and f.filename]
+    named = [(f.filename or "", f.file.read()) for f in chosen]
     try:
-        out = dataset_routes.upload_dataset(who, db, service, chosen, name.strip() or None)
+        out = dataset_service.upload(service, db, named, name.strip() or None, who)
     except InputError as exc:
-        db.rollback()
         return _upload_page(request, who, service, exc.problems, name=name)
     except UnreachableLocationError as exc:
-        db.rollback()
         found = [
             Problem("road network", None, None, f"{a} cannot be reached") for a in exc.affected
         ]
@@ -123,11 +123,11 @@ def _dataset_page(
     form_errors: dict[str, str] | None = None,
     form_values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    detail = dataset_routes.get_dataset(dataset_id, who, db, service)
+    detail = dataset_service.detail(service, db, dataset_id)
     settings = service.settings
     weight = service.dataset(db, dataset_id).settings.ride_time_weight_pence_per_min / 100
     values = {
-        "time_limit_s": f"{settings.default_time_limit_s:g}",
+        "time_limit_s": f"{job_service.default_time_limit_s(service, db, dataset_id):g}",
         "ride_time_weight_per_min": f"{weight:g}",
         **(form_values or {}),
     }
@@ -137,8 +137,8 @@ def _dataset_page(
         who,
         status.HTTP_422_UNPROCESSABLE_CONTENT if form_errors else 200,
         dataset=detail,
-        jobs=job_routes.list_jobs(who, db, dataset_id)[::-1],
-        plans=plan_routes.list_plans(who, db, dataset_id)[::-1],
+        jobs=job_service.list_all(db, who, dataset_id)[::-1],
+        plans=plan_service.list_all(db, who, dataset_id)[::-1],
         uploaded=request.query_params.get("uploaded") == "true",
         notes=request.query_params.getlist("note"),
         errors=form_errors or {},
@@ -181,7 +181,7 @@ def start_plan(
         return _dataset_page(
             request, who, db, service, dataset_id, form_errors=errors, form_values=values
         )
-    job = dataset_routes.request_plan(dataset_id, who, db, service, Response(), options)
+    job = job_service.request_plan(service, db, dataset_id, options, who)
     return see_other(f"/job/{job.id}")
 
 
@@ -190,8 +190,8 @@ def job_page(
     request: Request, job_id: JobId, who: StaffDep, db: DbDep, service: ServiceDep
 ) -> HTMLResponse:
     """A job's progress (the page's script follows it through ``GET /jobs/{id}``)."""
-    job = job_routes.get_job(job_id, who, db)
-    dataset = dataset_routes.get_dataset(job.dataset_id, who, db, service)
+    job = job_service.get(db, job_id, who)
+    dataset = dataset_service.detail(service, db, job.dataset_id)
     sessions = {str(s) for p in service.dataset(db, job.dataset_id).pupils for s in p.sessions}
     return render(
         request,
@@ -218,7 +218,7 @@ def cancel_job(
     """Cancel a queued or running job (one that has just ended is simply shown as it ended)."""
     check_csrf(request, csrf_token)
     try:
-        job_routes.cancel_job(job_id, who, db, service)
+        job_service.cancel(service, db, job_id, who)
     except Conflict:
         pass  # it finished, failed or was cancelled meanwhile: its page says which
     return see_other(f"/job/{job_id}")
@@ -236,7 +236,7 @@ def rerun_job(
     """Run an interrupted, failed or cancelled job again with the same options."""
     check_csrf(request, csrf_token)
     try:
-        job_routes.rerun_job(job_id, who, db, service, Response(), None)
+        job_service.rerun(service, db, job_id, who, None)
     except Conflict:
         pass  # already queued again (a second click): its page shows it
     return see_other(f"/job/{job_id}")

@@ -1,21 +1,20 @@
 """Pages of a finished plan: the plan itself as each role may see it, and two plans compared.
 
-Officers get the whole plan (through ``GET /plans/{id}/json``, audited), its map, every route and
-every download. Finance gets the recomputed costs and aggregates (``GET /plans/{id}/costs``) and
-the finance report. An operator gets its own routes as its sheets show them
-(``GET /plans/{id}/routes``) and its own sheets. Each comes from the API's route function, so a page
-can show no more than the API gives that role.
+Officers get the whole plan (as ``GET /plans/{id}/json`` gives it, audited), its map, every route
+and every download. Finance gets the recomputed costs and aggregates (``GET /plans/{id}/costs``)
+and the finance report. An operator gets its own routes as its sheets show them
+(``GET /plans/{id}/routes``) and its own sheets. Each comes from the service function behind that
+endpoint (:mod:`api.services.plans`), so a page can show no more than the API gives that role.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api import plans as plan_data
 from api.auth import Principal, Role
 from api.datasets import get_row as dataset_row
 from api.deps import (
@@ -28,9 +27,10 @@ from api.deps import (
     StaffDep,
     UserDep,
 )
-from api.routes import plans as plan_routes
+from api.refusals import Unprocessable
 from api.schemas import PlanOut
 from api.service import Service
+from api.services import plans as plan_service
 from api.web import views
 from api.web.render import PageRoute, render
 
@@ -41,9 +41,8 @@ PlanChoice = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 def _officer_view(
     plan_id: int, out: PlanOut, who: Principal, db: Session, service: Service
 ) -> dict[str, Any]:
-    """The whole plan (read through the audited ``GET /plans/{id}/json``) as table rows."""
-    document = plan_routes.get_plan_document(plan_id, who, db)
-    plan = plan_data.parse_plan(document)
+    """The whole plan (read as the audited ``GET /plans/{id}/json`` reads it) as table rows."""
+    plan = plan_service.document(db, plan_id, who)
     dataset = service.dataset(db, out.dataset_id)
     return {
         "routes": views.route_rows(plan),
@@ -57,7 +56,7 @@ def plan_page(
     request: Request, plan_id: PlanId, who: UserDep, db: DbDep, service: ServiceDep
 ) -> HTMLResponse:
     """A plan: summary, map, routes and downloads, as far as the caller's role allows."""
-    out = plan_routes.get_plan(plan_id, who, db)
+    out = plan_service.get(db, plan_id, who)
     context: dict[str, Any] = {
         "plan": out,
         "dataset_name": None,
@@ -72,19 +71,19 @@ def plan_page(
     }
     if who.role in STAFF_ROLES:
         context["dataset_name"] = dataset_row(db, out.dataset_id).name
-        costs = plan_routes.get_costs(plan_id, who, db, service)
+        costs = plan_service.costs(service, db, plan_id, who)
         context["figures"] = views.summary_figures(
             costs.summary, costs.model_dump(), listed=who.role in OFFICER_ROLES
         )
         context["by_operator"] = views.breakdown_rows(costs.by_operator)
         context["by_vehicle_type"] = views.breakdown_rows(costs.by_vehicle_type)
         context["others"] = [
-            p for p in plan_routes.list_plans(who, db, out.dataset_id) if p.id != plan_id
+            p for p in plan_service.list_all(db, who, out.dataset_id) if p.id != plan_id
         ]
     if who.role in OFFICER_ROLES:
         context.update(_officer_view(plan_id, out, who, db, service))
     if who.role is Role.OPERATOR:
-        routes = plan_routes.get_routes(plan_id, who, db, service, None)
+        routes = plan_service.operator_routes(service, db, plan_id, who, None)
         context["sheet_routes"] = sorted(routes, key=lambda r: r.route_id)
     return render(request, "plan.html", who, **context)
 
@@ -99,16 +98,14 @@ def compare_page(
     b: PlanChoice = None,
 ) -> HTMLResponse:
     """Choose two plans of one dataset and see them side by side."""
-    plans = plan_routes.list_plans(who, db)
+    plans = plan_service.list_all(db, who)
     names = {p.dataset_id: dataset_row(db, p.dataset_id).name for p in plans}
     result, error = None, None
     if a is not None and b is not None:
         try:
-            result = plan_routes.compare_plans(who, db, service, a, b)
-        except HTTPException as exc:
-            if exc.status_code != 422:
-                raise
-            error = str(exc.detail)
+            result = plan_service.compare(service, db, who, a, b)
+        except Unprocessable as exc:
+            error = str(exc)
     return render(
         request,
         "compare.html",

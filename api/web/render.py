@@ -1,6 +1,6 @@
 """How pages are made: templates, the signed-in user's context, CSRF tokens, and errors as pages.
 
-Pages run on the API's own dependencies and route functions; :class:`PageRoute` only turns what
+Pages run on the API's own dependencies and service functions; :class:`PageRoute` only turns what
 those raise into something a person can read: no token sends them to the sign-in form, a refusal
 or an unknown id becomes a page saying so, with the API's own sentence.
 """
@@ -24,8 +24,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
-from api.datasets import Conflict, NotFound
 from api.deps import OFFICER_ROLES, STAFF_ROLES, TOKEN_COOKIE
+from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from optimiser.domain.errors import SendRoutesError
 
 HERE = Path(__file__).resolve().parent
@@ -200,6 +200,10 @@ class PageRoute(APIRoute):
                 return error_page(request, exc.status_code, str(exc.detail))
             except NotFound as exc:
                 return error_page(request, 404, str(exc))
+            except Forbidden as exc:
+                return error_page(request, 403, str(exc))
+            except Unprocessable as exc:
+                return error_page(request, 422, str(exc))
             except Conflict as exc:
                 return error_page(request, 409, str(exc))
             except RequestValidationError:

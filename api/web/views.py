@@ -1,4 +1,4 @@
-"""What the pages show, read off what the API's route functions return.
+"""What the pages show, read off what the service functions return.
 
 Nothing here decides who may see what: each function takes data a role was already given by the
 API (a plan document for officers, cost aggregates for finance, sheet routes for an operator) and
@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from api.db import JobState
 from api.schemas import CompareOut, JobOut
 from maps.plan_facts import plan_rides
 from optimiser.domain.entities import Dataset
@@ -228,15 +229,15 @@ def compare_rows(result: CompareOut) -> list[dict[str, str]]:
 
 
 STATUS_TEXT = {
-    "queued": "Waiting for a free solver",
-    "running": "Planning",
-    "succeeded": "Finished",
-    "failed": "Stopped with an error",
-    "cancelled": "Cancelled",
-    "interrupted": "Interrupted when the service stopped",
+    JobState.QUEUED: "Waiting for a free solver",
+    JobState.RUNNING: "Planning",
+    JobState.SUCCEEDED: "Finished",
+    JobState.FAILED: "Stopped with an error",
+    JobState.CANCELLED: "Cancelled",
+    JobState.INTERRUPTED: "Interrupted when the service stopped",
 }
 
 
 def job_status(job: JobOut) -> str:
     """A job's state in words."""
-    return STATUS_TEXT.get(job.status, job.status)
+    return STATUS_TEXT[job.status]
