@@ -61,10 +61,10 @@ class JobStateText(TypeDecorator[JobState]):
     impl = String(20)
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+    def process_bind_param(self, value: str | None, _dialect: Dialect) -> str | None:
         return None if value is None else JobState(value).value
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> JobState | None:
+    def process_result_value(self, value: str | None, _dialect: Dialect) -> JobState | None:
         return None if value is None else JobState(value)
 
 

@@ -16,7 +16,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/audit", response_model=list[AuditOut], responses=ERRORS)
 def read_audit(
-    who: OfficerDep,
+    _officer: OfficerDep,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,

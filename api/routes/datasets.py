@@ -52,14 +52,14 @@ def upload_dataset(
 
 
 @router.get("", response_model=list[DatasetOut], responses=ERRORS)
-def list_datasets(who: StaffDep, db: DbDep) -> list[DatasetOut]:
+def list_datasets(_staff: StaffDep, db: DbDep) -> list[DatasetOut]:
     """Every stored dataset, with counts only."""
     return datasets.list_all(db)
 
 
 @router.get("/{dataset_id}", response_model=DatasetDetailOut, responses=ERRORS)
 def get_dataset(
-    dataset_id: DatasetId, who: StaffDep, db: DbDep, service: ServiceDep
+    dataset_id: DatasetId, _staff: StaffDep, db: DbDep, service: ServiceDep
 ) -> DatasetDetailOut:
     """A dataset's counts, files, schools (bell times ``HH:MM:SS``) and fleet (pounds)."""
     return datasets.detail(service, db, dataset_id)
