@@ -17,7 +17,7 @@ from optimiser.domain.errors import SendRoutesError
 from optimiser.domain.rules import can_carry, route_cost_pence
 from optimiser.plan.document import Plan, Route, Stop, StopType, Unassigned
 from optimiser.plan.retime import retime
-from optimiser.plan.summary import summarise
+from optimiser.plan.totals import summarise
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
 from optimiser.routing.decompose import MAX_PUPILS_PER_PART, split_session
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
