@@ -23,6 +23,7 @@ from maps.plan_facts import (
 )
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan, Route
+from optimiser.plan.totals import co2_mg, route_distance_m
 
 
 @dataclass
@@ -124,8 +125,9 @@ def ride_stats(rides: list[Ride]) -> RideStats:
 
 
 def _route_co2_kg(route: Route, dataset: Dataset) -> float | None:
+    """The plan's CO2 rule (:func:`optimiser.plan.totals.co2_mg`), in kg for the split by school."""
     vt = vehicle_for(route, dataset)
-    return None if vt is None else route.distance_km * vt.co2_g_per_km / 1000
+    return None if vt is None else co2_mg(vt, route_distance_m(route)) / 1_000_000
 
 
 def _add(line: Line, route: Route, pupils: int, co2: float, cost: int) -> None:
