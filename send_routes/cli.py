@@ -20,6 +20,7 @@ from optimiser.domain.entities import (
 )
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.domain.money import format_pounds, pence_from_pounds
+from optimiser.plan.document import Plan
 
 app = typer.Typer(
     help="Plan SEND home-to-school transport: shared, safe, explainable routes.",
@@ -163,7 +164,7 @@ def plan(
         _fail(exc)
     out.mkdir(parents=True, exist_ok=True)
     result.plan.write(out / "plan.json")
-    print_summary(result.plan, data)
+    print_summary(result.plan)
     console.print(f"Wrote {out / 'plan.json'} (validated: 0 violations) in {result.wall_s:.0f} s")
     from maps.outputs import write_all_outputs
     from optimiser.roads.network import load_network
@@ -176,7 +177,7 @@ def plan(
         console.print(f"Wrote {written[key]}")
 
 
-def print_summary(plan, data: Dataset) -> None:
+def print_summary(plan: Plan) -> None:
     """The summary a transport manager reads."""
     s = plan.summary
     console.print(
