@@ -4,7 +4,7 @@ Totals and unit costs only: no pupil's name, address or id appears in any figure
 integer pence; a day is the plan's AM and PM routes together; a year is
 ``settings.school_days_per_year`` days. A route's cost is split over the schools it serves in
 proportion to the pupils it carries for each. The files (chart, HTML, CSV, XLSX) are written by
-:mod:`maps.finance_output`.
+:mod:`maps.finance_output`, which reads this module; nothing here imports the writers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from maps.plan_facts import (
     Ride,
@@ -24,6 +23,7 @@ from maps.plan_facts import (
 )
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan, Route
+from optimiser.plan.totals import co2_mg, route_distance_m
 
 
 @dataclass
@@ -43,7 +43,7 @@ class RideStats:
 
     minutes: tuple[float, ...]  # one per journey, sorted; no ids
     guidance_min: tuple[int, ...]  # the guidance limit of each journey, same order
-    over_guidance: int  # journeys longer than the 45/75-minute guidance
+    over_guidance: int  # journeys longer than the best-practice guidance (domain.entities)
     pupils_over_guidance: int  # distinct pupils with at least one such journey
 
     @property
@@ -125,8 +125,9 @@ def ride_stats(rides: list[Ride]) -> RideStats:
 
 
 def _route_co2_kg(route: Route, dataset: Dataset) -> float | None:
+    """The plan's CO2 rule (:func:`optimiser.plan.totals.co2_mg`), in kg for the split by school."""
     vt = vehicle_for(route, dataset)
-    return None if vt is None else route.distance_km * vt.co2_g_per_km / 1000
+    return None if vt is None else co2_mg(vt, route_distance_m(route)) / 1_000_000
 
 
 def _add(line: Line, route: Route, pupils: int, co2: float, cost: int) -> None:
@@ -198,13 +199,6 @@ def finance_report(plan: Plan, dataset: Dataset) -> FinanceReport:
         by_school=dict(sorted(by_school.items())),
         unknown_vehicles=tuple(sorted(unknown)),
     )
-
-
-def write_finance_report(plan: Plan, dataset: Dataset, out_dir: Path | str) -> dict[str, Path]:
-    """Write the chart, HTML report, CSV and XLSX; see :func:`maps.finance_output.write_report`."""
-    from maps.finance_output import write_report  # the writers pull in matplotlib and openpyxl
-
-    return write_report(finance_report(plan, dataset), out_dir)
 
 
 def route_signature(route: Route) -> tuple:

@@ -21,10 +21,17 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.styles import Font  # noqa: E402
 
-from maps.finance import FinanceReport, Line  # noqa: E402
-from maps.plan_facts import pounds  # noqa: E402
+from maps.finance import FinanceReport, Line, finance_report  # noqa: E402
+from optimiser.domain.entities import (  # noqa: E402
+    GUIDANCE_RIDE_MIN_PRIMARY,
+    GUIDANCE_RIDE_MIN_SECONDARY,
+    Dataset,
+)
+from optimiser.domain.money import format_pounds as pounds  # noqa: E402
+from optimiser.plan.document import Plan  # noqa: E402
 
-GUIDANCE_MIN = (45, 75)
+GUIDANCE_MIN = (GUIDANCE_RIDE_MIN_PRIMARY, GUIDANCE_RIDE_MIN_SECONDARY)
+GUIDANCE_TEXT = f"{GUIDANCE_RIDE_MIN_PRIMARY}/{GUIDANCE_RIDE_MIN_SECONDARY}-minute guidance"
 ROW_COLUMNS = (
     "section",
     "item",
@@ -39,11 +46,12 @@ ROW_COLUMNS = (
 
 
 def ride_chart_png(report: FinanceReport) -> bytes:
-    """Histogram of ride times in 5-minute bands, with the 45 and 75 minute guidance lines."""
+    """Histogram of ride times in 5-minute bands, with the primary and secondary guidance lines."""
     rides = report.rides
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    primary = [m for m, g in zip(rides.minutes, rides.guidance_min, strict=True) if g <= 45]
-    secondary = [m for m, g in zip(rides.minutes, rides.guidance_min, strict=True) if g > 45]
+    paired = list(zip(rides.minutes, rides.guidance_min, strict=True))
+    primary = [m for m, g in paired if g <= GUIDANCE_RIDE_MIN_PRIMARY]
+    secondary = [m for m, g in paired if g > GUIDANCE_RIDE_MIN_PRIMARY]
     top = max([*rides.minutes, 80.0])
     bins = [5 * i for i in range(int(top // 5) + 2)]
     ax.hist(
@@ -51,7 +59,10 @@ def ride_chart_png(report: FinanceReport) -> bytes:
         bins=bins,
         stacked=True,
         color=["#4c72b0", "#dd8452"],
-        label=["primary age (45 min guidance)", "secondary age (75 min guidance)"],
+        label=[
+            f"primary age ({GUIDANCE_RIDE_MIN_PRIMARY} min guidance)",
+            f"secondary age ({GUIDANCE_RIDE_MIN_SECONDARY} min guidance)",
+        ],
     )
     ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom for the legend above the bars
     for minutes, style in zip(GUIDANCE_MIN, ("--", ":"), strict=True):
@@ -156,7 +167,7 @@ def summary_pairs(report: FinanceReport) -> list[tuple[str, str]]:
             f"{report.rides.max_min:.0f} min",
         ),
         (
-            "Journeys over 45/75-minute guidance",
+            f"Journeys over {GUIDANCE_TEXT}",
             f"{report.rides.over_guidance} ({report.rides.pupils_over_guidance} pupils)",
         ),
     ]  # fmt: skip
@@ -216,6 +227,7 @@ def render_html(report: FinanceReport, chart_png: bytes) -> str:
         for r in breakdown_rows(report)
     )
     chart = base64.b64encode(chart_png).decode("ascii")
+    guidance = " and ".join(str(m) for m in GUIDANCE_MIN)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Transport costs - {esc(report.dataset)} - {esc(report.plan_date)}</title>
@@ -229,7 +241,7 @@ td{{font-variant-numeric:tabular-nums;white-space:nowrap}}
 <p>{esc(report.dataset)}, plan of {esc(report.plan_date)}. Figures only: no pupil is named.</p>
 <table class="summary">{summary}</table>
 <h2>Ride times</h2>
-<img alt="Histogram of ride times with 45 and 75 minute guidance lines"
+<img alt="Histogram of ride times with {guidance} minute guidance lines"
  src="data:image/png;base64,{chart}">
 <h2>Breakdown</h2>
 <p>School costs split each route's cost by the share of pupils it carries to each school.</p>
@@ -291,3 +303,21 @@ def write_report(report: FinanceReport, out_dir: Path | str) -> dict[str, Path]:
         writer.writerows(breakdown_rows(report))
     book = write_xlsx(report, out / "finance.xlsx", chart)
     return {"chart": chart, "html": page, "csv": table, "xlsx": book}
+
+
+def write_finance_report(plan: Plan, dataset: Dataset, out_dir: Path | str) -> dict[str, Path]:
+    """The finance report of a plan (:func:`maps.finance.finance_report`), written as files.
+
+    Parameters
+    ----------
+    plan, dataset
+        The plan and the dataset it was made from.
+    out_dir
+        Folder to write into (created if needed).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``chart``, ``html``, ``csv`` and ``xlsx``; see :func:`write_report`.
+    """
+    return write_report(finance_report(plan, dataset), out_dir)

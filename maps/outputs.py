@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from maps.basemap import basemap_from_graph, plan_bbox, road_path_function
-from maps.finance import write_finance_report
 from maps.sheets import write_route_sheets
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan
@@ -54,6 +53,8 @@ def write_all_outputs(
     written["sheets"] = out / "sheets"
     for path in write_route_sheets(plan, dataset, out / "sheets"):
         written[f"sheets/{path.name}"] = path
+    from maps.finance_output import write_finance_report  # matplotlib and openpyxl, when wanted
+
     finance = write_finance_report(plan, dataset, out / "finance")
     written["finance"] = finance["html"]
     written["finance_csv"] = finance["csv"]

@@ -11,8 +11,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from optimiser.domain.entities import Dataset, VehicleType
-from optimiser.plan.document import Plan, Route, Stop
+from optimiser.domain.entities import GUIDANCE_RIDE_MIN_SECONDARY, Dataset, VehicleType
+from optimiser.plan.document import Plan, Route, Stop, StopType
+
+# A pupil the dataset lacks is held to the longer (secondary-age) guidance, the lenient reading.
+UNKNOWN_PUPIL_RIDE_S = GUIDANCE_RIDE_MIN_SECONDARY * 60
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Ride:
 
     @property
     def over_guidance(self) -> bool:
-        """Longer than the national best-practice limit (45 min primary, 75 min secondary)."""
+        """Longer than the best-practice limit (``domain.entities.guidance_ride_min``)."""
         return self.ride_s is not None and self.ride_s > self.guidance_s
 
 
@@ -56,7 +59,7 @@ def vehicle_for(route: Route, dataset: Dataset) -> VehicleType | None:
 def _dropoff_index(route: Route, pupil_id: str, start: int, school_id: str | None) -> int | None:
     for j in range(start + 1, len(route.stops)):
         stop = route.stops[j]
-        if stop.type != "dropoff":
+        if stop.type != StopType.DROPOFF:
             continue
         if pupil_id in stop.pupil_ids:
             return j
@@ -73,7 +76,7 @@ def route_rides(route: Route, dataset: Dataset) -> list[Ride]:
     """
     rides = []
     for i, stop in enumerate(route.stops):
-        if stop.type != "pickup":
+        if stop.type != StopType.PICKUP:
             continue
         for pid in stop.pupil_ids:
             pupil = dataset.find_pupil(pid)
@@ -87,8 +90,8 @@ def route_rides(route: Route, dataset: Dataset) -> list[Ride]:
                     session=str(route.session),
                     pickup_s=stop.depart if stop.depart is not None else stop.arrive,
                     dropoff_s=dropoff.arrive if dropoff is not None else None,
-                    guidance_s=dataset.guidance_ride_s(pupil) if pupil else 75 * 60,
-                    limit_s=dataset.max_ride_s(pupil) if pupil else 75 * 60,
+                    guidance_s=dataset.guidance_ride_s(pupil) if pupil else UNKNOWN_PUPIL_RIDE_S,
+                    limit_s=dataset.max_ride_s(pupil) if pupil else UNKNOWN_PUPIL_RIDE_S,
                 )
             )
     return rides
@@ -99,31 +102,14 @@ def plan_rides(plan: Plan, dataset: Dataset) -> list[Ride]:
     return [ride for route in plan.routes for ride in route_rides(route, dataset)]
 
 
-def on_board_changes(route: Route) -> list[tuple[Stop, tuple[str, ...], tuple[str, ...]]]:
-    """Per stop: the stop, who gets on there and who gets off there."""
-    on_board: list[str] = []
-    out = []
-    for stop in route.stops:
-        boarding: tuple[str, ...] = ()
-        alighting: tuple[str, ...] = ()
-        if stop.type == "pickup":
-            boarding = stop.pupil_ids
-            on_board.extend(stop.pupil_ids)
-        elif stop.type == "dropoff":
-            alighting = stop.pupil_ids
-            on_board = [p for p in on_board if p not in alighting]
-        out.append((stop, boarding, alighting))
-    return out
-
-
 def wheelchair_spaces_used(route: Route, dataset: Dataset) -> int:
     """Most wheelchair users on board at once: the wheelchair spaces the route needs."""
     on_board: set[str] = set()
     most = 0
     for stop in route.stops:
-        if stop.type == "pickup":
+        if stop.type == StopType.PICKUP:
             on_board.update(stop.pupil_ids)
-        elif stop.type == "dropoff":
+        elif stop.type == StopType.DROPOFF:
             on_board.difference_update(stop.pupil_ids)
         users = sum(1 for p in on_board if (pupil := dataset.find_pupil(p)) and pupil.wheelchair)
         most = max(most, users)
@@ -164,8 +150,8 @@ def split_pence(total: int, weights: dict[str, int]) -> dict[str, int]:
 
 def depot_stops(route: Route) -> tuple[Stop | None, Stop | None]:
     """The route's first and last stop when they are depot stops."""
-    first = route.stops[0] if route.stops and route.stops[0].type == "depot" else None
-    last = route.stops[-1] if route.stops and route.stops[-1].type == "depot" else None
+    first = route.stops[0] if route.stops and route.stops[0].type == StopType.DEPOT else None
+    last = route.stops[-1] if route.stops and route.stops[-1].type == StopType.DEPOT else None
     return first, last
 
 
@@ -179,9 +165,3 @@ def slug(text: str) -> str:
     """A file-name-safe form of an operator's name."""
     cleaned = re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_")
     return cleaned or "operator"
-
-
-def pounds(pence: int | float) -> str:
-    """``£1,234.50`` from pence."""
-    sign = "-" if pence < 0 else ""
-    return f"{sign}£{abs(pence) / 100:,.2f}"

@@ -22,10 +22,11 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps.basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from maps.plan_facts import carries_wheelchair, pounds, slug, vehicle_for
+from maps.plan_facts import carries_wheelchair, slug, vehicle_for
 from optimiser.domain.entities import Dataset
+from optimiser.domain.money import format_pounds
 from optimiser.domain.times import format_hm
-from optimiser.plan.document import Plan, Route, Stop
+from optimiser.plan.document import Plan, Route, Stop, StopType
 
 __all__ = ["render_map", "write_map", "copy_leaflet", "basemap_from_graph", "road_path_function"]
 
@@ -156,7 +157,7 @@ def _route_label(route: Route, wheelchair: bool) -> str:
 
 
 def _stop_popup(route: Route, number: int, stop: Stop, dataset: Dataset, show_names: bool) -> str:
-    verb = "Pick up" if stop.type == "pickup" else "Set down"
+    verb = "Pick up" if stop.type == StopType.PICKUP else "Set down"
     where = ""
     school = dataset.schools.get(stop.school_id) if stop.school_id else None
     if school is not None:
@@ -176,7 +177,8 @@ def _route_popup(route: Route, dataset: Dataset, wheelchair: bool) -> str:
         f"{html.escape(route.operator)} · {html.escape(route.vehicle_type)}{spaces}<br>"
         f"Passenger assistant: {'yes' if route.passenger_assistant else 'no'}"
         f"{' · carries a wheelchair user' if wheelchair else ''}<br>"
-        f"{len(route.pupil_ids)} pupils · {route.distance_km:.1f} km · {pounds(route.cost_pence)}"
+        f"{len(route.pupil_ids)} pupils · {route.distance_km:.1f} km · "
+        f"{format_pounds(route.cost_pence)}"
         f"<br>Leaves depot {format_hm(route.start_s)} · back {format_hm(route.end_s)}"
     )
 
@@ -213,7 +215,7 @@ def _add_route(
     line.add_child(_Bind(html.escape(_route_label(route, wheelchair)), tooltip=True))
     number = 0
     for stop in route.stops:
-        if stop.type == "depot":
+        if stop.type == StopType.DEPOT:
             continue
         number += 1
         has_wc = any((p := dataset.find_pupil(i)) and p.wheelchair for i in stop.pupil_ids)
@@ -259,7 +261,7 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
     by_place: dict[tuple[float, float], dict[str, None]] = defaultdict(dict)
     for route in plan.routes:
         for stop in route.stops:
-            if stop.type == "depot":
+            if stop.type == StopType.DEPOT:
                 by_place[(stop.lat, stop.lon)][f"{route.operator}: {route.vehicle_type}"] = None
     for (lat, lon), rows in by_place.items():
         folium.Marker(

@@ -29,7 +29,7 @@ from maps.plan_facts import (
 )
 from optimiser.domain.entities import Dataset
 from optimiser.domain.times import format_hm
-from optimiser.plan.document import Plan, Route, Stop
+from optimiser.plan.document import Plan, Route, Stop, StopType
 
 CSV_COLUMNS = (
     "route_id",
@@ -94,7 +94,7 @@ def operator_routes(plan: Plan, operator: str) -> list[Route]:
 
 def _stop_lines(stop: Stop, number: int, route: Route, dataset: Dataset) -> list[SheetLine]:
     school = dataset.schools.get(stop.school_id) if stop.school_id else None
-    action = "Pick up" if stop.type == "pickup" else "Set down"
+    action = "Pick up" if stop.type == StopType.PICKUP else "Set down"
     if school is not None:
         action += " at school"
     when = format_hm(stop.arrive if stop.arrive is not None else stop.depart)
@@ -128,7 +128,7 @@ def route_sheet(route: Route, dataset: Dataset) -> RouteSheet:
     lines: list[SheetLine] = []
     number = 0
     for stop in route.stops:
-        if stop.type == "depot":
+        if stop.type == StopType.DEPOT:
             continue
         number += 1
         lines.extend(_stop_lines(stop, number, route, dataset))

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.errors import SendRoutesError
 from optimiser.domain.rules import can_carry, route_cost_pence
-from optimiser.plan.document import Plan, Route, Stop, Unassigned
+from optimiser.plan.document import Plan, Route, Stop, StopType, Unassigned
 from optimiser.plan.retime import retime
-from optimiser.plan.summary import summarise
+from optimiser.plan.totals import summarise
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
@@ -26,7 +26,7 @@ from optimiser.routing.decompose import (
     split_session,
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
-from optimiser.routing.problem import Solution, VehicleRoute
+from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
 from optimiser.solver.params import SearchParameters
@@ -113,16 +113,16 @@ def _stops(
     depot: tuple[float, float],
 ) -> list[Stop]:
     session = model.session
-    stops = [Stop("depot", depot[0], depot[1], depart=route.depart_s)]
+    stops = [Stop(StopType.DEPOT, depot[0], depot[1], depart=route.depart_s)]
     for visit in route.visits:
         pupil_ids = model.request_pupils[visit.request]
         lead = dataset.pupil(pupil_ids[0])
-        at_home = (visit.kind == "pickup") == (session is Session.AM)
+        at_home = (visit.kind == VisitKind.PICKUP) == (session is Session.AM)
         key = home_key(lead, session) if at_home else school_key(lead.school_id)
         place = travel.location[key]
         service = (
             model.problem.requests[visit.request]
-            .visits[0 if visit.kind == "pickup" else -1]
+            .visits[0 if visit.kind == VisitKind.PICKUP else -1]
             .service_s
         )
         school_id = None if at_home else lead.school_id
@@ -137,7 +137,7 @@ def _stops(
             continue
         stops.append(
             Stop(
-                visit.kind,
+                StopType(visit.kind),
                 place.lat,
                 place.lon,
                 visit.start_s,
@@ -146,7 +146,7 @@ def _stops(
                 school_id,
             )
         )
-    stops.append(Stop("depot", depot[0], depot[1], arrive=route.return_s))
+    stops.append(Stop(StopType.DEPOT, depot[0], depot[1], arrive=route.return_s))
     return stops
 
 

@@ -12,8 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.entities import (
+    GUIDANCE_RIDE_MIN_PRIMARY,
+    GUIDANCE_RIDE_MIN_SECONDARY,
+    Dataset,
+    Session,
+)
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
+from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.plan.document import Plan
 
 app = typer.Typer(
@@ -185,12 +191,17 @@ def print_summary(plan: Plan) -> None:
     console.print(f"[bold]Vehicles[/]: {s['vehicles_am']} AM + {s['vehicles_pm']} PM ({vehicles})")
     operators = ", ".join(f"{o}: {n}" for o, n in s["vehicles_by_operator"].items())
     console.print(f"  by operator: {operators}")
+
+    def money(key: str, decimals: int = 0) -> str:  # plan.json states pounds
+        return format_pounds(pence_from_pounds(s[key]), decimals=decimals)
+
     console.print(
-        f"[bold]Cost[/]: £{s['cost_per_day']:,.2f} a day, £{s['cost_per_year']:,.0f} a year "
-        f"({s['school_days_per_year']} days); £{s['cost_per_pupil_per_year']:,.0f} per pupil a year"
+        f"[bold]Cost[/]: {money('cost_per_day', 2)} a day, {money('cost_per_year')} a year "
+        f"({s['school_days_per_year']} days); {money('cost_per_pupil_per_year')} per pupil a year"
     )
     console.print(
-        f"  solo baseline £{s['baseline_cost_per_year']:,.0f} a year: saving "
+        # a plan dearer than the baseline has always printed its saving as "£-1,234"
+        f"  solo baseline {money('baseline_cost_per_year')} a year: saving "
         f"£{s['saving_per_year']:,.0f} ({s['saving_percent']:.1f}%)"
     )
     console.print(
@@ -199,7 +210,8 @@ def print_summary(plan: Plan) -> None:
     )
     console.print(
         f"[bold]Ride times[/]: mean {s['ride_min_mean']:.0f} min, max {s['ride_min_max']:.0f} min; "
-        f"{s['over_guidance']} journeys over the 45/75-minute guidance; "
+        f"{s['over_guidance']} journeys over the {GUIDANCE_RIDE_MIN_PRIMARY}/"
+        f"{GUIDANCE_RIDE_MIN_SECONDARY}-minute guidance; "
         f"{s['solo_journeys']} routes carry one pupil"
     )
 

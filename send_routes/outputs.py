@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from maps.finance import compare_plans, write_finance_report
+from maps.finance import compare_plans
 from maps.outputs import map_options, write_map_file
 from maps.sheets import write_route_sheets
 from optimiser.domain.entities import Dataset
@@ -107,6 +107,8 @@ def finance_command(
     dataset: DatasetArg, plan: PlanArg, out: OutOpt = Path("outputs/finance")
 ) -> None:
     """Write the finance report (HTML, CSV, XLSX, ride-time chart) into --out."""
+    from maps.finance_output import write_finance_report  # matplotlib and openpyxl, when wanted
+
     ds, (pl,) = _load(dataset, [plan])
     for kind, path in write_finance_report(pl, ds, out).items():
         typer.echo(f"{kind}: {path}")

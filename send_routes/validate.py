@@ -15,13 +15,10 @@ from rich.markup import escape
 
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import PlanFormatError, SendRoutesError
+from optimiser.domain.money import format_pounds
 from optimiser.plan.document import Plan, load_plan
 from optimiser.roads.travel import TravelData, build_travel
 from optimiser.validate.validator import plan_costs, validate_plan, violations_by_cause
-
-
-def _money(pence: int) -> str:
-    return f"£{pence / 100:,.2f}"
 
 
 def _count(n: int, word: str) -> str:
@@ -32,9 +29,9 @@ def print_costs(costs: dict, console: Console) -> None:
     """Print the totals of :func:`optimiser.validate.validator.plan_costs`, one line each."""
     vehicles = ", ".join(f"{s} {n}" for s, n in costs["vehicles"].items()) or "none"
     console.print("[bold]Recomputed costs[/bold]")
-    console.print(f"  cost per day: {_money(costs['cost_per_day_pence'])}")
+    console.print(f"  cost per day: {format_pounds(costs['cost_per_day_pence'])}")
     console.print(
-        f"  cost per year: {_money(costs['cost_per_year_pence'])}"
+        f"  cost per year: {format_pounds(costs['cost_per_year_pence'])}"
         f" ({costs['school_days_per_year']} school days)"
     )
     console.print(f"  distance per day: {costs['km_per_day']:.1f} km")
@@ -44,7 +41,7 @@ def print_costs(costs: dict, console: Console) -> None:
         for name, b in buckets.items():
             used = ", ".join(f"{s} {n}" for s, n in b["vehicles"].items())
             console.print(
-                f"  by {title} {escape(name)}: {_money(b['cost_per_day_pence'])} per day,"
+                f"  by {title} {escape(name)}: {format_pounds(b['cost_per_day_pence'])} per day,"
                 f" {b['km']:.1f} km, {_count(b['routes'], 'route')}, vehicles {used}"
             )
     if costs["unpriced_routes"]:

@@ -8,7 +8,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from maps.finance import compare_plans, finance_report, write_finance_report
+from maps.finance import compare_plans, finance_report
+from maps.finance_output import write_finance_report
 from maps.plan_facts import split_pence
 from tests.conftest_outputs import changed_plan, make_dataset, make_plan
 

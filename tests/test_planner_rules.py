@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from optimiser.domain.entities import Session
-from optimiser.plan.summary import ride_times_s
+from optimiser.plan.totals import ride_times_s
 from optimiser.planner import plan_dataset
 from optimiser.solver.params import SearchParameters
 

@@ -14,8 +14,13 @@ from typing import Any
 from api.db import JobState
 from api.schemas import CompareOut, JobOut
 from maps.plan_facts import plan_rides
-from optimiser.domain.entities import Dataset
+from optimiser.domain.entities import (
+    GUIDANCE_RIDE_MIN_PRIMARY,
+    GUIDANCE_RIDE_MIN_SECONDARY,
+    Dataset,
+)
 from optimiser.domain.errors import Problem
+from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.domain.times import format_hm
 from optimiser.plan.document import Plan
 
@@ -31,12 +36,13 @@ class Figure:
 
 
 def _gbp(pounds: float) -> str:
-    return f"£{pounds:,.2f}"
+    """Pounds and pence, from pounds as the API states them (two decimals)."""
+    return format_pounds(pence_from_pounds(pounds))
 
 
 def _pounds(pounds: float) -> str:
     """Whole pounds, for yearly figures."""
-    return f"£{pounds:,.0f}"
+    return format_pounds(pence_from_pounds(pounds), decimals=0)
 
 
 def summary_figures(
@@ -59,7 +65,8 @@ def summary_figures(
         figures.append(
             Figure(
                 "Saving against solo transport",
-                f"{_pounds(s['saving_per_year'])} a year",
+                # a plan dearer than the baseline has always shown its saving as "£-1,234"
+                f"£{s['saving_per_year']:,.0f} a year",
                 f"{s.get('saving_percent', 0):.1f}% below the "
                 f"{_pounds(s['baseline_cost_per_year'])} it would cost if every pupil "
                 "travelled alone",
@@ -86,7 +93,8 @@ def summary_figures(
         Figure(
             "Journeys over the guidance",
             f"{over}",
-            "longer than 45 minutes (primary) or 75 minutes (secondary)"
+            f"longer than {GUIDANCE_RIDE_MIN_PRIMARY} minutes (primary) or "
+            f"{GUIDANCE_RIDE_MIN_SECONDARY} minutes (secondary)"
             + ("; listed below" if listed and over else ""),
             warn=over > 0,
         )

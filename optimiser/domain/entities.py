@@ -115,10 +115,22 @@ class VehicleType:
         return f"{self.operator}/{self.vehicle_type}"
 
 
+# The national best-practice ride limits: 45 minutes for a primary-age pupil (under
+# ``SECONDARY_AGE``), 75 for a secondary-age one. The council's own default limits start at them.
+GUIDANCE_RIDE_MIN_PRIMARY = 45
+GUIDANCE_RIDE_MIN_SECONDARY = 75
+SECONDARY_AGE = 11
+
+
+def guidance_ride_min(age: int) -> int:
+    """The best-practice ride limit for a pupil of this age, in minutes."""
+    return GUIDANCE_RIDE_MIN_PRIMARY if age < SECONDARY_AGE else GUIDANCE_RIDE_MIN_SECONDARY
+
+
 @dataclass(frozen=True)
 class Policy:
-    max_ride_min_under_11: int = 45
-    max_ride_min_11_plus: int = 75
+    max_ride_min_under_11: int = GUIDANCE_RIDE_MIN_PRIMARY
+    max_ride_min_11_plus: int = GUIDANCE_RIDE_MIN_SECONDARY
     boarding_min: float = 1.0
     wheelchair_boarding_min: float = 5.0
 
@@ -182,12 +194,16 @@ class Dataset:
         if pupil.max_ride_min is not None:
             return int(pupil.max_ride_min * 60)
         policy = self.settings.policy
-        minutes = policy.max_ride_min_under_11 if pupil.age < 11 else policy.max_ride_min_11_plus
+        minutes = (
+            policy.max_ride_min_under_11
+            if pupil.age < SECONDARY_AGE
+            else policy.max_ride_min_11_plus
+        )
         return int(minutes * 60)
 
     def guidance_ride_s(self, pupil: Pupil) -> int:
-        """The national best-practice limit (45 min primary, 75 min secondary)."""
-        return (45 if pupil.age < 11 else 75) * 60
+        """The national best-practice limit (:func:`guidance_ride_min`), in seconds."""
+        return guidance_ride_min(pupil.age) * 60
 
     def boarding_s(self, pupil: Pupil) -> int:
         """Time to board (or alight) one pupil, in seconds."""

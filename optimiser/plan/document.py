@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,23 @@ from optimiser.domain.entities import Session
 from optimiser.domain.errors import PlanFormatError
 from optimiser.domain.times import format_hms, parse_hms
 
-STOP_TYPES = ("depot", "pickup", "dropoff")
+
+class StopType(StrEnum):
+    """What happens at a stop; the value is what plan.json says."""
+
+    DEPOT = "depot"
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+
+
+STOP_TYPES = tuple(StopType)
 
 
 @dataclass
 class Stop:
     """A stop on a route. ``arrive``/``depart`` are seconds after midnight."""
 
-    type: str  # "depot" | "pickup" | "dropoff"
+    type: StopType
     lat: float
     lon: float
     arrive: int | None = None
@@ -34,8 +44,11 @@ class Stop:
     pupil_ids: tuple[str, ...] = ()
     school_id: str | None = None  # the school where this stop is, if it is at a school
 
+    def __post_init__(self) -> None:
+        self.type = StopType(self.type)  # a routing visit kind or a plain string becomes the enum
+
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type}
+        out: dict[str, Any] = {"type": str(self.type)}
         if self.school_id is not None:
             out["school_id"] = self.school_id
         if self.pupil_ids:
@@ -72,7 +85,7 @@ class Route:
     def pupil_ids(self) -> list[str]:
         seen: dict[str, None] = {}
         for stop in self.stops:
-            if stop.type == "pickup":
+            if stop.type is StopType.PICKUP:
                 for pid in stop.pupil_ids:
                     seen[pid] = None
         return list(seen)
@@ -170,7 +183,7 @@ def _stop(obj: Any, where: str, problems: list[str]) -> Stop | None:
         problems.append(f"{where}: a stop must be an object")
         return None
     kind = obj.get("type")
-    if kind not in STOP_TYPES:
+    if not isinstance(kind, str) or kind not in STOP_TYPES:
         problems.append(f"{where}: type '{kind}' is not one of {', '.join(STOP_TYPES)}")
         return None
     pupil_ids = obj.get("pupil_ids", [])
@@ -179,7 +192,7 @@ def _stop(obj: Any, where: str, problems: list[str]) -> Stop | None:
         pupil_ids = []
     school_id = obj.get("school_id")
     return Stop(
-        type=kind,
+        type=StopType(kind),
         lat=_number(obj, "lat", where, problems),
         lon=_number(obj, "lon", where, problems),
         arrive=_time(obj.get("arrive"), where, problems),

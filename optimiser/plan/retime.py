@@ -14,14 +14,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linprog
 
-from optimiser.routing.problem import Problem, VehicleRoute, VisitTime
+from optimiser.routing.problem import Problem, VehicleRoute, VisitKind, VisitTime
 
 DURATION_WEIGHT = 1e-3  # per second away from the depot, against 1 per second of pupil ride
 
 
 def _visit(problem: Problem, v: VisitTime):
     request = problem.requests[v.request]
-    return request.pickup if v.kind == "pickup" else request.dropoff
+    return request.pickup if v.kind == VisitKind.PICKUP else request.dropoff
 
 
 def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
@@ -50,9 +50,9 @@ def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
     cost = np.zeros(k)
     cost[0], cost[-1] = -DURATION_WEIGHT, DURATION_WEIGHT
     for (request, kind), i in position.items():
-        if kind != "pickup" or (request, "dropoff") not in position:
+        if kind != VisitKind.PICKUP or (request, VisitKind.DROPOFF) not in position:
             continue
-        j = position[request, "dropoff"]
+        j = position[request, VisitKind.DROPOFF]
         cost[j] += 1
         cost[i] -= 1
         limit = problem.requests[request].max_ride_s

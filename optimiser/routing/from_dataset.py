@@ -12,11 +12,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from optimiser.domain.entities import Dataset, Pupil, Session, VehicleType
+from optimiser.domain.entities import Dataset, Pupil, Session
 from optimiser.domain.rules import can_carry
 from optimiser.domain.times import format_hm
 from optimiser.roads.travel import TravelData, depot_key, home_key, school_key
-from optimiser.routing.problem import Problem, Request, Vehicle, Visit
+from optimiser.routing.problem import Problem, Request, Vehicle, Visit, VisitKind
 
 # The working day of each session: vehicles leave their depot and are back within these hours.
 SESSION_HOURS = {
@@ -284,7 +284,7 @@ def build_session_model(
 
     same_vehicle = _same_vehicle_groups(bundles)
     # Members of a group at one address are picked up (AM) or set down (PM) at one stop.
-    home_visit = "pickup" if session is Session.AM else "dropoff"
+    home_visit = VisitKind.PICKUP if session is Session.AM else VisitKind.DROPOFF
     consecutive = []
     for members in same_vehicle:
         by_place: dict[tuple, list[int]] = defaultdict(list)
@@ -320,7 +320,3 @@ def build_session_model(
         slots=tuple(slots),
         set_aside=tuple(set_aside),
     )
-
-
-def vehicle_type_of(dataset: Dataset, slot: VehicleSlot) -> VehicleType:
-    return dataset.vehicle_type(slot.fleet_key)

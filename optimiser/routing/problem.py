@@ -12,8 +12,16 @@ metres is already an integer cost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
+
+
+class VisitKind(StrEnum):
+    """Which end of a request a visit serves."""
+
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ class Problem:
     vehicle_limits: tuple[tuple[tuple[int, ...], int], ...] = ()
     same_vehicle: tuple[tuple[int, ...], ...] = ()  # request groups that share a vehicle
     never_together: tuple[tuple[int, int], ...] = ()  # request pairs never on board together
-    # (request a, request b, "pickup"|"dropoff"): b's visit comes straight after a's, if both served
+    # (request a, request b, VisitKind): b's visit comes straight after a's, if both served
     consecutive: tuple[tuple[int, int, str], ...] = ()
     ride_cost_per_s: int = 0  # millipence per second of ride time, summed over requests
 
@@ -155,9 +163,12 @@ class VisitTime:
     """One served visit in a solution: which request, pickup or drop-off, start of service."""
 
     request: int
-    kind: str  # "pickup" | "dropoff"
+    kind: str  # a VisitKind; the solver hands over plain strings, made the enum here
     row: int
     start_s: int
+
+    def __post_init__(self) -> None:
+        self.kind = VisitKind(self.kind)
 
 
 @dataclass

@@ -10,12 +10,14 @@ routes: coverage, groups, fleet counts, vehicles reused across routes and the pl
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.rules import route_cost_pence
 from optimiser.domain.times import format_hms
-from optimiser.plan.document import Plan
+from optimiser.plan.document import Plan, Route
+from optimiser.plan.totals import co2_mg
 from optimiser.roads.travel import TravelData
 from optimiser.validate.route_checks import (
     CAUSES,
@@ -227,8 +229,31 @@ def _check_summary(plan: Plan, out) -> None:
         out.append(Violation("cost", msg))
 
 
-def _new_bucket() -> dict[str, Any]:
-    return {"routes": 0, "cost_per_day_pence": 0, "km": 0.0, "co2_kg": 0.0, "vehicles": {}}
+@dataclass
+class _Bucket:
+    """Running totals of some routes, in integer units until :meth:`to_json`."""
+
+    routes: int = 0
+    cost_pence: int = 0
+    distance_m: int = 0
+    co2_mg: int = 0
+    vehicles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, route: Route, cost_pence: int, distance_m: int, emitted_mg: int) -> None:
+        self.routes += 1
+        self.cost_pence += cost_pence
+        self.distance_m += distance_m
+        self.co2_mg += emitted_mg
+        self.vehicles[str(route.session)].add(route.vehicle_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "routes": self.routes,
+            "cost_per_day_pence": self.cost_pence,
+            "km": round(self.distance_m / 1000, 2),
+            "co2_kg": round(self.co2_mg / 1_000_000, 2),
+            "vehicles": {s: len(v) for s, v in sorted(self.vehicles.items())},
+        }
 
 
 def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, Any]:
@@ -255,10 +280,9 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
         ``by_vehicle_type`` buckets with ``routes``, ``cost_per_day_pence``, ``km``, ``co2_kg`` and
         ``vehicles`` per session.
     """
-    total = _new_bucket()
-    by_operator: dict[str, dict[str, Any]] = defaultdict(_new_bucket)
-    by_type: dict[str, dict[str, Any]] = defaultdict(_new_bucket)
-    vehicle_sets: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    total = _Bucket()
+    by_operator: dict[str, _Bucket] = defaultdict(_Bucket)
+    by_type: dict[str, _Bucket] = defaultdict(_Bucket)
     carried: dict[str, set[str]] = {str(s): set() for s in Session}
     unpriced = []
     for route in plan.routes:
@@ -270,32 +294,25 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
             cost = route.cost_pence
         else:
             cost = route_cost_pence(walk.fleet, metres, route.passenger_assistant, dataset)
-        co2 = (walk.fleet.co2_g_per_km if walk.fleet else 0) * metres / 1000 / 1000
+        emitted = co2_mg(walk.fleet, metres) if walk.fleet else 0
         carried[str(route.session)].update(walk.picked)
         for bucket in (total, by_operator[route.operator], by_type[route.vehicle_type]):
-            bucket["routes"] += 1
-            bucket["cost_per_day_pence"] += cost
-            bucket["km"] += metres / 1000
-            bucket["co2_kg"] += co2
-            vehicle_sets[id(bucket)][str(route.session)].add(route.vehicle_id)
-    for bucket in (total, *by_operator.values(), *by_type.values()):
-        bucket["vehicles"] = {s: len(v) for s, v in sorted(vehicle_sets[id(bucket)].items())}
-        bucket["km"] = round(bucket["km"], 2)
-        bucket["co2_kg"] = round(bucket["co2_kg"], 2)
+            bucket.add(route, cost, metres, emitted)
     days = dataset.settings.school_days_per_year
-    per_day = total["cost_per_day_pence"]
+    per_day = total.cost_pence
+    totals = total.to_json()
     return {
-        "routes": total["routes"],
+        "routes": total.routes,
         "cost_per_day_pence": per_day,
         "cost_per_year_pence": per_day * days,
         "cost_per_day_gbp": round(per_day / 100, 2),
         "cost_per_year_gbp": round(per_day * days / 100, 2),
         "school_days_per_year": days,
-        "km_per_day": total["km"],
-        "co2_kg_per_day": total["co2_kg"],
-        "vehicles": total["vehicles"],
+        "km_per_day": totals["km"],
+        "co2_kg_per_day": totals["co2_kg"],
+        "vehicles": totals["vehicles"],
         "pupils_carried": {s: len(p) for s, p in carried.items()},
         "unpriced_routes": unpriced,
-        "by_operator": dict(sorted(by_operator.items())),
-        "by_vehicle_type": dict(sorted(by_type.items())),
+        "by_operator": {k: b.to_json() for k, b in sorted(by_operator.items())},
+        "by_vehicle_type": {k: b.to_json() for k, b in sorted(by_type.items())},
     }
