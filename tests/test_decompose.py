@@ -51,7 +51,9 @@ def test_shares_never_exceed_the_count():
 def test_split_plan_validates():
     data, travel = _day(14)
     params = SearchParameters(time_limit_s=30, solution_limit=100)
-    result = plan_dataset(data, travel=travel, params=params, workers=1, max_pupils=5)
+    result = plan_dataset(
+        data, travel=travel, params=params, workers=1, max_pupils=5, decomposition="fixed-share"
+    )
     assert len(result.solutions[Session.AM]) == 3
     carried = sorted(pid for r in result.plan.routes for pid in r.pupil_ids)
     unplaced = sorted(u.pupil_id for u in result.plan.unassigned)

@@ -44,8 +44,10 @@ from optimiser.solver.solve import solve
 class DecompositionParameters:
     """How a large session is cut and improved.
 
-    ``rounds`` (a number of improvement batches) makes a run reproducible together with a
-    solution limit in the search parameters; otherwise improvement runs until the time limit.
+    Improvement runs until the session's time limit, or for ``rounds`` batches when that is
+    set. Under a solution limit (a reproducible run) with no ``rounds``, it makes one batch per
+    left-out request and one per route of the first plan, so that every route and every left-out
+    request seeds a subproblem once: the same data then always gives the same plan.
     """
 
     construction_share: float = 0.3  # of the session's time limit, for building the first plan
@@ -394,10 +396,13 @@ def solve_by_decomposition(
 
     report()
     improver = _Improver(state, request_xy, request_min, params, dparams)
-    rounds = 0
+    rounds, limit = 0, dparams.rounds
+    if limit is None and params.solution_limit is not None:
+        batch = dparams.batch_size or executor.workers
+        limit = math.ceil((len(state.routes) + len(state.dropped)) / batch)
     while True:
-        if dparams.rounds is not None:
-            if rounds >= dparams.rounds:
+        if limit is not None:
+            if rounds >= limit:
                 break
         elif time.perf_counter() - started + dparams.subproblem_time_s > params.time_limit_s:
             break
