@@ -1,0 +1,47 @@
+"""The digest of the sample plan under a solution limit: what a pure restructure must not change.
+
+A solve under a solution limit (no time limit reached) is reproducible, so the same code plans the
+same routes to the byte. Regenerate the recorded digest only for a change that is meant to change
+plans, and say so in its commit:
+
+    python -m tests.helpers.sample_digest --write
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+
+from optimiser.dataset.loading import load_dataset
+from optimiser.planner import plan_dataset
+from optimiser.roads.travel import build_travel
+from optimiser.solver.engine import SearchParameters
+from tests.helpers.paths import SAMPLE, TESTS
+
+RECORDED = TESTS / "data" / "sample_plan_digest.json"
+SOLUTION_LIMIT = 20
+TIME_LIMIT_S = 3600.0  # never reached: the solution limit ends each search
+
+
+def sample_plan_digest() -> dict[str, object]:
+    """Plan the sample (both sessions, one process) and describe the plan by a digest."""
+    dataset = load_dataset(SAMPLE)
+    params = SearchParameters(time_limit_s=TIME_LIMIT_S, solution_limit=SOLUTION_LIMIT)
+    result = plan_dataset(dataset, travel=build_travel(dataset), params=params, workers=1)
+    doc = result.plan.to_json()
+    body = json.dumps({"routes": doc["routes"], "unassigned": doc["unassigned"]}, sort_keys=True)
+    return {
+        "solution_limit": SOLUTION_LIMIT,
+        "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "routes": len(doc["routes"]),
+        "unassigned": len(doc["unassigned"]),
+        "cost_per_day": doc["summary"]["cost_per_day"],
+    }
+
+
+if __name__ == "__main__":
+    digest = sample_plan_digest()
+    print(json.dumps(digest, indent=2))
+    if "--write" in sys.argv[1:]:
+        RECORDED.write_text(json.dumps(digest, indent=2) + "\n", encoding="utf-8")
