@@ -1,12 +1,15 @@
-"""Fixtures of the API tests: a tiny Isle of Wight dataset, a service on SQLite and (when
-``TEST_DATABASE_URL`` or ``DATABASE_URL`` names one) PostgreSQL, and a user of every role.
+"""Helpers of the API tests: the tiny Isle of Wight dataset, a client per role, uploads, polling.
 
-Import what a test module needs: ``from tests.api.helpers import *``. Every test that takes
-``backend`` runs once per database; on PostgreSQL each service gets a schema of its own.
+Plain functions and constants, imported by name; the fixtures built on them (``backend``, ``api``,
+``fresh_api``, ``database_url``, ``planned``) are in ``tests/api/conftest.py``. A service runs on
+SQLite, or on PostgreSQL when ``TEST_DATABASE_URL`` or ``DATABASE_URL`` names one, where each
+service gets a schema of its own.
 """
 
 from __future__ import annotations
 
+import copy
+import csv
 import io
 import os
 import time
@@ -16,35 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from sqlalchemy import create_engine, text
 
 from api.auth import Role, create_user
 from api.db import normalise_url, transaction
 from api.main import create_app
 from api.settings import DEFAULT_NETWORK, ServiceSettings
-
-__all__ = [
-    "DATASET_FILES",
-    "NOTES",
-    "OPERATOR_A",
-    "OPERATOR_B",
-    "PUPIL_NAMES",
-    "QUICK_PLAN",
-    "Planned",
-    "planned",
-    "Api",
-    "api",
-    "backend",
-    "database_url",
-    "fresh_api",
-    "make_api",
-    "make_settings",
-    "pg_url",
-    "upload",
-    "wait_for",
-]
 
 # Six pupils, two schools (Ryde, Newport), two operators. Hand-checkable: pupil P3 uses a
 # wheelchair and needs a passenger assistant; P5 travels alone; P4 rides in the morning only.
@@ -96,16 +78,6 @@ def pg_url() -> str | None:
     return normalise_url(url) if url and url.startswith("postgres") else None
 
 
-# The suite runs once per database: SQLite always, PostgreSQL when a URL is configured.
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
-_PARAMS = [pytest.param(b, marks=pytest.mark.postgres) if b != "sqlite" else b for b in BACKENDS]
-
-
-@pytest.fixture(scope="module", params=_PARAMS)
-def backend(request) -> str:
-    return request.param
-
-
 @dataclass
 class Api:
     """A running service with a client and a token per role."""
@@ -133,6 +105,7 @@ class Api:
 
 
 def upload(api: Api, files: dict[str, bytes] | None = None, name: str = "tiny", who="officer"):
+    """Post ``files`` (the tiny dataset by default) to ``/datasets`` as ``who``."""
     files = DATASET_FILES if files is None else files
     parts = [("files", (n, io.BytesIO(b), "application/octet-stream")) for n, b in files.items()]
     return api.post("/datasets", who, files=parts, data={"name": name})
@@ -148,7 +121,8 @@ def wait_for(api: Api, job_id: int, states=("succeeded", "failed", "cancelled"),
         time.sleep(0.2)
 
 
-def _database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
+def database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
+    """An empty database URL for ``backend`` and a function that drops it afterwards."""
     if backend == "sqlite":
         return f"sqlite:///{folder / 'service.sqlite3'}", lambda: None
     base = pg_url()
@@ -167,6 +141,7 @@ def _database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
 
 
 def make_settings(db_url: str, folder: Path, **changes) -> ServiceSettings:
+    """Service settings on ``db_url`` with one solver worker and short default solves."""
     options = {"default_time_limit_s": 5, "solver_workers": 1, **changes}
     return ServiceSettings(
         database_url=db_url, data_dir=folder, road_network=DEFAULT_NETWORK, **options
@@ -178,7 +153,7 @@ def make_api(backend: str, folder: Path, db_url: str | None = None, **changes) -
     """A started service (and, with ``db_url``, on that existing database)."""
     drop = lambda: None  # noqa: E731
     if db_url is None:
-        db_url, drop = _database(backend, folder)
+        db_url, drop = database(backend, folder)
     settings = make_settings(db_url, folder, **changes)
     try:
         with TestClient(create_app(settings)) as client:
@@ -187,7 +162,8 @@ def make_api(backend: str, folder: Path, db_url: str | None = None, **changes) -
         drop()
 
 
-def _with_users(api: Api) -> Api:
+def with_users(api: Api) -> Api:
+    """Add one user of every role (and an operator with no routes) to ``api``."""
     api.add_user("officer", Role.OFFICER)
     api.add_user("finance", Role.FINANCE)
     api.add_user("operator_a", Role.OPERATOR, OPERATOR_A)
@@ -196,45 +172,40 @@ def _with_users(api: Api) -> Api:
     return api
 
 
-@pytest.fixture(scope="module")
-def api(backend, tmp_path_factory) -> Iterator[Api]:
-    """One service per module and database, with users of every role."""
-    with make_api(backend, tmp_path_factory.mktemp(f"api-{backend}")) as service:
-        yield _with_users(service)
-
-
-@pytest.fixture
-def database_url(backend, tmp_path) -> Iterator[str]:
-    """An empty database of the test's own, for services started and stopped on it."""
-    url, drop = _database(backend, tmp_path)
-    try:
-        yield url
-    finally:
-        drop()
-
-
-@pytest.fixture
-def fresh_api(backend, tmp_path) -> Iterator[Api]:
-    """A service of the test's own (for tests that stop and start it)."""
-    with make_api(backend, tmp_path) as service:
-        yield _with_users(service)
-
-
 @dataclass(frozen=True)
 class Planned:
+    """Ids of the tiny dataset, its plan and the job that made it."""
+
     dataset_id: int
     plan_id: int
     job_id: int
 
 
-@pytest.fixture(scope="module")
-def planned(api) -> Planned:
-    """The tiny dataset uploaded and planned to completion (short, reproducible search)."""
-    response = upload(api, name="planned")
-    assert response.status_code == 201, response.text
-    dataset_id = response.json()["id"]
-    response = api.post(f"/datasets/{dataset_id}/plans", json=QUICK_PLAN)
-    assert response.status_code == 202, response.text
-    job = wait_for(api, response.json()["id"])
-    assert job["status"] == "succeeded", job
-    return Planned(dataset_id, job["plan_id"], job["id"])
+def workbook(network: str | None = None) -> bytes:
+    """The tiny dataset as one XLSX workbook (optionally with a ``settings`` sheet naming a
+    road network, which the service must ignore)."""
+    book = Workbook()
+    book.remove(book.active)
+    for name in ("pupils", "schools", "fleet"):
+        sheet = book.create_sheet(name)
+        for row in csv.reader(io.StringIO(DATASET_FILES[f"{name}.csv"].decode())):
+            sheet.append(row)
+    if network:
+        settings = book.create_sheet("settings")
+        settings.append(["section", "key", "value"])
+        settings.append(["roads", "network", network])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def with_exceptions(document: dict) -> dict:
+    """The plan with one journey left out (Eve, afternoon) and one ride made far too long."""
+    document = copy.deepcopy(document)
+    pickup = next(s for r in document["routes"] for s in r["stops"] if s["type"] == "pickup")
+    pickup["depart"] = "05:00:00"
+    document["unassigned"] = [
+        {"pupil_id": "P5", "session": "PM", "reason": "no vehicle can reach in time"}
+    ]
+    document["summary"] = {**document["summary"], "unplaced": 1, "over_guidance": 1}
+    return document

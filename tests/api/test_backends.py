@@ -7,7 +7,6 @@ from sqlalchemy import inspect
 
 from api.db import make_engine
 from api.migrations import upgrade
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import pg_url
 
 

@@ -3,14 +3,9 @@ size limit, list, read, delete."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
-from openpyxl import Workbook
 
-from tests.api.helpers import *  # noqa: F403
-from tests.api.helpers import DATASET_FILES, make_api, upload
+from tests.api.helpers import DATASET_FILES, make_api, upload, workbook
 
 
 def _count(api) -> int:
@@ -39,24 +34,8 @@ def test_uploaded_files_are_stored_byte_for_byte(api):
     assert api.get(f"/datasets/{dataset_id}/files/nothing.csv").status_code == 404
 
 
-def _workbook(network: str | None = None) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for name in ("pupils", "schools", "fleet"):
-        sheet = book.create_sheet(name)
-        for row in csv.reader(io.StringIO(DATASET_FILES[f"{name}.csv"].decode())):
-            sheet.append(row)
-    if network:
-        settings = book.create_sheet("settings")
-        settings.append(["section", "key", "value"])
-        settings.append(["roads", "network", network])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_upload_one_workbook(api):
-    response = upload(api, {"council.xlsx": _workbook("/root/secret.npz")}, name="")
+    response = upload(api, {"council.xlsx": workbook("/root/secret.npz")}, name="")
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["source_format"] == "xlsx" and body["name"] == "council"

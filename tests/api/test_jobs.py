@@ -11,7 +11,6 @@ from sqlalchemy import update
 
 from api.auth import Role
 from api.db import Job, transaction
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import QUICK_PLAN, make_api, upload, wait_for
 
 LONG_PLAN = {"time_limit_s": 60}  # far longer than any test waits: it is always cancelled

@@ -6,7 +6,6 @@ import copy
 import csv
 import io
 
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import OPERATOR_A, OPERATOR_B
 
 

@@ -12,7 +12,6 @@ import zipfile
 
 import pytest
 
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import NOTES, OPERATOR_A, OPERATOR_B, PUPIL_NAMES, upload, wait_for
 
 ROLES = ("officer", "finance", "operator_a", "operator_x")

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from api.auth import Role
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import QUICK_PLAN, make_api, upload, wait_for
 
 schemathesis = pytest.importorskip("schemathesis")

@@ -8,8 +8,14 @@ from typer.testing import CliRunner
 from maps.outputs import write_all_outputs
 from send_routes import outputs as cli_outputs
 from send_routes.outputs import app
-from tests.maps.helpers import TinyGraph, changed_plan, fake_travel, make_dataset, make_plan
-from tests.maps.test_route_map import polylines
+from tests.maps.helpers import (
+    TinyGraph,
+    changed_plan,
+    fake_travel,
+    make_dataset,
+    make_plan,
+    polylines,
+)
 
 BASEMAP = '"className": "basemap-road"'
 

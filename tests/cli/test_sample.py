@@ -19,6 +19,8 @@ from tests.helpers.paths import SAMPLE
 
 @pytest.fixture(scope="module")
 def sample():
+    """The bundled Isle of Wight sample and its travel data, loaded once. Not hand-checkable
+    (500 pupils): its tests assert counts and facts every valid plan has."""
     data = load_dataset(SAMPLE)
     return data, build_travel(data)
 

@@ -15,6 +15,8 @@ Daily cost £40 + £60 + £40 + £55 = £195.
 
 from __future__ import annotations
 
+import json
+import re
 from copy import deepcopy
 from types import SimpleNamespace
 
@@ -184,3 +186,18 @@ def fake_travel(dataset: Dataset, graph: TinyGraph) -> SimpleNamespace:
     return SimpleNamespace(
         location=places, index={k: i for i, k in enumerate(keys)}, node_positions=nodes
     )
+
+
+_POLYLINE = re.compile(r"L\.polyline\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", re.S)
+
+
+def polylines(page: str) -> dict[str, tuple[list, dict]]:
+    """Route polylines on the page by route id (from the ``route-<id>`` class)."""
+    found = {}
+    for coords, options in _POLYLINE.findall(page):
+        opts = json.loads(options)
+        match = re.search(r"\broute-(\S+)", opts.get("className", ""))
+        if match and "send-route" in opts["className"]:
+            assert match[1] not in found, f"two polylines for route {match[1]}"
+            found[match[1]] = (json.loads(coords), opts)
+    return found

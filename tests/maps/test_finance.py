@@ -15,6 +15,8 @@ from tests.maps.helpers import changed_plan, make_dataset, make_plan
 
 @pytest.fixture(scope="module")
 def report():
+    """The finance report of the four-route tiny plan (daily cost £195, worked out in
+    ``tests/maps/helpers.py``)."""
     return finance_report(make_plan(), make_dataset())
 
 

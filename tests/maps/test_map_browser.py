@@ -144,6 +144,8 @@ def _is_local(url: str) -> bool:
 
 @pytest.fixture()
 def map_page(tmp_path: Path) -> Path:
+    """The tiny plan's map written to disk: four routes on dog-leg roads, so every polyline
+    and asset can be listed by hand."""
     return write_map(make_plan(), make_dataset(), tmp_path / "map", path_coords=fake_road)
 
 

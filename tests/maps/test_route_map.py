@@ -15,6 +15,7 @@ from tests.maps.helpers import (
     fake_travel,
     make_dataset,
     make_plan,
+    polylines,
 )
 
 
@@ -36,23 +37,10 @@ def attributions(page: str) -> list[str]:
     return js_strings(page, r'addAttribution\(("(?:[^"\\]|\\.)*")\)')
 
 
-_POLYLINE = re.compile(r"L\.polyline\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", re.S)
-
-
-def polylines(page: str) -> dict[str, tuple[list, dict]]:
-    """Route polylines on the page by route id (from the ``route-<id>`` class)."""
-    found = {}
-    for coords, options in _POLYLINE.findall(page):
-        opts = json.loads(options)
-        match = re.search(r"\broute-(\S+)", opts.get("className", ""))
-        if match and "send-route" in opts["className"]:
-            assert match[1] not in found, f"two polylines for route {match[1]}"
-            found[match[1]] = (json.loads(coords), opts)
-    return found
-
-
 @pytest.fixture(scope="module")
 def page() -> str:
+    """The tiny plan's map as HTML, routes drawn along ``fake_road``: four polylines, each
+    with a known dog-leg shape."""
     return render_map(make_plan(), make_dataset(), path_coords=fake_road)
 
 

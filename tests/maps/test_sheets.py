@@ -18,6 +18,7 @@ OPERATORS = ("Acme Taxis", "Blue Line")
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
+    """The tiny plan's route sheets by file name: two operators, four routes, five pupils."""
     out = tmp_path_factory.mktemp("sheets")
     return {p.name: p for p in write_route_sheets(make_plan(), make_dataset(), out)}
 

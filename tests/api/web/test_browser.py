@@ -28,8 +28,8 @@ from tests.api.helpers import (
     OPERATOR_B,
     PUPIL_NAMES,
     make_settings,
+    with_exceptions,
 )
-from tests.api.web.test_pages import with_exceptions
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,6 +107,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Debian's headless Chromium, launched once for the module (never a downloaded browser)."""
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -6,14 +6,12 @@ through the form as a browser would be.
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import *  # noqa: F403
 from tests.api.helpers import (
     DATASET_FILES,
     NOTES,
@@ -21,8 +19,9 @@ from tests.api.helpers import (
     OPERATOR_B,
     PUPIL_NAMES,
     upload,
+    with_exceptions,
+    workbook,
 )
-from tests.api.test_datasets import _workbook
 
 POSTCODES = ("PO33 1AA", "PO33 2BB", "PO30 1CC", "PO31 7DD", "PO36 8EE", "PO33 3FF")
 FIRST_NAMES = ("Ada", "Ben", "Cara", "Dan", "Eve", "Finn")
@@ -144,7 +143,7 @@ def test_upload_lists_every_problem_of_the_api(api):
 def test_upload_one_workbook_opens_its_dataset(api):
     client = browser(api, "officer")
     token = csrf_of(client.get("/upload").text)
-    parts = [("files", ("council.xlsx", io.BytesIO(_workbook()), "application/octet-stream"))]
+    parts = [("files", ("council.xlsx", io.BytesIO(workbook()), "application/octet-stream"))]
     response = client.post(
         "/upload", data={"name": "", "csrf_token": token}, files=parts, follow_redirects=False
     )
@@ -273,20 +272,10 @@ def test_operator_sees_only_its_own_routes(api, planned):
     assert f"/plan/{planned.plan_id}" not in absent.get("/").text
 
 
-def with_exceptions(document: dict) -> dict:
-    """The plan with one journey left out (Eve, afternoon) and one ride made far too long."""
-    document = copy.deepcopy(document)
-    pickup = next(s for r in document["routes"] for s in r["stops"] if s["type"] == "pickup")
-    pickup["depart"] = "05:00:00"
-    document["unassigned"] = [
-        {"pupil_id": "P5", "session": "PM", "reason": "no vehicle can reach in time"}
-    ]
-    document["summary"] = {**document["summary"], "unplaced": 1, "over_guidance": 1}
-    return document
-
-
 @pytest.fixture(scope="module")
 def exceptions_plan(api, planned) -> int:
+    """The id of a copy of ``planned`` with exactly two exceptions made by hand
+    (``with_exceptions``): Eve's afternoon journey left out and one ride far too long."""
     document = with_exceptions(api.get(f"/plans/{planned.plan_id}/json").json())
     body = {"dataset_id": planned.dataset_id, "label": "with exceptions", "plan": document}
     response = api.post("/plans", json=body)

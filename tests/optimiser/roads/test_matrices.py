@@ -47,6 +47,8 @@ BUILDERS = [build_matrices, build_matrices_networkx]
 
 @pytest.fixture
 def graph():
+    """The five-node graph drawn in ``EDGES``: one-way, parallel and self-loop edges whose
+    shortest times and distances are worked out by hand in ``EXPECTED_*``."""
     return make_graph(COORDS[:5], EDGES)
 
 

@@ -83,11 +83,13 @@ def way_length_m(refs: list[int]) -> float:
 
 @pytest.fixture(scope="module")
 def osm_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The eleven-node town drawn above ``NODES`` written as an OSM XML file."""
     return write_osm(tmp_path_factory.mktemp("osm") / "town.osm", NODES, WAYS)
 
 
 @pytest.fixture(scope="module")
 def town(osm_file: Path) -> roads.RoadGraph:
+    """The town imported as a road graph: few enough ways to say by hand which are kept."""
     return roads.import_osm(osm_file)
 
 

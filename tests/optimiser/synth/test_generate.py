@@ -15,13 +15,12 @@ from optimiser.synth.fleet import FLEET_COLUMNS, fleet_rows, solo_taxi_cost_per_
 from optimiser.synth.generate import (
     ISLE_OF_WIGHT,
     SAMPLE_DIR,
-    SCHOOLS_CSV,
     generate_cohort,
     main,
     settings_toml,
     write_isle_of_wight_dataset,
 )
-from optimiser.synth.schools import SPECIAL_SCHOOLS, read_schools_csv, school_profile
+from optimiser.synth.schools import SPECIAL_SCHOOLS, school_profile
 
 N = 500
 SEED = 2026
@@ -29,32 +28,34 @@ BOOLEAN_COLUMNS = ["wheelchair", "passenger_assistant", "solo"]
 
 
 @pytest.fixture(scope="module")
-def schools():
-    return read_schools_csv(SCHOOLS_CSV)
-
-
-@pytest.fixture(scope="module")
 def island():
+    """Every Isle of Wight postcode in the bundled lookup (the area the cohort is drawn from)."""
     return postcodes_in_authority(ISLE_OF_WIGHT, areas=["PO"])
 
 
 @pytest.fixture(scope="module")
 def cohort(schools, island):
+    """The seeded 500-pupil cohort and its fleet. Too large to read by hand: the tests check
+    it against the documented shares and the dataset format, and the seed makes it the same
+    every run."""
     return generate_cohort(N, seed=SEED, schools=schools, postcodes=island)
 
 
 @pytest.fixture(scope="module")
 def pupils(cohort):
+    """The cohort's pupil rows (as written to pupils.csv)."""
     return cohort[0]
 
 
 @pytest.fixture(scope="module")
 def fleet(cohort):
+    """The cohort's fleet rows (as written to fleet.csv)."""
     return cohort[1]
 
 
 @pytest.fixture(scope="module")
 def special(schools):
+    """Whether each committed school is a special school, by school id."""
     return {s["school_id"]: school_profile(s["school_id"], s["name"]).special for s in schools}
 
 

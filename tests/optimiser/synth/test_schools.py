@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from optimiser.synth.generate import SCHOOLS_CSV
 from optimiser.synth.schools import (
     SCHOOL_COLUMNS,
     SPECIAL_SCHOOLS,
     bell_times,
     extract_schools,
-    read_schools_csv,
     school_profile,
 )
 from tests.helpers.paths import IOW_PBF
@@ -52,11 +50,6 @@ def test_special_schools_start_later_than_mainstream():
 
 def test_bell_times_are_stable_per_school():
     assert bell_times("118161", "X Primary") == bell_times("118161", "X Primary")
-
-
-@pytest.fixture(scope="module")
-def schools():
-    return read_schools_csv(SCHOOLS_CSV)
 
 
 def test_committed_schools_csv(schools):
