@@ -51,12 +51,13 @@ def test_plan_command_plans_the_whole_sample(tmp_path, sample):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["plan", str(SAMPLE), "--out", str(out), "--time-limit", "10"])
     assert result.exit_code == 0, result.output
+    # A timed search plans differently on every machine: only what holds for any valid plan is
+    # asserted here (how good the plan is: the solution-limited test below).
     plan = load_plan(out / "plan.json")
     assert validate_plan(data, travel, plan) == []
     summary = json.loads((out / "plan.json").read_text())["summary"]
     assert summary["journeys"] == sum(len(data.pupils_in(s)) for s in Session)
-    assert summary["placed"] >= 0.95 * summary["journeys"]
-    assert summary["cost_per_day"] < summary["baseline_cost_per_day"]
+    _every_journey_placed_or_listed_with_a_reason(data, plan)
     for name in ("map/map.html", "finance/finance.html", "finance/finance.xlsx"):
         assert (out / name).exists()
     assert list((out / "sheets").glob("*.pdf"))
@@ -65,6 +66,20 @@ def test_plan_command_plans_the_whole_sample(tmp_path, sample):
 @pytest.mark.slow
 def test_sample_plan_is_unchanged_under_a_solution_limit():
     """Recorded before the stage restructure; a change meant to change plans re-records it."""
-    from tests.helpers.sample_digest import RECORDED, sample_plan_digest
+    from tests.helpers.sample_digest import RECORDED, plan_sample, sample_plan_digest
 
-    assert sample_plan_digest() == json.loads(RECORDED.read_text(encoding="utf-8"))
+    data, result = plan_sample()
+    assert sample_plan_digest(result.plan) == json.loads(RECORDED.read_text(encoding="utf-8"))
+    # Reproducible, so its quality can be asserted: cheaper than a taxi for every pupil.
+    assert validate_plan(data, result.travel, result.plan) == []
+    _every_journey_placed_or_listed_with_a_reason(data, result.plan)
+    summary = result.plan.summary
+    assert summary["cost_per_day"] < summary["baseline_cost_per_day"]
+
+
+def _every_journey_placed_or_listed_with_a_reason(data, plan) -> None:
+    journeys = {(p.pupil_id, s) for s in Session for p in data.pupils_in(s)}
+    on_routes = {(pid, r.session) for r in plan.routes for pid in r.pupil_ids}
+    listed = {(u.pupil_id, u.session) for u in plan.unassigned}
+    assert on_routes | listed == journeys and not on_routes & listed
+    assert all(u.reason for u in plan.unassigned)

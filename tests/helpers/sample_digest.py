@@ -14,7 +14,9 @@ import json
 import sys
 
 from optimiser.dataset.loading import load_dataset
-from optimiser.planner import plan_dataset
+from optimiser.domain.entities import Dataset
+from optimiser.plan.document import Plan
+from optimiser.planner import PlanResult, plan_dataset
 from optimiser.roads.travel import build_travel
 from optimiser.solver.engine import SearchParameters
 from tests.helpers.paths import SAMPLE, TESTS
@@ -24,12 +26,19 @@ SOLUTION_LIMIT = 20
 TIME_LIMIT_S = 3600.0  # never reached: the solution limit ends each search
 
 
-def sample_plan_digest() -> dict[str, object]:
-    """Plan the sample (both sessions, one process) and describe the plan by a digest."""
+def plan_sample() -> tuple[Dataset, PlanResult]:
+    """Plan the sample (both sessions, one process) under the solution limit: the same plan on
+    any machine."""
     dataset = load_dataset(SAMPLE)
     params = SearchParameters(time_limit_s=TIME_LIMIT_S, solution_limit=SOLUTION_LIMIT)
-    result = plan_dataset(dataset, travel=build_travel(dataset), params=params, workers=1)
-    doc = result.plan.to_json()
+    return dataset, plan_dataset(dataset, travel=build_travel(dataset), params=params, workers=1)
+
+
+def sample_plan_digest(plan: Plan | None = None) -> dict[str, object]:
+    """Describe the sample's plan (planned here unless given) by a digest."""
+    if plan is None:
+        plan = plan_sample()[1].plan
+    doc = plan.to_json()
     body = json.dumps({"routes": doc["routes"], "unassigned": doc["unassigned"]}, sort_keys=True)
     return {
         "solution_limit": SOLUTION_LIMIT,

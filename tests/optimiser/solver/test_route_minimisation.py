@@ -26,6 +26,8 @@ from optimiser.solver.engine import (
 from tests.helpers.paths import BENCH
 
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
+# A time limit no search here reaches: each stops at its solution limit, reproducibly.
+NEVER_S = 600.0
 
 
 def _lc101() -> tuple[bm.Instance, Problem]:
@@ -148,14 +150,16 @@ def test_route_minimisation_takes_back_a_split_off_route():
     plan[longest] = [visit for visit in plan[longest] if visit[0] not in moved]
     assert moved and _used(plan) == 11
 
-    params = SearchParameters(time_limit_s=30)
+    # Every repair and run stops at the solution limit (the time given is never reached), so
+    # the outcome is the same on any machine.
+    params = SearchParameters(time_limit_s=NEVER_S, solution_limit=50)
     run = _Search(problem, params, None)
     model = run.model()
     model.routing.CloseModelWithParameters(_search_parameters(params))
     start = model.assignment_of(plan)
     assert start is not None
     before = (start.ObjectiveValue(), plan)
-    after = run.fewer_vehicles(before, search_s=30, deadline=time.perf_counter() + 30)
+    after = run.fewer_vehicles(before, search_s=NEVER_S, deadline=time.perf_counter() + NEVER_S)
     assert after[0] < before[0]
     assert _used(after[1]) == 10
     served = sorted(request for route in after[1] for request, kind in route if kind == "pickup")
@@ -176,27 +180,36 @@ def test_a_timed_solve_returns_the_best_plan_it_reported():
     assert solution.status == "SUCCESS"
 
 
-def _fleets_built(monkeypatch, problem: Problem, seconds: float) -> list[int]:
+def _minimisations_and_fleets(monkeypatch, problem: Problem) -> tuple[int, list[int]]:
+    """How often a timed solve of ``problem`` enters route minimisation, and the size of every
+    fleet it builds a model for (0: the whole fleet). Route minimisation itself is stubbed
+    out: whether it is entered is decided by the problem, not by how much time is left."""
     built: list[int] = []
+    entered: list[int] = []
     original = _Search.model
 
     def counting(self, fleet=None, lateness_cost=0):
         built.append(0 if fleet is None else len(fleet))
         return original(self, fleet, lateness_cost)
 
+    def entering(self, best, search_s, deadline):
+        entered.append(1)
+        return best
+
     monkeypatch.setattr(_Search, "model", counting)
-    solve(problem, SearchParameters(time_limit_s=seconds))
-    return built
+    monkeypatch.setattr(_Search, "fewer_vehicles", entering)
+    solve(problem, SearchParameters(time_limit_s=4))
+    return len(entered), built
 
 
 @needs_bench
 def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
     """Distance-only problems spend the whole search on distance: no smaller fleet is tried."""
     inst, problem = _lc101()
-    assert len(_fleets_built(monkeypatch, problem, 4)) > 1  # with fixed costs: smaller fleets
+    assert _minimisations_and_fleets(monkeypatch, problem)[0] == 1  # with fixed costs
     problem = replace(problem, vehicles=tuple(replace(v, fixed_cost=0) for v in problem.vehicles))
     monkeypatch.undo()
-    assert _fleets_built(monkeypatch, problem, 4) == [0]
+    assert _minimisations_and_fleets(monkeypatch, problem) == (0, [0])
 
 
 @needs_bench
@@ -216,13 +229,14 @@ def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
         return original(params, arc_cost, soft)
 
     monkeypatch.setattr(solver, "_search_parameters", recording)
-    params = SearchParameters(time_limit_s=1)
+    # Each run stops at the solution limit, long before the time it is given.
+    params = SearchParameters(time_limit_s=NEVER_S, solution_limit=5)
     run = _Search(problem, params, None)
     whole = run.model()
-    found = [run.iterate(whole, 0.5) for _ in range(5)]
-    found.append(run.iterate(run.model(tuple(range(12))), 0.5))
+    found = [run.iterate(whole, NEVER_S) for _ in range(5)]
+    found.append(run.iterate(run.model(tuple(range(12))), NEVER_S))
     # Other vehicles of the same kind, as many: the same fleet to the search, which goes on.
-    found.append(run.iterate(run.model(tuple(range(12, 24))), 0.5))
+    found.append(run.iterate(run.model(tuple(range(12, 24))), NEVER_S))
     assert starts == [
         (params.first_solution, params.ils_removed),
         *params.restarts,
