@@ -1,7 +1,7 @@
 """The web pages over HTTP, without a browser: sign-in cookie, CSRF, role boundaries, escaping.
 
-Each role gets a client of its own on the module's service (``tests.api_fixtures``), signed in
-through the form as a browser would be.
+Each role gets a client of its own on the module's service (the ``api`` fixture of
+``tests/api/conftest.py``), signed in through the form as a browser would be.
 """
 
 from __future__ import annotations
