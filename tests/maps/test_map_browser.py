@@ -1,0 +1,212 @@
+"""The map page in a real browser: Leaflet starts, every route is drawn, nothing leaves the machine.
+
+Headless Chromium is driven through the DevTools protocol over ``--remote-debugging-pipe``
+(null-separated JSON on file descriptors 3 and 4), so no driver or websocket library is needed.
+Set ``SEND_ROUTES_SCREENSHOT_DIR`` to keep the screenshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from maps.route_map import write_map
+from tests.maps.helpers import fake_road, make_dataset, make_plan
+
+CHROMIUM = Path("/usr/bin/chromium")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+]
+
+
+class _Assets(HTMLParser):
+    """Collects every URL a page would fetch by itself: script src, link href, img src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        wanted = {"script": "src", "link": "href", "img": "src"}.get(tag)
+        for name, value in attrs:
+            if name == wanted and value:
+                self.urls.append(value)
+
+
+class _DevTools:
+    """A minimal DevTools-protocol client over Chromium's debugging pipe."""
+
+    def __init__(self, user_data_dir: Path) -> None:
+        cmd_r, self._cmd_w = os.pipe()
+        self._out_r, out_w = os.pipe()
+
+        def wire_fds() -> None:
+            # via fresh duplicates, in case the pipe ends are themselves fds 3 or 4
+            high_r, high_w = os.dup(cmd_r), os.dup(out_w)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
+
+        self.proc = subprocess.Popen(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={user_data_dir}",
+                "--window-size=1200,800",
+                "about:blank",
+            ],
+            pass_fds=(3, 4),  # kept open in the child after wire_fds
+            preexec_fn=wire_fds,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(cmd_r)
+        os.close(out_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+        self.session: str | None = None
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._out_r], [], [], left)[0]:
+                raise TimeoutError("no answer from Chromium")
+            chunk = os.read(self._out_r, 1 << 20)
+            if not chunk:
+                raise RuntimeError("Chromium closed the debugging pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def send(self, method: str, params: dict | None = None, *, timeout: float = 30) -> dict:
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if self.session and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self.session
+        os.write(self._cmd_w, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, *, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        while True:
+            event = self._read_message(deadline)
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        os.close(self._cmd_w)
+        os.close(self._out_r)
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme in ("file", "data", "blob", "about", ""):
+        return True
+    return parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture()
+def map_page(tmp_path: Path) -> Path:
+    """The tiny plan's map written to disk: four routes on dog-leg roads, so every polyline
+    and asset can be listed by hand."""
+    return write_map(make_plan(), make_dataset(), tmp_path / "map", path_coords=fake_road)
+
+
+def test_page_links_only_local_files(map_page: Path) -> None:
+    parser = _Assets()
+    parser.feed(map_page.read_text(encoding="utf-8"))
+    assert parser.urls, "the page should link Leaflet"
+    assert [u for u in parser.urls if not _is_local(u)] == []
+    for url in parser.urls:
+        assert (map_page.parent / url).is_file(), url
+
+
+def test_map_runs_offline_in_chromium(map_page: Path, tmp_path: Path) -> None:
+    browser = _DevTools(tmp_path / "chromium-profile")
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        attached = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})
+        browser.session = attached["sessionId"]
+        for domain in ("Network", "Page", "Runtime"):
+            browser.send(f"{domain}.enable")
+        browser.send("Page.navigate", {"url": map_page.as_uri()})
+        browser.wait_for("Page.loadEventFired")
+        probe = browser.send(
+            "Runtime.evaluate",
+            {
+                "expression": """JSON.stringify({
+                    leaflet: typeof L === 'object' && typeof L.map === 'function',
+                    containers: document.querySelectorAll('.leaflet-container').length,
+                    routes: Array.from(document.querySelectorAll('path.send-route'))
+                        .map(p => p.getAttribute('class')),
+                    stops: document.querySelectorAll('.leaflet-marker-icon .stop-num').length,
+                    attribution: document.querySelector('.leaflet-control-attribution')
+                        .textContent})""",
+                "returnByValue": True,
+            },
+        )
+        page = json.loads(probe["result"]["value"])
+        shot = browser.send("Page.captureScreenshot", {"format": "png"})
+    finally:
+        browser.close()
+    png = base64.b64decode(shot["data"])
+    (tmp_path / "map.png").write_bytes(png)
+    keep = os.environ.get("SEND_ROUTES_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / "map.png", Path(keep) / "map.png")
+
+    errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+    assert errors == []
+    assert page["leaflet"] and page["containers"] == 1
+    plan = make_plan()
+    assert len(page["routes"]) == len(plan.routes)
+    for route in plan.routes:
+        assert sum(f"route-{route.route_id}" in c.split() for c in page["routes"]) == 1
+    assert page["stops"] == sum(s.type != "depot" for r in plan.routes for s in r.stops)
+    assert "OpenStreetMap contributors" in page["attribution"]
+    requests = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert any(u.endswith("leaflet.js") for u in requests)
+    assert [u for u in requests if not _is_local(u)] == []
+    assert png.startswith(b"\x89PNG") and len(png) > 5000

@@ -1,0 +1,165 @@
+"""The route map: routes follow the roads, one layer each, offline, no names by default."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from maps.basemap import basemap_from_graph, plan_bbox, road_path_function
+from maps.route_map import render_map, write_map
+from tests.maps.helpers import (
+    TinyGraph,
+    fake_road,
+    fake_travel,
+    make_dataset,
+    make_plan,
+    polylines,
+)
+
+
+def js_strings(page: str, pattern: str) -> list[str]:
+    """JSON string literals on the page captured by ``pattern``, decoded."""
+    return [json.loads(s) for s in re.findall(pattern, page)]
+
+
+def popups(page: str) -> list[str]:
+    return js_strings(page, r'bind(?:Popup|Tooltip)\(("(?:[^"\\]|\\.)*")')
+
+
+def readable(page: str) -> str:
+    """The page with its popup and tooltip texts decoded, as a reader could see them."""
+    return "\n".join([page, *popups(page)])
+
+
+def attributions(page: str) -> list[str]:
+    return js_strings(page, r'addAttribution\(("(?:[^"\\]|\\.)*")\)')
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    """The tiny plan's map as HTML, routes drawn along ``fake_road``: four polylines, each
+    with a known dog-leg shape."""
+    return render_map(make_plan(), make_dataset(), path_coords=fake_road)
+
+
+def test_one_polyline_per_route_along_the_injected_roads(page: str) -> None:
+    lines = polylines(page)
+    plan = make_plan()
+    assert set(lines) == {r.route_id for r in plan.routes}
+    for route in plan.routes:
+        coords, _ = lines[route.route_id]
+        first, last = route.stops[0], route.stops[-1]
+        assert coords[0] == [first.lat, first.lon]
+        assert coords[-1] == [last.lat, last.lon]
+        # every dog-leg corner of the injected road is on the line, in order
+        corners = [[a.lat, b.lon] for a, b in zip(route.stops, route.stops[1:], strict=False)]
+        positions = [coords.index(c) for c in corners]
+        assert positions == sorted(positions)
+
+
+def test_passenger_assistant_dashed_and_wheelchair_routes_thicker(page: str) -> None:
+    lines = polylines(page)
+    assert lines["AM-2"][1]["dashArray"] and lines["PM-2"][1]["dashArray"]
+    assert not lines["AM-1"][1]["dashArray"]
+    assert lines["AM-1"][1]["weight"] > lines["AM-2"][1]["weight"]
+    assert "passenger assistant on board" in page and "wheelchair user" in page
+
+
+def test_layers_grouped_by_session_and_operator(page: str) -> None:
+    groups = re.findall(r'name:("[^"]+"),items:\[(.*?)\]\}', page)
+    names = [json.loads(name) for name, _ in groups]
+    assert names == [
+        "AM \u00b7 Acme Taxis",
+        "AM \u00b7 Blue Line",
+        "PM \u00b7 Acme Taxis",
+        "PM \u00b7 Blue Line",
+        "Places",
+    ]
+    assert all(items.count("layer:feature_group_") == 1 for _, items in groups[:4])
+
+
+def test_numbered_stops_and_popup_times(page: str) -> None:
+    icons = js_strings(page, r'"html": ("(?:[^"\\]|\\.)*")')
+    numbers = re.findall(r'class="stop-num[^>]*>(\d+)</div>', " ".join(icons))
+    plan = make_plan()
+    expected = [str(i) for r in plan.routes for i in range(1, len(r.stops) - 1)]
+    assert sorted(numbers) == sorted(expected)
+    assert any("Arrive 08:00 \u00b7 depart 08:05" in p for p in popups(page))
+
+
+def test_no_full_names_unless_asked(page: str) -> None:
+    dataset = make_dataset()
+    text = readable(page)
+    for pupil in dataset.pupils:
+        assert pupil.name not in text
+        assert pupil.name.split()[-1] not in text  # no surnames either
+        assert f"{pupil.pupil_id} ({pupil.initials})" in text
+    named = readable(render_map(make_plan(), dataset, path_coords=fake_road, show_names=True))
+    assert all(p.name in named for p in dataset.pupils)
+
+
+def test_offline_links_and_osm_attribution(tmp_path) -> None:
+    path = write_map(make_plan(), make_dataset(), tmp_path)
+    page = path.read_text(encoding="utf-8")
+    for word in ("cdn", "jquery", "bootstrap", "awesome", "fontawesome", "googleapis"):
+        assert word not in page.lower()
+    assert '<script src="lib/leaflet/leaflet.js">' in page
+    assert (tmp_path / "lib/leaflet/leaflet.js").is_file()
+    assert (tmp_path / "lib/leaflet/images/marker-icon.png").is_file()
+    assert any("OpenStreetMap</a> contributors" in a for a in attributions(page))
+    assert "L.tileLayer" not in page
+
+
+def test_tile_server_used_with_its_attribution() -> None:
+    page = render_map(
+        make_plan(),
+        make_dataset(),
+        tile_url="http://localhost:8080/{z}/{x}/{y}.png",
+        tile_attribution="Local tiles",
+    )
+    assert "L.tileLayer" in page and "http://localhost:8080/{z}/{x}/{y}.png" in page
+    assert "Local tiles" in page
+    assert any("OpenStreetMap</a> contributors" in a for a in attributions(page))
+
+
+def test_basemap_drawn_under_the_routes() -> None:
+    lines = [[(51.74, -1.30), (51.76, -1.24)], [(51.78, -1.24), (51.80, -1.18)]]
+    page = render_map(make_plan(), make_dataset(), basemap_lines=lines)
+    assert "basemap-road" in page
+    assert page.index("basemap-road") < page.index("send-route")
+
+
+def test_road_path_function_follows_the_graph() -> None:
+    graph, dataset, plan = TinyGraph(), make_dataset(), make_plan()
+    path = road_path_function(graph, plan, travel=fake_travel(dataset, graph))
+    route = plan.routes[0]
+    legs = list(zip(route.stops, route.stops[1:], strict=False))
+    drawn = [path(a, b) for a, b in legs]
+    path(*legs[0])  # asked again: served from the cache
+    assert len(graph.calls) == len(set(graph.calls)) == len(legs)
+    for (a, b), coords, (na, nb) in zip(legs, drawn, list(graph.calls), strict=True):
+        assert coords[0] == (a.lat, a.lon) and coords[-1] == (b.lat, b.lon)
+        road = [p for p in graph.path_coords(na, nb) if p not in (coords[0], coords[-1])]
+        assert road == [p for p in coords if p in road]  # the graph's road, in order
+
+
+def test_basemap_from_graph_keeps_roads_in_the_box_once() -> None:
+    graph = TinyGraph()
+    everything = basemap_from_graph(graph, (51.0, -2.0, 52.0, 0.0))
+    assert len(everything) == 12  # 24 directed edges, each two-way road drawn once
+    assert all(len(line) == 3 for line in everything)  # node, bend, node
+    corner = basemap_from_graph(graph, (51.735, -1.305, 51.745, -1.295))
+    assert len(corner) == 2  # the two roads from the south-west node
+    main = basemap_from_graph(graph, (51.0, -2.0, 52.0, 0.0), max_points=10)
+    assert len(main) == 2  # only the fast middle row fits
+    assert all(abs(p[0] - 51.775) < 0.003 for line in main for p in line)
+
+
+def test_plan_bbox_covers_every_stop() -> None:
+    plan = make_plan()
+    south, west, north, east = plan_bbox(plan, margin_deg=0)
+    stops = [s for r in plan.routes for s in r.stops]
+    assert south == min(s.lat for s in stops) and north == max(s.lat for s in stops)
+    assert west == min(s.lon for s in stops) and east == max(s.lon for s in stops)
