@@ -135,3 +135,58 @@ def test_empty_and_bad_input() -> None:
     assert build_place_matrices(g, snap_to_edges(g, [], [])).time_s.shape == (0, 0)
     with pytest.raises(ValueError):
         snap_to_edges(g, [50.7, 50.8], [-1.3])
+
+
+def _split_graph(g, snap):
+    """The graph with each place as a node of its own: its edge cut at its projection (both
+    directions of a two-way road), joined to the place by an access road both ways."""
+    k, n = len(snap.edge), g.n_nodes
+    coords = [*zip(g.node_lat.tolist(), g.node_lon.tolist(), strict=True)]
+    coords += [(lat, lon) for lat, lon in zip(snap.road_lat, snap.road_lon, strict=True)] * 2
+    on_road = np.where(snap.node >= 0, snap.node, n + np.arange(k))
+    edges = [
+        (int(u), int(v), float(m), float(s))
+        for u, v, m, s in zip(g.edge_u, g.edge_v, g.length_m, g.travel_time_s, strict=True)
+    ]
+    cuts: dict[int, list[tuple[float, int]]] = {}
+    for p in np.flatnonzero(snap.node < 0).tolist():
+        cuts.setdefault(int(snap.edge[p]), []).append((float(snap.fraction[p]), p))
+        if snap.twin[p] >= 0:
+            cuts.setdefault(int(snap.twin[p]), []).append((float(snap.twin_fraction[p]), p))
+    for e, on_edge in cuts.items():
+        chain = [(0.0, int(g.edge_u[e])), *((f, n + p) for f, p in sorted(on_edge))]
+        chain.append((1.0, int(g.edge_v[e])))
+        for (f0, a), (f1, b) in zip(chain, chain[1:], strict=False):
+            part = f1 - f0
+            edges.append((a, b, part * float(g.length_m[e]), part * float(g.travel_time_s[e])))
+    speed = ACCESS_SPEED_KPH / 3.6
+    for p in range(k):
+        x, road, metres = n + k + p, int(on_road[p]), float(snap.access_m[p])
+        edges += [(x, road, metres, metres / speed), (road, x, metres, metres / speed)]
+    edges = [(u, v, m, max(s, 1e-4)) for u, v, m, s in edges]  # no zero speeds in the fixture
+    return make_graph(coords, edges), n + k + np.arange(k)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_place_matrices_agree_with_nodes_cut_into_the_graph(seed: int) -> None:
+    from optimiser.roads.matrices import build_matrices
+    from tests.test_matrix import random_graph
+
+    g = random_graph(seed, n=120)
+    component = g.routing.component
+    main = np.bincount(component).argmax()
+    rng = np.random.default_rng(seed)
+    lats = np.r_[g.node_lat[:60] + rng.normal(0, 0.003, 60), g.node_lat[5:8]]
+    lons = np.r_[g.node_lon[:60] + rng.normal(0, 0.003, 60), g.node_lon[5:8]]  # three at nodes
+    snap = snap_to_edges(g, lats, lons)
+    ends = np.r_[[g.edge_u[snap.edge], g.edge_v[snap.edge]]]
+    keep = (component[ends] == main).all(axis=0)
+    snap = snap_to_edges(g, lats[keep], lons[keep])
+    assert len(snap.edge) > 30 and (snap.twin >= 0).any() and (snap.node >= 0).any()
+    fast = build_place_matrices(g, snap)
+    split, places = _split_graph(g, snap)
+    slow = build_matrices(split, places)
+    # the cut graph rounds each piece to a millisecond (at least 1): at most a second apart
+    assert np.abs(fast.time_s.astype(int) - slow.time_s).max() <= 1
+    assert np.abs(fast.distance_m.astype(int) - slow.distance_m).max() <= 1
+    assert (fast.time_s == slow.time_s).mean() > 0.99
