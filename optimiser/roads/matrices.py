@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from optimiser.domain.errors import UnreachableLocationError
@@ -278,12 +279,45 @@ def _same_edge_pairs(graph: RoadGraph, snap: EdgeSnap, access_w: np.ndarray) -> 
     return a, b, access_w[a] + drive + access_w[b]
 
 
+# added to every link between a place and the graph: scipy reads a zero weight as "no edge"
+_LINK = 1.0
+
+
+def _with_place_nodes(graph: RoadGraph, ends: _Ends) -> sparse.csr_array:
+    """The routing graph plus, per place ``p``, a source node ``n + p`` linked to the nodes where
+    ``p`` leaves its edge and a target node ``n + k + p`` linked from those where it joins it.
+
+    One Dijkstra from a source then reaches every target by the best of both ends at each side,
+    at the cost of one run per place instead of one per end node.
+    """
+    n, k = graph.n_nodes, len(ends.exit_node)
+    coo = graph.routing.csr.tocoo()
+    place = np.repeat(np.arange(k), 2)
+    out_ok, in_ok = np.isfinite(ends.exit_w.ravel()), np.isfinite(ends.entry_w.ravel())
+    row = np.concatenate((coo.row, (n + place)[out_ok], ends.entry_node.ravel()[in_ok])).astype(
+        np.int64
+    )
+    col = np.concatenate((coo.col, ends.exit_node.ravel()[out_ok], (n + k + place)[in_ok])).astype(
+        np.int64
+    )
+    weight = np.concatenate(
+        (coo.data, ends.exit_w.ravel()[out_ok] + _LINK, ends.entry_w.ravel()[in_ok] + _LINK)
+    )
+    # both ends of a place can be one node (a loop road): keep the lighter link, never the sum
+    order = np.lexsort((weight, col, row))
+    first = np.r_[True, (row[order][1:] != row[order][:-1]) | (col[order][1:] != col[order][:-1])]
+    keep = order[first]
+    size = n + 2 * k
+    return sparse.csr_array((weight[keep], (row[keep], col[keep])), shape=(size, size))
+
+
 def build_place_matrices(graph: RoadGraph, snap: EdgeSnap) -> Matrices:
     """Travel times and distances between all pairs of places snapped onto road edges.
 
-    Dijkstra runs on the collapsed graph from the nodes where places leave their edges, in
-    batches of places to bound memory; each batch's rows are finished (access legs, part
-    edges, the same-edge case) and written straight into the two result matrices.
+    Dijkstra runs on the collapsed graph, from one added node per place linked to the nodes
+    where it leaves its edge, to one added node per place linked from those where it joins its
+    edge, in batches of places to bound memory; each batch's rows are finished (access legs,
+    the same-edge case) and written straight into the two result matrices.
 
     Parameters
     ----------
@@ -312,16 +346,13 @@ def build_place_matrices(graph: RoadGraph, snap: EdgeSnap) -> Matrices:
     pair_a, pair_b, pair_w = _same_edge_pairs(graph, snap, access_w)
     time_s = np.zeros((k, k), dtype=np.int32)
     distance_m = np.zeros((k, k), dtype=np.int32)
-    csr = graph.routing.csr
-    entry_node, entry_w = ends.entry_node.ravel(), ends.entry_w.ravel()
-    # cells per batch: two Dijkstra rows per place, and two by two ends to every place
-    batch = max(1, min(_BATCH_CELLS // max(2 * graph.n_nodes, 1), _BATCH_CELLS // max(4 * k, 1)))
+    csr = _with_place_nodes(graph, ends)
+    n = graph.n_nodes
+    batch = max(1, _BATCH_CELLS // max(n + 2 * k, 1))
     for start in range(0, k, batch):
         rows = np.arange(start, min(k, start + batch))
-        sources, source_of = np.unique(ends.exit_node[rows], return_inverse=True)
-        between = dijkstra(csr, directed=True, indices=sources)[:, entry_node]
-        via = between[source_of.reshape(len(rows), 2)] + ends.exit_w[rows][:, :, None]
-        total = (via + entry_w).min(axis=1).reshape(len(rows), k, 2).min(axis=2)
+        reached = dijkstra(csr, directed=True, indices=n + rows)
+        total = reached[:, n + k :] - 2 * _LINK  # each path uses one link out and one link in
         total += access_w[rows, None] + access_w[None, :]
         total[np.arange(len(rows)), rows] = 0
         mine = (pair_a >= rows[0]) & (pair_a <= rows[-1])
