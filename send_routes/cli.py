@@ -114,7 +114,7 @@ def check(dataset: DatasetArg) -> None:
     snaps = sorted(travel.snap_m.values())
     console.print(
         f"Snapped {len(snaps)} places: median {snaps[len(snaps) // 2]:.0f} m, "
-        f"max {snaps[-1]:.0f} m to the nearest road node"
+        f"max {snaps[-1]:.0f} m to the nearest road"
     )
     for key, metres in travel.far_snaps():
         console.print(

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from optimiser.domain.errors import UnreachableLocationError
+from optimiser.roads.snapping import SegmentIndex, build_segment_index
 
 #: Low bits of a routing weight that hold the length in decimetres (up to 1,677 km).
 LENGTH_BITS = 24
@@ -135,6 +136,11 @@ class RoadGraph:
         )
         _, component = connected_components(csr, directed=True, connection="strong")
         return Routing(csr, edge_index, keys, component)
+
+    @cached_property
+    def segment_index(self) -> SegmentIndex:
+        """Straight segments of every edge shape, indexed for snapping (built on first use)."""
+        return build_segment_index(self)
 
     @cached_property
     def _kdtree(self) -> cKDTree:

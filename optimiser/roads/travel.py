@@ -1,9 +1,12 @@
 """Where everything is on the road graph, and how long it takes to get between places.
 
 Every address in a dataset (pupils' homes and afternoon addresses, schools, depots) gets a
-*location key* and is snapped to the road graph in one vectorised call; one travel-time and one
-distance matrix are built over the distinct graph nodes. Solver and validator both read times from
-here, so they agree on what a journey takes.
+*location key* and is snapped onto the nearest road edge in one vectorised call
+(:func:`optimiser.roads.snapping.snap_to_edges`); one travel-time and one distance matrix are
+built over the distinct places, one row per distinct point, so two places at different points
+never share a row. Journeys include each end's access leg to the road at
+:data:`~optimiser.roads.snapping.ACCESS_SPEED_KPH` (see :mod:`optimiser.roads.matrices`). Solver
+and validator both read times from here, so they agree on what a journey takes.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import numpy as np
 
 from optimiser.domain.entities import Dataset, Location, Pupil, Session, VehicleType
 from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
-from optimiser.roads.matrices import build_matrices
+from optimiser.roads.matrices import build_place_matrices
 from optimiser.roads.network import RoadGraph, load_network
+from optimiser.roads.snapping import EdgeSnap, snap_to_edges
 
 SNAP_WARN_M = 500.0
 
@@ -66,17 +70,24 @@ def describe_key(key: str, dataset: Dataset) -> str:
 
 @dataclass
 class TravelData:
-    """Snapped locations and matrices; ``index`` maps a location key to a matrix row."""
+    """Snapped locations and matrices; ``index`` maps a location key to a matrix row.
+
+    ``snap_m`` is each key's access distance in metres, from the place to the nearest road.
+    ``node_positions`` holds, per row, the graph node nearest the row's point on the road (for
+    drawing routes along the roads); ``road`` the row's position on its road edge, when the
+    matrices were built from a road graph.
+    """
 
     keys: tuple[str, ...]
     index: dict[str, int]
     location: dict[str, Location]
     snap_m: dict[str, float]
-    node_positions: np.ndarray  # graph node of each matrix row
+    node_positions: np.ndarray  # graph node nearest each matrix row's point on the road
     time_s: np.ndarray  # free-flow seconds, row = origin
     distance_m: np.ndarray
     speed_factors: dict[Session, float]
     build_s: float = 0.0
+    road: EdgeSnap | None = None
     _scaled: dict[Session, np.ndarray] = field(default_factory=dict, repr=False)
 
     def times(self, session: Session) -> np.ndarray:
@@ -109,7 +120,25 @@ def network_path(dataset: Dataset) -> Path:
 
 
 def build_travel(dataset: Dataset, graph: RoadGraph | None = None) -> TravelData:
-    """Snap every location of the dataset and build the matrices between them."""
+    """Snap every location of the dataset onto the roads and build the matrices between them.
+
+    Parameters
+    ----------
+    dataset
+        The dataset; its road network is loaded unless ``graph`` is given.
+    graph
+        The road graph, if already loaded.
+
+    Returns
+    -------
+    TravelData
+        One matrix row per distinct point; ``snap_m`` the access distance of each key.
+
+    Raises
+    ------
+    UnreachableLocationError
+        Naming the places that cannot reach, or be reached from, the others by road.
+    """
     if graph is None:
         graph = load_network(network_path(dataset))
     started = time.perf_counter()
@@ -117,10 +146,12 @@ def build_travel(dataset: Dataset, graph: RoadGraph | None = None) -> TravelData
     keys = tuple(places)
     lats = np.array([places[k].lat for k in keys], dtype=float)
     lons = np.array([places[k].lon for k in keys], dtype=float)
-    nodes, snap = graph.snap(lats, lons)
-    unique_nodes, row_of = np.unique(nodes, return_inverse=True)
+    # one row per distinct point: places at one point share it, no other places do
+    points, row_of = np.unique(np.column_stack((lats, lons)), axis=0, return_inverse=True)
+    row_of = row_of.ravel()
+    road = snap_to_edges(graph, points[:, 0], points[:, 1])
     try:
-        matrices = build_matrices(graph, unique_nodes)
+        matrices = build_place_matrices(graph, road)
     except UnreachableLocationError as exc:
         bad_rows = {int(a) for a in exc.affected}
         names = [
@@ -131,12 +162,13 @@ def build_travel(dataset: Dataset, graph: RoadGraph | None = None) -> TravelData
             + "; ".join(names),
             affected=names,
         ) from None
+    near_end = np.where(road.fraction < 0.5, graph.edge_u[road.edge], graph.edge_v[road.edge])
     return TravelData(
         keys=keys,
         index={k: int(r) for k, r in zip(keys, row_of, strict=True)},
         location=places,
-        snap_m={k: float(d) for k, d in zip(keys, snap, strict=True)},
-        node_positions=unique_nodes,
+        snap_m={k: float(road.access_m[r]) for k, r in zip(keys, row_of, strict=True)},
+        node_positions=np.where(road.node >= 0, road.node, near_end).astype(np.int64),
         time_s=np.asarray(matrices.time_s, dtype=np.int64),
         distance_m=np.asarray(matrices.distance_m, dtype=np.int64),
         speed_factors={
@@ -144,4 +176,5 @@ def build_travel(dataset: Dataset, graph: RoadGraph | None = None) -> TravelData
             Session.PM: dataset.settings.pm_speed_factor,
         },
         build_s=time.perf_counter() - started,
+        road=road,
     )

@@ -33,6 +33,7 @@ CAUSES = (
     "fleet_count",
     "vehicle_overlap",
     "timing",
+    "implausible_leg",
     "cost",
 )
 COORD_TOL_DEG = 1e-5  # a stop is at a place when both coordinates agree this closely

@@ -3,7 +3,8 @@
 Separate from optimising: the plan may come from the solver, from a council's current routes or from
 a hand-edited file. Every time, load, distance and cost is recomputed from the dataset and its
 :class:`~optimiser.roads.travel.TravelData`; what the plan states is only compared, never trusted.
-Each route is checked on its own (:mod:`optimiser.validate.route_checks`), then the rules that span
+Each route is checked on its own (:mod:`optimiser.validate.route_checks`, and
+:mod:`optimiser.validate.legs` for legs faster than a vehicle can drive), then the rules that span
 routes: coverage, groups, fleet counts, vehicles reused across routes and the plan's stated total.
 """
 
@@ -19,6 +20,7 @@ from optimiser.domain.times import format_hms
 from optimiser.plan.document import Plan, Route
 from optimiser.plan.totals import co2_mg
 from optimiser.roads.travel import TravelData
+from optimiser.validate.legs import check_leg_speeds
 from optimiser.validate.route_checks import (
     CAUSES,
     TIME_TOL_S,
@@ -52,6 +54,8 @@ def validate_plan(dataset: Dataset, travel: TravelData, plan: Plan) -> list[Viol
     """
     out: list[Violation] = []
     walks = [walk_route(dataset, travel, route, out) for route in plan.routes]
+    for route in plan.routes:
+        check_leg_speeds(route, out)
     _check_coverage(dataset, plan, walks, out)
     _check_groups(dataset, walks, out)
     _check_fleet(walks, out)

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from optimiser.domain.errors import InputError, UnreachableLocationError
 from optimiser.roads import network as roads
-from optimiser.roads.matrices import build_matrices, build_matrices_networkx
+from optimiser.roads.matrices import build_matrices, build_matrices_networkx, build_place_matrices
 from optimiser.roads.network import ATTRIBUTION, load_graph, load_network, save_graph
 from optimiser.roads.osm_filter import KPH_PER_MPH, default_speed_kph, is_drivable, maxspeed_kph
+from optimiser.roads.snapping import snap_to_edges
 from send_routes.roads import app
 from tests.helpers.paths import IOW_PBF, REPO
 from tests.optimiser.roads.helpers import make_graph
@@ -332,6 +333,11 @@ def test_sample_graph_is_the_isle_of_wight_with_attribution() -> None:
     assert (snapped < 200).all()
     m = build_matrices(graph, positions)
     assert 8 * 60 < m.time_s[0, 1] < 30 * 60 and 9_000 < m.distance_m[0, 1] < 16_000
+    # on the nearest road rather than at its nearest junction: closer, and about as far apart
+    on_road = snap_to_edges(graph, [50.7008, 50.7296], [-1.2920, -1.1610])
+    assert (on_road.access_m <= snapped + 1e-6).all()
+    between = build_place_matrices(graph, on_road)
+    assert abs(int(between.time_s[0, 1]) - int(m.time_s[0, 1])) < 120
 
 
 def test_sample_graph_matrices_agree_with_networkx() -> None:
