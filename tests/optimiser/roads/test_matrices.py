@@ -7,7 +7,7 @@ import pytest
 
 from optimiser.domain.errors import UnreachableLocationError
 from optimiser.roads.matrices import build_matrices, build_matrices_networkx
-from tests.optimiser.roads.helpers import make_graph
+from tests.optimiser.roads.helpers import make_graph, random_graph
 
 COORDS = [(50.70 + 0.01 * i, -1.30) for i in range(8)]
 
@@ -111,25 +111,6 @@ def test_empty_and_single_point(graph) -> None:
 def test_bad_positions_are_rejected(graph, bad) -> None:
     with pytest.raises(ValueError, match="node_positions"):
         build_matrices(graph, bad)
-
-
-def random_graph(seed: int, n: int = 300):
-    """A random road-like graph: nearby nodes joined, some one-way, some parallel edges."""
-    rng = np.random.default_rng(seed)
-    coords = [(50.6 + 0.1 * a, -1.4 + 0.1 * b) for a, b in rng.random((n, 2))]
-    xy = np.array(coords)
-    edges = []
-    for u in range(n):
-        near = np.argsort(((xy - xy[u]) ** 2).sum(axis=1))[1:4]
-        for v in near.tolist():
-            length = float(rng.uniform(50, 3000))
-            seconds = length / float(rng.uniform(4, 30))
-            edges.append((u, v, length, seconds))
-            if rng.random() < 0.8:
-                edges.append((v, u, length, seconds))
-            if rng.random() < 0.1:
-                edges.append((u, v, length * 0.9, seconds * 1.2))
-    return make_graph(coords, edges)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-import tests.test_validate as day
+import tests.optimiser.validate.test_validator as day
 from optimiser.domain.entities import Session
 from optimiser.domain.times import parse_hms
 from optimiser.plan.document import Route, Stop

@@ -15,7 +15,7 @@ import pytest
 from optimiser.domain.errors import UnreachableLocationError
 from optimiser.roads.matrices import build_place_matrices
 from optimiser.roads.snapping import ACCESS_SPEED_KPH, snap_to_edges
-from tests.road_fixtures import make_graph
+from tests.optimiser.roads.helpers import make_graph
 
 R = 6_371_009.0
 LAT = 50.70
@@ -170,7 +170,7 @@ def _split_graph(g, snap):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_place_matrices_agree_with_nodes_cut_into_the_graph(seed: int) -> None:
     from optimiser.roads.matrices import build_matrices
-    from tests.test_matrix import random_graph
+    from tests.optimiser.roads.helpers import random_graph
 
     g = random_graph(seed, n=120)
     component = g.routing.component
