@@ -4,7 +4,8 @@ Separate from optimising: the plan may come from the solver, from a council's cu
 a hand-edited file. Every time, load, distance and cost is recomputed from the dataset and its
 :class:`~optimiser.roads.travel.TravelData`; what the plan states is only compared, never trusted.
 Each route is checked on its own (:mod:`optimiser.validate.route_checks`), then the rules that span
-routes: coverage, groups, fleet counts, vehicles reused across routes and the plan's stated total.
+routes: coverage (with the journeys left out, :mod:`optimiser.validate.coverage`), groups, fleet
+counts, vehicles reused across routes and the plan's stated total.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from optimiser.domain.rules import route_cost_pence
 from optimiser.domain.times import format_hms
 from optimiser.plan.document import Plan
 from optimiser.roads.travel import TravelData
+from optimiser.validate.coverage import check_unplaced
 from optimiser.validate.route_checks import (
     CAUSES,
     TIME_TOL_S,
@@ -51,6 +53,7 @@ def validate_plan(dataset: Dataset, travel: TravelData, plan: Plan) -> list[Viol
     out: list[Violation] = []
     walks = [walk_route(dataset, travel, route, out) for route in plan.routes]
     _check_coverage(dataset, plan, walks, out)
+    check_unplaced(dataset, travel, plan, out)
     _check_groups(dataset, walks, out)
     _check_fleet(walks, out)
     _check_vehicle_reuse(travel, walks, out)
