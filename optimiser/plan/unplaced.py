@@ -196,6 +196,11 @@ def explain_unplaced(
                 f" is already used this session ({counts})"
             )
             out.append(Unassigned(pid, session, reason, "fleet_used", rows))
+        elif not travels_with_group(dataset, pupil, session):
+            # Only when place_solo was not run first: say so rather than invent a limit.
+            names = ", ".join(vt.key for vt in free)
+            reason = f"not placed, though an unused vehicle could carry it alone ({names})"
+            out.append(Unassigned(pid, session, reason))
         else:
             members = left_in_group[(session, pupil.group or "")] or [pid]
             reason = (
