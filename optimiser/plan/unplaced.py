@@ -203,10 +203,11 @@ def explain_unplaced(
             out.append(Unassigned(pid, session, reason))
         else:
             members = left_in_group[(session, pupil.group or "")] or [pid]
+            schools = sorted({dataset.schools[dataset.pupil(m).school_id].name for m in members})
             reason = (
-                f"travels with group {pupil.group}, who share one vehicle; no vehicle could take"
-                " this pupil with the group within the school windows and ride limits (left out"
-                f" of the group: {', '.join(members)})"
+                f"travels with group {pupil.group} ({', '.join(members)} left out, to"
+                f" {' and '.join(schools)}), who share one vehicle; no vehicle could take this"
+                " pupil with the group within the school windows and ride limits"
             )
             out.append(Unassigned(pid, session, reason, "group"))
     return out
