@@ -1,5 +1,6 @@
 """Planning a whole day: build each session's problem, solve them side by side, assemble the plan,
-explain every pupil left out, and check the plan with the independent validator.
+place alone any journey left out that an idle vehicle can carry, explain every journey still left
+out, and check the plan with the independent validator.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.entities import Dataset, Pupil, Session
 from optimiser.domain.errors import SendRoutesError
 from optimiser.domain.rules import can_carry, route_cost_pence
-from optimiser.plan.document import Plan, Route, Stop, StopType, Unassigned
+from optimiser.plan.document import Plan, Route, Stop, StopType
 from optimiser.plan.retime import retime
 from optimiser.plan.totals import summarise
+from optimiser.plan.unplaced import explain_unplaced, place_solo
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
@@ -188,53 +190,6 @@ def _routes(
     return routes
 
 
-def explain_dropped(model: SessionModel, solution: Solution, dataset: Dataset) -> list[Unassigned]:
-    """Why the solver left each dropped request out, computed from the data and the plan."""
-    used: Counter[str] = Counter(model.slots[r.vehicle].fleet_key for r in solution.routes)
-    full = {vt.key for vt in dataset.fleet if used[vt.key] >= vt.count}
-    dropped_groups: dict[str, list[str]] = defaultdict(list)
-    for i in solution.dropped:
-        for pid in model.request_pupils[i]:
-            group = dataset.pupil(pid).group
-            if group:
-                dropped_groups[group].append(pid)
-    out = []
-    for i in solution.dropped:
-        bundle = [dataset.pupil(pid) for pid in model.request_pupils[i]]
-        fleet_rows = {vt.key for vt in dataset.fleet if all(can_carry(vt, p) for p in bundle)}
-        for pid in model.request_pupils[i]:
-            pupil = dataset.pupil(pid)
-            if pupil.group and len(dropped_groups[pupil.group]) > 1:
-                members = dropped_groups[pupil.group]
-                schools = sorted(
-                    {dataset.schools[dataset.pupil(m).school_id].name for m in members}
-                )
-                reason = (
-                    f"travels with group {pupil.group} ({', '.join(members)}, to "
-                    f"{' and '.join(schools)}); no vehicle could take the whole group within "
-                    f"the school window{'s' if len(schools) > 1 else ''} and ride limits"
-                )
-            elif fleet_rows and fleet_rows <= full:
-                kind = (
-                    "wheelchair-accessible vehicle"
-                    if pupil.wheelchair
-                    else "vehicle with a passenger assistant"
-                    if pupil.passenger_assistant
-                    else "suitable vehicle"
-                )
-                reason = f"no {kind} left: every one in the fleet is already used this session"
-            elif pupil.solo:
-                reason = (
-                    "no vehicle free for a solo journey within the school window and ride limit"
-                )
-            else:
-                reason = (
-                    "could not be fitted into any vehicle within the school window and ride limit"
-                )
-            out.append(Unassigned(pid, model.session, reason))
-    return out
-
-
 def _short_of_vehicles(model: SessionModel, solution: Solution, part: Dataset) -> bool:
     """Whether a request was left out while every vehicle offered of a fleet row that could carry
     it was in use, and that row has more vehicles than the solver was offered."""
@@ -381,12 +336,23 @@ def plan_dataset(
         finally:
             executor.close()
     routes: list[Route] = []
-    unassigned: list[Unassigned] = []
-    for model, solution, part in zip(models, solutions, part_of, strict=True):
+    left_out: list[tuple[Pupil, Session]] = []
+    set_aside: set[tuple[str, Session]] = set()
+    for model, solution in zip(models, solutions, strict=True):
         routes += _routes(model, solution, dataset, travel)
-        unassigned += [Unassigned(s.pupil_id, s.session, s.reason) for s in model.set_aside]
-        unassigned += explain_dropped(model, solution, part)
+        set_aside |= {(s.pupil_id, s.session) for s in model.set_aside}
+        left_out += [(dataset.pupil(s.pupil_id), s.session) for s in model.set_aside]
+        left_out += [
+            (dataset.pupil(pid), model.session)
+            for i in solution.dropped
+            for pid in model.request_pupils[i]
+        ]
     _number(routes)
+    # Reasons are the whole session's, against the assembled plan: a part saw only its share of
+    # the fleet. A journey an idle vehicle can carry alone is placed, not explained.
+    left_out = place_solo(dataset, travel, routes, left_out)
+    _number(routes)
+    unassigned = explain_unplaced(dataset, travel, routes, left_out, set_aside)
     plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
     plan.summary = summarise(plan, dataset, travel)
     violations = validate_plan(dataset, travel, plan)

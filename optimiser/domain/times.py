@@ -7,6 +7,15 @@ from __future__ import annotations
 
 import re
 
+from optimiser.domain.entities import Session
+
+# The working day of each session: vehicles leave their depot and are back within these hours.
+# One definition for the routing model, the plan's solo journeys and the validator.
+SESSION_HOURS = {
+    Session.AM: (6 * 3600 + 30 * 60, 11 * 3600),
+    Session.PM: (13 * 3600 + 30 * 60, 18 * 3600 + 30 * 60),
+}
+
 _HMS = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 

@@ -113,14 +113,46 @@ class Route:
         }
 
 
+# Why a journey is not carried, in a form the validator can check against the plan.
+UNASSIGNED_CAUSES = ("fleet_used", "no_solo_fit", "set_aside", "group")
+
+
+@dataclass(frozen=True)
+class FleetUse:
+    """A fleet row an unassigned entry names: vehicles the plan uses of it, of its count."""
+
+    fleet: str  # operator/vehicle_type
+    used: int
+    count: int
+
+
 @dataclass
 class Unassigned:
+    """A journey not carried: the reason in words and, in plans since it was added, its cause.
+
+    ``cause`` is one of :data:`UNASSIGNED_CAUSES` (None in older plans); with ``fleet_used``,
+    ``fleet_rows`` names every row that could make the journey alone and how many it has in use.
+    """
+
     pupil_id: str
     session: Session
     reason: str
+    cause: str | None = None
+    fleet_rows: tuple[FleetUse, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"pupil_id": self.pupil_id, "session": str(self.session), "reason": self.reason}
+        out: dict[str, Any] = {
+            "pupil_id": self.pupil_id,
+            "session": str(self.session),
+            "reason": self.reason,
+        }
+        if self.cause is not None:
+            out["cause"] = self.cause
+        if self.fleet_rows:
+            out["fleet_rows"] = [
+                {"fleet": f.fleet, "used": f.used, "count": f.count} for f in self.fleet_rows
+            ]
+        return out
 
 
 @dataclass
@@ -202,6 +234,25 @@ def _stop(obj: Any, where: str, problems: list[str]) -> Stop | None:
     )
 
 
+def _unassigned(obj: dict[str, Any], where: str, problems: list[str]) -> Unassigned:
+    session = _session(obj.get("session"), where, problems)
+    cause = obj.get("cause")
+    if cause is not None and cause not in UNASSIGNED_CAUSES:
+        problems.append(f"{where}: cause '{cause}' is not one of {', '.join(UNASSIGNED_CAUSES)}")
+        cause = None
+    rows = []
+    for j, row in enumerate(obj.get("fleet_rows", []) or []):
+        if not isinstance(row, dict) or not isinstance(row.get("fleet"), str):
+            problems.append(f"{where}.fleet_rows[{j}]: needs a 'fleet' (operator/vehicle_type)")
+            continue
+        used, count = row.get("used"), row.get("count")
+        if type(used) is not int or type(count) is not int:
+            problems.append(f"{where}.fleet_rows[{j}]: 'used' and 'count' must be whole numbers")
+            continue
+        rows.append(FleetUse(row["fleet"], used, count))
+    return Unassigned(obj["pupil_id"], session, str(obj.get("reason", "")), cause, tuple(rows))
+
+
 def plan_from_json(data: Any) -> Plan:
     """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` with all problems."""
     problems: list[str] = []
@@ -244,8 +295,7 @@ def plan_from_json(data: Any) -> Plan:
         if not isinstance(u, dict) or not isinstance(u.get("pupil_id"), str):
             problems.append(f"unassigned[{i}]: needs a 'pupil_id'")
             continue
-        session = _session(u.get("session"), f"unassigned[{i}]", problems)
-        unassigned.append(Unassigned(u["pupil_id"], session, str(u.get("reason", ""))))
+        unassigned.append(_unassigned(u, f"unassigned[{i}]", problems))
     if problems:
         raise PlanFormatError(problems)
     raw_summary = data.get("summary")

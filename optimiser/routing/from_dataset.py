@@ -14,15 +14,10 @@ from dataclasses import dataclass
 
 from optimiser.domain.entities import Dataset, Pupil, Session
 from optimiser.domain.rules import can_carry
-from optimiser.domain.times import format_hm
+from optimiser.domain.times import SESSION_HOURS, format_hm
 from optimiser.roads.travel import TravelData, depot_key, home_key, school_key
 from optimiser.routing.problem import Problem, Request, Vehicle, Visit, VisitKind
 
-# The working day of each session: vehicles leave their depot and are back within these hours.
-SESSION_HOURS = {
-    Session.AM: (6 * 3600 + 30 * 60, 11 * 3600),
-    Session.PM: (13 * 3600 + 30 * 60, 18 * 3600 + 30 * 60),
-}
 MAX_PUPILS_PER_STOP = 4
 PENALTY = 10**12  # millipence (10 million pounds): leaving a pupil out is never a saving
 

@@ -30,6 +30,8 @@ CAUSES = (
     "max_ride",
     "school_window",
     "coverage",
+    "avoidable_unplaced",
+    "contradicted_reason",
     "fleet_count",
     "vehicle_overlap",
     "timing",

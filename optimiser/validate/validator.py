@@ -5,7 +5,8 @@ a hand-edited file. Every time, load, distance and cost is recomputed from the d
 :class:`~optimiser.roads.travel.TravelData`; what the plan states is only compared, never trusted.
 Each route is checked on its own (:mod:`optimiser.validate.route_checks`, and
 :mod:`optimiser.validate.legs` for legs faster than a vehicle can drive), then the rules that span
-routes: coverage, groups, fleet counts, vehicles reused across routes and the plan's stated total.
+routes: coverage (with the journeys left out, :mod:`optimiser.validate.coverage`), groups, fleet
+counts, vehicles reused across routes and the plan's stated total.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from optimiser.domain.times import format_hms
 from optimiser.plan.document import Plan, Route
 from optimiser.plan.totals import co2_mg
 from optimiser.roads.travel import TravelData
+from optimiser.validate.coverage import check_unplaced
 from optimiser.validate.legs import check_leg_speeds
 from optimiser.validate.route_checks import (
     CAUSES,
@@ -57,6 +59,7 @@ def validate_plan(dataset: Dataset, travel: TravelData, plan: Plan) -> list[Viol
     for route in plan.routes:
         check_leg_speeds(route, out)
     _check_coverage(dataset, plan, walks, out)
+    check_unplaced(dataset, travel, plan, out)
     _check_groups(dataset, walks, out)
     _check_fleet(walks, out)
     _check_vehicle_reuse(travel, walks, out)
@@ -90,6 +93,25 @@ def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -
     for walk in walks:
         for pid in walk.picked:
             carried[(walk.route.session, pid)].append(walk.route.route_id)
+    listed = _check_listed(dataset, plan, out)
+    for session in Session:
+        for pupil in dataset.pupils:
+            pid = pupil.pupil_id
+            routes = carried.get((session, pid), [])
+            add = _adder(out, "coverage", session, pid)
+            on = " and ".join(routes)
+            if routes and session not in pupil.sessions:
+                add(f"{pid} is carried on route {on} but does not travel in {session}")
+            if len(routes) > 1:
+                add(f"{pid} is carried more than once in {session}: routes {on}")
+            if routes and listed.get((session, pid)):
+                add(f"{pid} is carried on route {on} and also listed unassigned in {session}")
+            if session in pupil.sessions and not routes and not listed.get((session, pid)):
+                add(f"{pid} travels in {session} but is neither carried nor listed unassigned")
+
+
+def _check_listed(dataset: Dataset, plan: Plan, out) -> dict[tuple[Session, str], int]:
+    """Check the plan's unassigned entries; how often each (session, pupil) is listed."""
     listed: dict[tuple[Session, str], int] = defaultdict(int)
     for entry in plan.unassigned:
         pid, session = entry.pupil_id, entry.session
@@ -105,20 +127,7 @@ def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -
             add(f"{pid} is listed unassigned in {session} but does not travel in {session}")
         if listed[(session, pid)] == 2:
             add(f"{pid} is listed unassigned in {session} more than once")
-    for session in Session:
-        for pupil in dataset.pupils:
-            pid = pupil.pupil_id
-            routes = carried.get((session, pid), [])
-            add = _adder(out, "coverage", session, pid)
-            on = " and ".join(routes)
-            if routes and session not in pupil.sessions:
-                add(f"{pid} is carried on route {on} but does not travel in {session}")
-            if len(routes) > 1:
-                add(f"{pid} is carried more than once in {session}: routes {on}")
-            if routes and listed.get((session, pid)):
-                add(f"{pid} is carried on route {on} and also listed unassigned in {session}")
-            if session in pupil.sessions and not routes and not listed.get((session, pid)):
-                add(f"{pid} travels in {session} but is neither carried nor listed unassigned")
+    return listed
 
 
 def _adder(out: list[Violation], cause: str, session: Session, pid: str | None = None):
