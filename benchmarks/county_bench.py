@@ -10,7 +10,7 @@ size, the comparison the issue asks for: journeys placed by each, and the route 
 against the fixed shares' cost plus the solo baseline of the extra journeys it places.
 
     python benchmarks/county_bench.py                          # 500, 1000, 2000, 5000
-    python benchmarks/county_bench.py --pupils 600 --fleet-scale 0.3 --time-limit 60
+    python benchmarks/county_bench.py --pupils 600 --fleet-scale 0.3 --time-limit 60 --whole
 
 Cohorts come from the seeded generator (``send-routes synth cohort``, seed 2026); the fleet scales
 with the cohort unless ``--fleet-scale`` is given. The search time per session grows with the
@@ -34,6 +34,8 @@ from pathlib import Path
 
 SIZES = (500, 1000, 2000, 5000)
 MODES = ("routes", "fixed-share")
+# "whole": every session as one model, however large (the reference for what can be placed).
+ALL_MODES = (*MODES, "whole")
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "isle_of_wight"
 
 
@@ -64,6 +66,7 @@ def run_one(folder: Path, mode: str, time_limit_s: float, workers: int) -> dict:
     from optimiser.plan.baseline import solo_journey
     from optimiser.planner import plan_dataset
     from optimiser.roads.travel import build_travel
+    from optimiser.routing.decompose import MAX_PUPILS_PER_PART
     from optimiser.solver.params import SearchParameters
     from optimiser.validate.validator import validate_plan
 
@@ -75,7 +78,8 @@ def run_one(folder: Path, mode: str, time_limit_s: float, workers: int) -> dict:
         travel=travel,
         params=SearchParameters(time_limit_s=time_limit_s),
         workers=workers,
-        decomposition=mode,
+        decomposition="routes" if mode == "whole" else mode,
+        max_pupils=10**9 if mode == "whole" else MAX_PUPILS_PER_PART,
     )
     wall = time.perf_counter() - started
     plan = result.plan
@@ -151,6 +155,9 @@ def main() -> None:
     parser.add_argument("--fleet-scale", type=float, help="fleet counts x the 500-pupil fleet")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--whole", action="store_true", help="also plan each session as one model (slow at scale)"
+    )
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -171,7 +178,8 @@ def main() -> None:
             folder = write_isle_of_wight_dataset(
                 Path(tmp) / "cohort", n, args.seed, fleet_scale=args.fleet_scale
             )
-            runs = {mode: _run_in_process(folder, mode, limit, args.workers) for mode in MODES}
+            modes = ALL_MODES if args.whole else MODES
+            runs = {mode: _run_in_process(folder, mode, limit, args.workers) for mode in modes}
         for mode, run in runs.items():
             placed = len(run["placed"])
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(run["unplaced_by_reason"].items()))
