@@ -27,7 +27,9 @@ def sample_plan(tmp_path_factory):
 
 
 def test_summary_is_the_one_recorded_before_the_restructure(sample_plan):
-    """``sample_plan_summary.json`` was written by the summary code this module replaced."""
+    """``sample_plan_summary.json`` was written by the summary code this module replaced; the
+    three solo-baseline figures were re-recorded when places moved from road nodes to road edges
+    (the solo journeys' distances changed, the plan did not)."""
     plan, dataset, travel = sample_plan
     recorded = json.loads((DATA / "sample_plan_summary.json").read_text(encoding="utf-8"))
     summary = summarise(plan, dataset, travel)
