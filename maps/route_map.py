@@ -22,11 +22,11 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps.basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from maps.plan_facts import carries_wheelchair, slug, vehicle_for
+from maps.map_text import WHEELCHAIR, route_label, route_line, route_popup, stop_popup, straight
+from maps.plan_facts import carries_wheelchair, slug
 from optimiser.domain.entities import Dataset
-from optimiser.domain.money import format_pounds
 from optimiser.domain.times import format_hm
-from optimiser.plan.document import Plan, Route, Stop, StopType
+from optimiser.plan.document import Plan, Route, StopType
 
 __all__ = ["render_map", "write_map", "copy_leaflet", "basemap_from_graph", "road_path_function"]
 
@@ -38,7 +38,6 @@ OSM_ATTRIBUTION = (
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#bcbd22", "#393b79", "#637939", "#843c39")
 # fmt: on
-WHEELCHAIR = "\u267f"
 
 _CSS = "<style>\n" + (Path(__file__).with_name("route_map.css")).read_text("utf-8") + "</style>"
 
@@ -143,76 +142,24 @@ class _Bind(MacroElement):
         self.content = content
 
 
-def _pupil_label(dataset: Dataset, pupil_id: str, show_names: bool) -> str:
-    pupil = dataset.find_pupil(pupil_id)
-    if pupil is None:
-        return html.escape(pupil_id)
-    text = pupil.name if show_names else f"{pupil.pupil_id} ({pupil.initials})"
-    return html.escape(text) + (f" {WHEELCHAIR}" if pupil.wheelchair else "")
-
-
-def _route_label(route: Route, wheelchair: bool) -> str:
-    marks = (" PA" if route.passenger_assistant else "") + (f" {WHEELCHAIR}" if wheelchair else "")
-    return f"{route.route_id} · {route.vehicle_type}{marks}"
-
-
-def _stop_popup(route: Route, number: int, stop: Stop, dataset: Dataset, show_names: bool) -> str:
-    verb = "Pick up" if stop.type == StopType.PICKUP else "Set down"
-    where = ""
-    school = dataset.schools.get(stop.school_id) if stop.school_id else None
-    if school is not None:
-        where = f" at {html.escape(school.name)}"
-    who = "<br>".join(_pupil_label(dataset, p, show_names) for p in stop.pupil_ids)
-    return (
-        f"<b>{html.escape(route.route_id)} · stop {number}</b><br>{verb}{where}<br>{who}"
-        f"<br>Arrive {format_hm(stop.arrive)} · depart {format_hm(stop.depart)}"
-    )
-
-
-def _route_popup(route: Route, dataset: Dataset, wheelchair: bool) -> str:
-    vt = vehicle_for(route, dataset)
-    spaces = f", {vt.seats} seats, {vt.wheelchair_spaces} wheelchair" if vt else ""
-    return (
-        f"<b>{html.escape(route.route_id)}</b> ({route.session})<br>"
-        f"{html.escape(route.operator)} · {html.escape(route.vehicle_type)}{spaces}<br>"
-        f"Passenger assistant: {'yes' if route.passenger_assistant else 'no'}"
-        f"{' · carries a wheelchair user' if wheelchair else ''}<br>"
-        f"{len(route.pupil_ids)} pupils · {route.distance_km:.1f} km · "
-        f"{format_pounds(route.cost_pence)}"
-        f"<br>Leaves depot {format_hm(route.start_s)} · back {format_hm(route.end_s)}"
-    )
-
-
-def _straight(a: Stop, b: Stop) -> list[tuple[float, float]]:
-    return [(a.lat, a.lon), (b.lat, b.lon)]
-
-
-def _route_line(route: Route, path: PathFunction) -> list[tuple[float, float]]:
-    line: list[tuple[float, float]] = []
-    for a, b in zip(route.stops, route.stops[1:], strict=False):
-        leg = path(a, b)
-        line.extend(leg[1:] if line and leg and leg[0] == line[-1] else leg)
-    return [(round(lat, 6), round(lon, 6)) for lat, lon in line]
-
-
 def _add_route(
     fmap: folium.Map, route: Route, color: str, dataset: Dataset, path: PathFunction, names: bool
 ) -> tuple[folium.FeatureGroup, bool]:
     wheelchair = carries_wheelchair(route, dataset)
-    group = folium.FeatureGroup(name=_route_label(route, wheelchair), control=False)
+    group = folium.FeatureGroup(name=route_label(route, wheelchair), control=False)
     line = (
         folium.PolyLine(
-            _route_line(route, path),
+            route_line(route, path),
             color=color,
             weight=6 if wheelchair else 4,
             opacity=0.85,
             dash_array="10 7" if route.passenger_assistant else None,
             class_name=f"send-route route-{slug(route.route_id)}",
         )
-        .add_child(_Bind(_route_popup(route, dataset, wheelchair)))
+        .add_child(_Bind(route_popup(route, dataset, wheelchair)))
         .add_to(group)
     )
-    line.add_child(_Bind(html.escape(_route_label(route, wheelchair)), tooltip=True))
+    line.add_child(_Bind(html.escape(route_label(route, wheelchair)), tooltip=True))
     number = 0
     for stop in route.stops:
         if stop.type == StopType.DEPOT:
@@ -229,7 +176,7 @@ def _add_route(
         folium.Marker(
             (stop.lat, stop.lon),
             icon=icon,
-        ).add_child(_Bind(_stop_popup(route, number, stop, dataset, names))).add_to(group)
+        ).add_child(_Bind(stop_popup(route, number, stop, dataset, names))).add_to(group)
     group.add_to(fmap)
     return group, wheelchair
 
@@ -343,7 +290,7 @@ def render_map(
     str
         The HTML page; Leaflet must sit beside it in ``lib/leaflet`` (see :func:`write_map`).
     """
-    path = path_coords or _straight
+    path = path_coords or straight
     fmap = _OfflineMap(location=None, tiles=None, control_scale=True, zoom_start=11)
     root = fmap.get_root()
     assert isinstance(root, Figure)
@@ -369,7 +316,7 @@ def render_map(
         groups[(str(route.session), route.operator)].append(
             {
                 "layer": layer,
-                "label": _route_label(route, wheelchair),
+                "label": route_label(route, wheelchair),
                 "color": color,
                 "dashed": route.passenger_assistant,
             }

@@ -15,18 +15,16 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from optimiser.dataset import geocode
+from optimiser.dataset.cells import RowReader
 from optimiser.dataset.settings import parse_settings, read_settings_toml, settings_from_sheet
 from optimiser.dataset.tables import TABLES, Table, read_csv, read_csv_text, read_workbook
-from optimiser.domain.entities import Dataset, Location, Pupil, School, Session, VehicleType
+from optimiser.domain.entities import Dataset, Pupil, School, Session, VehicleType
 from optimiser.domain.errors import InputError, Problem
-from optimiser.domain.times import parse_hms
 
-TRUE = {"yes", "y", "true", "1"}
-FALSE = {"no", "n", "false", "0", ""}
 REQUIRED_COLUMNS = {
     "pupils": ("pupil_id", "name", "school_id", "age"),
     "schools": (
@@ -56,111 +54,6 @@ _SESSIONS = {
 }
 
 
-class _Rows:
-    """Parses the cells of one table, collecting problems instead of stopping at the first."""
-
-    def __init__(
-        self, table: Table, problems: list[Problem], places: Mapping[str, Location | None]
-    ):
-        self.table = table
-        self.problems = problems
-        self.places = places
-
-    def problem(self, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(self.table.file, row, column, message))
-
-    def text(self, row: int, cells: dict[str, str], column: str, *, required: bool = False) -> str:
-        value = cells.get(column, "")
-        if required and not value:
-            self.problem(row, column, "is empty; a value is required")
-        return value
-
-    def boolean(self, row: int, cells: dict[str, str], column: str) -> bool:
-        value = cells.get(column, "").strip().lower()
-        if value in TRUE:
-            return True
-        if value not in FALSE:
-            self.problem(
-                row, column, f"'{cells[column]}' is not yes/no (yes, no, true, false, 1, 0)"
-            )
-        return False
-
-    def number(
-        self,
-        row: int,
-        cells: dict[str, str],
-        column: str,
-        *,
-        required: bool = False,
-        integer: bool = False,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> Decimal | None:
-        raw = cells.get(column, "").replace("£", "").replace(",", "").strip()
-        if not raw:
-            if required:
-                self.problem(row, column, "is empty; a number is required")
-            return None
-        try:
-            value = Decimal(raw)
-            if not value.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            kind = "a whole number" if integer else "a number"
-            self.problem(row, column, f"'{cells[column]}' is not {kind}")
-            return None
-        if integer and value != value.to_integral_value():
-            self.problem(row, column, f"'{cells[column]}' is not a whole number")
-            return None
-        if minimum is not None and value < minimum:
-            self.problem(row, column, f"{raw} is below the minimum {minimum}")
-            return None
-        if maximum is not None and value > maximum:
-            self.problem(row, column, f"{raw} is above the maximum {maximum}")
-            return None
-        return value
-
-    def time_of_day(self, row: int, cells: dict[str, str], column: str) -> int | None:
-        raw = cells.get(column, "")
-        if not raw:
-            self.problem(row, column, "is empty; a time HH:MM is required")
-            return None
-        try:
-            return parse_hms(raw)
-        except ValueError:
-            self.problem(row, column, f"'{raw}' is not a time HH:MM")
-            return None
-
-    def location(
-        self, row: int, cells: dict[str, str], lat_col: str, lon_col: str, postcode_col: str
-    ) -> tuple[Location | None, str | None, bool]:
-        """Coordinates from explicit lat/lon (which win) or the postcode.
-
-        Returns (location, normalised postcode, given) where ``given`` says whether any of the
-        three columns held something; a missing location is reported by the caller when needed.
-        """
-        lat_raw, lon_raw = cells.get(lat_col, ""), cells.get(lon_col, "")
-        postcode_raw = cells.get(postcode_col, "")
-        postcode = geocode.normalise_postcode(postcode_raw) if postcode_raw else None
-        if lat_raw or lon_raw:
-            lat = self.number(row, cells, lat_col, required=True, minimum=-90, maximum=90)
-            lon = self.number(row, cells, lon_col, required=True, minimum=-180, maximum=180)
-            if lat is None or lon is None:
-                return None, postcode, True
-            return Location(float(lat), float(lon)), postcode, True
-        if not postcode_raw:
-            return None, None, False
-        if postcode is None:
-            self.problem(row, postcode_col, f"'{postcode_raw}' is not a UK postcode")
-            return None, None, True
-        place = self.places.get(postcode)
-        if place is None:
-            self.problem(
-                row, postcode_col, f"postcode '{postcode}' is not in the postcode directory"
-            )
-        return place, postcode, True
-
-
 def _check_columns(table: Table, problems: list[Problem], required: tuple[str, ...]) -> bool:
     missing = [c for c in required if c not in table.columns]
     for column in missing:
@@ -171,7 +64,7 @@ def _check_columns(table: Table, problems: list[Problem], required: tuple[str, .
     return not missing and not duplicates
 
 
-def _duplicates(rows: _Rows, column: str, key: Callable[[dict[str, str]], str]) -> None:
+def _duplicates(rows: RowReader, column: str, key: Callable[[dict[str, str]], str]) -> None:
     first_seen: dict[str, int] = {}
     for row, cells in rows.table.rows:
         value = key(cells)
@@ -183,7 +76,7 @@ def _duplicates(rows: _Rows, column: str, key: Callable[[dict[str, str]], str]) 
             first_seen[value] = row
 
 
-def _schools(rows: _Rows) -> dict[str, School]:
+def _schools(rows: RowReader) -> dict[str, School]:
     _duplicates(rows, "school_id", lambda c: c.get("school_id", ""))
     schools: dict[str, School] = {}
     for row, cells in rows.table.rows:
@@ -219,7 +112,7 @@ def _schools(rows: _Rows) -> dict[str, School]:
     return schools
 
 
-def _fleet(rows: _Rows) -> list[VehicleType]:
+def _fleet(rows: RowReader) -> list[VehicleType]:
     _duplicates(
         rows,
         "vehicle_type",
@@ -270,7 +163,7 @@ def _fleet(rows: _Rows) -> list[VehicleType]:
     return fleet
 
 
-def _pupils(rows: _Rows, schools: dict[str, School], school_ids: set[str]) -> list[Pupil]:
+def _pupils(rows: RowReader, schools: dict[str, School], school_ids: set[str]) -> list[Pupil]:
     _duplicates(rows, "pupil_id", lambda c: c.get("pupil_id", ""))
     known_ids = {cells.get("pupil_id", "") for _, cells in rows.table.rows} - {""}
     pupils = []
@@ -324,7 +217,7 @@ def _pupils(rows: _Rows, schools: dict[str, School], school_ids: set[str]) -> li
     return pupils
 
 
-def _needs_check(pupils: list[Pupil], fleet: list[VehicleType], rows: _Rows) -> None:
+def _needs_check(pupils: list[Pupil], fleet: list[VehicleType], rows: RowReader) -> None:
     """A pupil whose needs no vehicle type in the fleet can ever meet."""
     if not fleet:
         return
@@ -381,11 +274,11 @@ def load_tables(
         if (code := geocode.normalise_postcode(cells.get(column, "")))
     }
     places = geocode.lookup(sorted(postcodes))
-    school_rows = _Rows(tables["schools"], problems, places)
+    school_rows = RowReader(tables["schools"], problems, places)
     schools = _schools(school_rows)
-    fleet_rows = _Rows(tables["fleet"], problems, places)
+    fleet_rows = RowReader(tables["fleet"], problems, places)
     fleet = _fleet(fleet_rows)
-    pupil_rows = _Rows(tables["pupils"], problems, places)
+    pupil_rows = RowReader(tables["pupils"], problems, places)
     declared_schools = {c.get("school_id", "") for _, c in tables["schools"].rows}
     pupils = _pupils(pupil_rows, schools, declared_schools)
     _needs_check(pupils, fleet, pupil_rows)

@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from optimiser.domain.errors import UnreachableLocationError
-from optimiser.roads.snapping import SegmentIndex, build_segment_index
+from optimiser.roads.snapping import SegmentIndex, build_segment_index, points
 
 #: Low bits of a routing weight that hold the length in decimetres (up to 1,677 km).
 LENGTH_BITS = 24
@@ -161,12 +161,7 @@ class RoadGraph:
         snap_distance_m : numpy.ndarray
             float64 great-circle distance in metres from each point to its node.
         """
-        lats = np.atleast_1d(np.asarray(lats, dtype=np.float64))
-        lons = np.atleast_1d(np.asarray(lons, dtype=np.float64))
-        if lats.shape != lons.shape or lats.ndim != 1:
-            raise ValueError("lats and lons must be 1-D and of equal length")
-        if not (np.isfinite(lats).all() and np.isfinite(lons).all()):
-            raise ValueError("lats and lons must be finite")
+        lats, lons = points(lats, lons)
         if self.n_nodes == 0:
             raise ValueError("the road graph has no nodes")
         # chord length on the unit sphere is monotonic in great-circle distance: exact nearest

@@ -88,6 +88,17 @@ def _haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
+def points(lats: Any, lons: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes and longitudes as two float arrays of one length; ``ValueError`` otherwise."""
+    lats = np.atleast_1d(np.asarray(lats, dtype=np.float64))
+    lons = np.atleast_1d(np.asarray(lons, dtype=np.float64))
+    if lats.shape != lons.shape or lats.ndim != 1:
+        raise ValueError("lats and lons must be 1-D and of equal length")
+    if not (np.isfinite(lats).all() and np.isfinite(lons).all()):
+        raise ValueError("lats and lons must be finite")
+    return lats, lons
+
+
 def build_segment_index(graph: RoadGraph) -> SegmentIndex:
     """Cut every edge shape into straight segments and index points sampled along them."""
     m = graph.n_edges
@@ -164,12 +175,7 @@ def snap_to_edges(graph: RoadGraph, lats: Any, lons: Any) -> EdgeSnap:
         The edge, the fraction along it, the reverse edge of a two-way road, the node when the
         projection is at an edge's end, and the access distance in metres, for each point.
     """
-    lats = np.atleast_1d(np.asarray(lats, dtype=np.float64))
-    lons = np.atleast_1d(np.asarray(lons, dtype=np.float64))
-    if lats.shape != lons.shape or lats.ndim != 1:
-        raise ValueError("lats and lons must be 1-D and of equal length")
-    if not (np.isfinite(lats).all() and np.isfinite(lons).all()):
-        raise ValueError("lats and lons must be finite")
+    lats, lons = points(lats, lons)
     if graph.n_edges == 0:
         raise ValueError("the road graph has no edges")
     index = graph.segment_index

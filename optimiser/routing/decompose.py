@@ -51,7 +51,7 @@ def _order(dataset: Dataset, session: Session, pupils: list[Pupil]) -> list[Pupi
     )
 
 
-def _shares(count: int, weights: list[int]) -> list[int]:
+def proportional_shares(count: int, weights: list[int]) -> list[int]:
     """Split ``count`` in proportion to ``weights`` (largest remainders), never over ``count``."""
     total = sum(weights)
     if total == 0:
@@ -80,7 +80,9 @@ def split_session(
             parts.append([])
         parts[-1].append(p)
     counts = {
-        vt.key: _shares(vt.count, [sum(can_carry(vt, p) for p in part) for part in parts])
+        vt.key: proportional_shares(
+            vt.count, [sum(can_carry(vt, p) for p in part) for part in parts]
+        )
         for vt in dataset.fleet
     }
     return [

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimiser.routing.decompose import proportional_shares
 from optimiser.routing.problem import Problem, Solution, VehicleRoute, VisitTime
 
 #: For each vehicle of a subproblem, its visits as (request, "pickup" | "dropoff"), in order,
@@ -172,6 +173,41 @@ def extract(
         ),
     )
     return Subproblem(sub, tuple(requests), tuple(vehicles), tuple(rows))
+
+
+def variants(problem: Problem, members: Sequence[int]) -> list[list[int]]:
+    """A fleet row's vehicles split by variant (e.g. with and without a passenger assistant)."""
+    by_kind: dict[tuple, list[int]] = {}
+    for v in members:
+        vehicle = problem.vehicles[v]
+        key = (tuple(sorted(vehicle.capacity.items())), vehicle.fixed_cost, vehicle.cost_per_m)
+        by_kind.setdefault(key, []).append(v)
+    return list(by_kind.values())
+
+
+def _may_use(problem: Problem, request: int, vehicles: set[int]) -> bool:
+    allowed = problem.requests[request].allowed_vehicles
+    return allowed is None or not vehicles.isdisjoint(allowed)
+
+
+def construction_parts(problem: Problem, parts: Sequence[Sequence[int]]) -> list[Subproblem]:
+    """Each part of a problem as a subproblem with its share of every fleet row: shared in
+    proportion to the part's requests the row may carry, every variant of the row (e.g. with and
+    without an assistant) alike, so that the parts together never use more than the row has."""
+    vehicles: list[list[int]] = [[] for _ in parts]
+    limits: list[list[int]] = [[0] * len(problem.vehicle_limits) for _ in parts]
+    for k, (members, limit) in enumerate(problem.vehicle_limits):
+        member_set = set(members)
+        demand = [sum(_may_use(problem, r, member_set) for r in part) for part in parts]
+        shares = proportional_shares(min(limit, len(members)), demand)
+        for variant in variants(problem, members):
+            taken = 0
+            for p, share in enumerate(shares):
+                vehicles[p] += variant[taken : taken + share]
+                taken += share
+        for p, share in enumerate(shares):
+            limits[p][k] = share
+    return [extract(problem, part, vehicles[p], limits[p]) for p, part in enumerate(parts) if part]
 
 
 def plan_cost(problem: Problem, routes: Iterable[VehicleRoute], dropped: Iterable[int]) -> int:

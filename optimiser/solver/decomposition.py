@@ -33,7 +33,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from optimiser.routing.problem import Problem, Solution, VehicleRoute
-from optimiser.routing.subproblem import Subproblem, extract, fleet_rows, plan_cost
+from optimiser.routing.subproblem import (
+    Subproblem,
+    construction_parts,
+    extract,
+    fleet_rows,
+    plan_cost,
+    variants,
+)
 from optimiser.solver.executor import Executor, InlineExecutor
 from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import Progress, ProgressEvent
@@ -132,51 +139,6 @@ class _State:
             solutions_found=solutions,
             wall_s=time.perf_counter() - started,
         )
-
-
-def _variants(problem: Problem, members: Sequence[int]) -> list[list[int]]:
-    """A fleet row's vehicles split by variant (e.g. with and without a passenger assistant)."""
-    by_kind: dict[tuple, list[int]] = {}
-    for v in members:
-        vehicle = problem.vehicles[v]
-        key = (tuple(sorted(vehicle.capacity.items())), vehicle.fixed_cost, vehicle.cost_per_m)
-        by_kind.setdefault(key, []).append(v)
-    return list(by_kind.values())
-
-
-def _shares(count: int, weights: list[int]) -> list[int]:
-    """``count`` split in proportion to ``weights`` (largest remainders), never over ``count``."""
-    total = sum(weights)
-    if total == 0:
-        return [0] * len(weights)
-    exact = [count * w / total for w in weights]
-    shares = [math.floor(x) for x in exact]
-    for i in sorted(range(len(weights)), key=lambda i: shares[i] - exact[i])[: count - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
-def _may_use(problem: Problem, request: int, vehicles: set[int]) -> bool:
-    allowed = problem.requests[request].allowed_vehicles
-    return allowed is None or not vehicles.isdisjoint(allowed)
-
-
-def _construction_tasks(problem: Problem, parts: Sequence[Sequence[int]]) -> list[Subproblem]:
-    """Each part with its share of every fleet row (by the part's requests that row may carry)."""
-    vehicles: list[list[int]] = [[] for _ in parts]
-    limits: list[list[int]] = [[0] * len(problem.vehicle_limits) for _ in parts]
-    for k, (members, limit) in enumerate(problem.vehicle_limits):
-        member_set = set(members)
-        demand = [sum(_may_use(problem, r, member_set) for r in part) for part in parts]
-        shares = _shares(min(limit, len(members)), demand)
-        for variant in _variants(problem, members):
-            taken = 0
-            for p, share in enumerate(shares):
-                vehicles[p] += variant[taken : taken + share]
-                taken += share
-        for p, share in enumerate(shares):
-            limits[p][k] = share
-    return [extract(problem, part, vehicles[p], limits[p]) for p, part in enumerate(parts) if part]
 
 
 def _centroids(
@@ -308,7 +270,7 @@ class _Improver:
             extra = min(self.dparams.spare_vehicles_per_row, left[k])
             if extra <= 0:
                 continue
-            for variant in _variants(problem, members):
+            for variant in variants(problem, members):
                 free = [v for v in variant if v not in unavailable][:extra]
                 vehicles += free
                 spare_taken.update(free)
@@ -373,7 +335,7 @@ def solve_by_decomposition(
     started = time.perf_counter()
     dparams = dparams or DecompositionParameters()
     executor = executor or InlineExecutor()
-    subs = _construction_tasks(problem, parts)
+    subs = construction_parts(problem, parts)
     waves = math.ceil(len(subs) / executor.workers)
     part_s = max(1.0, params.time_limit_s * dparams.construction_share / max(1, waves))
     budget = replace(params, time_limit_s=part_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from optimiser.domain.entities import Session
 from optimiser.planner import plan_dataset
-from optimiser.routing.decompose import _shares, split_session
+from optimiser.routing.decompose import proportional_shares, split_session
 from optimiser.solver.params import SearchParameters
 from tests.helpers.worlds import pupil, school, vehicle, world
 
@@ -42,9 +42,9 @@ def test_small_session_is_not_split():
 
 
 def test_shares_never_exceed_the_count():
-    assert _shares(7, [3, 3, 3]) == [3, 2, 2]
-    assert sum(_shares(1, [5, 5])) == 1
-    assert _shares(4, [0, 0]) == [0, 0]
+    assert proportional_shares(7, [3, 3, 3]) == [3, 2, 2]
+    assert sum(proportional_shares(1, [5, 5])) == 1
+    assert proportional_shares(4, [0, 0]) == [0, 0]
 
 
 def test_split_plan_validates():

@@ -1,0 +1,70 @@
+"""The words and lines of the route map, apart from folium: labels, popups, route polylines.
+
+Everything here is plain HTML text or coordinates, escaped where it carries data, so it can be
+read and tested without a map.
+"""
+
+from __future__ import annotations
+
+import html
+
+from maps.basemap import PathFunction
+from maps.plan_facts import vehicle_for
+from optimiser.domain.entities import Dataset
+from optimiser.domain.money import format_pounds
+from optimiser.domain.times import format_hm
+from optimiser.plan.document import Route, Stop, StopType
+
+WHEELCHAIR = "\u267f"
+
+
+def pupil_label(dataset: Dataset, pupil_id: str, show_names: bool) -> str:
+    pupil = dataset.find_pupil(pupil_id)
+    if pupil is None:
+        return html.escape(pupil_id)
+    text = pupil.name if show_names else f"{pupil.pupil_id} ({pupil.initials})"
+    return html.escape(text) + (f" {WHEELCHAIR}" if pupil.wheelchair else "")
+
+
+def route_label(route: Route, wheelchair: bool) -> str:
+    marks = (" PA" if route.passenger_assistant else "") + (f" {WHEELCHAIR}" if wheelchair else "")
+    return f"{route.route_id} · {route.vehicle_type}{marks}"
+
+
+def stop_popup(route: Route, number: int, stop: Stop, dataset: Dataset, show_names: bool) -> str:
+    verb = "Pick up" if stop.type == StopType.PICKUP else "Set down"
+    where = ""
+    school = dataset.schools.get(stop.school_id) if stop.school_id else None
+    if school is not None:
+        where = f" at {html.escape(school.name)}"
+    who = "<br>".join(pupil_label(dataset, p, show_names) for p in stop.pupil_ids)
+    return (
+        f"<b>{html.escape(route.route_id)} · stop {number}</b><br>{verb}{where}<br>{who}"
+        f"<br>Arrive {format_hm(stop.arrive)} · depart {format_hm(stop.depart)}"
+    )
+
+
+def route_popup(route: Route, dataset: Dataset, wheelchair: bool) -> str:
+    vt = vehicle_for(route, dataset)
+    spaces = f", {vt.seats} seats, {vt.wheelchair_spaces} wheelchair" if vt else ""
+    return (
+        f"<b>{html.escape(route.route_id)}</b> ({route.session})<br>"
+        f"{html.escape(route.operator)} · {html.escape(route.vehicle_type)}{spaces}<br>"
+        f"Passenger assistant: {'yes' if route.passenger_assistant else 'no'}"
+        f"{' · carries a wheelchair user' if wheelchair else ''}<br>"
+        f"{len(route.pupil_ids)} pupils · {route.distance_km:.1f} km · "
+        f"{format_pounds(route.cost_pence)}"
+        f"<br>Leaves depot {format_hm(route.start_s)} · back {format_hm(route.end_s)}"
+    )
+
+
+def straight(a: Stop, b: Stop) -> list[tuple[float, float]]:
+    return [(a.lat, a.lon), (b.lat, b.lon)]
+
+
+def route_line(route: Route, path: PathFunction) -> list[tuple[float, float]]:
+    line: list[tuple[float, float]] = []
+    for a, b in zip(route.stops, route.stops[1:], strict=False):
+        leg = path(a, b)
+        line.extend(leg[1:] if line and leg and leg[0] == line[-1] else leg)
+    return [(round(lat, 6), round(lon, 6)) for lat, lon in line]
