@@ -24,7 +24,7 @@ from optimiser.dataset.loading import load_uploaded
 from optimiser.dataset.settings import settings_from_sheet
 from optimiser.dataset.tables import read_workbook
 from optimiser.domain.entities import Dataset
-from optimiser.domain.errors import InputError, Problem
+from optimiser.domain.errors import InputError, InputProblem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
 
@@ -38,9 +38,9 @@ def with_service_network(dataset: Dataset, network: Path) -> Dataset:
 
 def _upload_problems(
     files: Iterable[tuple[str, bytes]],
-) -> tuple[dict[str, bytes], list[Problem]]:
+) -> tuple[dict[str, bytes], list[InputProblem]]:
     """Normalise uploaded file names and report files the loader would not read."""
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     named: dict[str, bytes] = {}
     for raw_name, content in files:
         name = Path(raw_name.replace("\\", "/")).name
@@ -49,7 +49,7 @@ def _upload_problems(
             key = name
         elif key not in CSV_FILES:
             problems.append(
-                Problem(
+                InputProblem(
                     name or "(no name)",
                     None,
                     None,
@@ -59,18 +59,20 @@ def _upload_problems(
             )
             continue
         if key in named:
-            problems.append(Problem(name, None, None, "uploaded more than once"))
+            problems.append(InputProblem(name, None, None, "uploaded more than once"))
             continue
         named[key] = content
     workbooks = [n for n in named if n.lower().endswith(".xlsx")]
     if len(workbooks) > 1:
-        problems.append(Problem(workbooks[1], None, None, "upload one workbook at a time"))
+        problems.append(InputProblem(workbooks[1], None, None, "upload one workbook at a time"))
     if workbooks and any(n.endswith(".csv") for n in named):
         problems.append(
-            Problem(workbooks[0], None, None, "upload either CSV files or one workbook, not both")
+            InputProblem(
+                workbooks[0], None, None, "upload either CSV files or one workbook, not both"
+            )
         )
     if not named and not problems:
-        problems.append(Problem("(upload)", None, None, "no files were uploaded"))
+        problems.append(InputProblem("(upload)", None, None, "no files were uploaded"))
     return named, problems
 
 
@@ -98,7 +100,7 @@ def parse_upload(
         dataset = load_uploaded(named, name=name)
     except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
         raise InputError(
-            [Problem("(upload)", None, None, f"cannot read the files: {exc}")]
+            [InputProblem("(upload)", None, None, f"cannot read the files: {exc}")]
         ) from None
     notes = []
     if dataset.settings.network is not None:

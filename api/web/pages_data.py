@@ -26,7 +26,7 @@ from api.services import jobs as job_service
 from api.services import plans as plan_service
 from api.web import views
 from api.web.render import PageRoute, check_csrf, render, see_other
-from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
+from optimiser.domain.errors import InputError, InputProblem, UnreachableLocationError
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CsrfField = Annotated[str | None, Form()]
@@ -67,7 +67,7 @@ def _upload_page(
     request: Request,
     who: Principal,
     service: Service,
-    problems: list[Problem] | None,
+    problems: list[InputProblem] | None,
     detail: str = "",
     name: str = "",
 ) -> HTMLResponse:
@@ -106,7 +106,7 @@ def upload(
         return _upload_page(request, who, service, exc.problems, name=name)
     except UnreachableLocationError as exc:
         found = [
-            Problem("road network", None, None, f"{a} cannot be reached") for a in exc.affected
+            InputProblem("road network", None, None, f"{a} cannot be reached") for a in exc.affected
         ]
         return _upload_page(request, who, service, found, detail=str(exc), name=name)
     query = urlencode([("uploaded", "true"), *(("note", n) for n in out.notes)])

@@ -19,7 +19,7 @@ from optimiser.domain.entities import (
     GUIDANCE_RIDE_MIN_SECONDARY,
     Dataset,
 )
-from optimiser.domain.errors import Problem
+from optimiser.domain.errors import InputProblem
 from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.domain.times import format_hm
 from optimiser.plan.document import Plan
@@ -198,9 +198,9 @@ def breakdown_rows(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def problems_by_file(problems: list[Problem]) -> dict[str, list[Problem]]:
+def problems_by_file(problems: list[InputProblem]) -> dict[str, list[InputProblem]]:
     """Upload problems grouped by file, each file's in row order."""
-    grouped: dict[str, list[Problem]] = defaultdict(list)
+    grouped: dict[str, list[InputProblem]] = defaultdict(list)
     for p in problems:
         grouped[p.file].append(p)
     return {

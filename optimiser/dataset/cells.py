@@ -1,8 +1,8 @@
 """Reading the cells of one table: text, numbers, yes/no, times of day and places.
 
 A :class:`RowReader` turns cells into values and collects a
-:class:`~optimiser.domain.errors.Problem` (file, row, column, message) for each bad one instead of
-stopping at the first, so loading a dataset reports every problem at once.
+:class:`~optimiser.domain.errors.InputProblem` (file, row, column, message) for each bad one instead
+of stopping at the first, so loading a dataset reports every problem at once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from optimiser.dataset import geocode
 from optimiser.dataset.tables import Table
 from optimiser.domain.entities import Location
-from optimiser.domain.errors import Problem
+from optimiser.domain.errors import InputProblem
 from optimiser.domain.times import parse_hms
 
 TRUE = {"yes", "y", "true", "1"}
@@ -24,14 +24,14 @@ class RowReader:
     """Parses the cells of one table, collecting problems instead of stopping at the first."""
 
     def __init__(
-        self, table: Table, problems: list[Problem], places: Mapping[str, Location | None]
+        self, table: Table, problems: list[InputProblem], places: Mapping[str, Location | None]
     ):
         self.table = table
         self.problems = problems
         self.places = places
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(self.table.file, row, column, message))
+        self.problems.append(InputProblem(self.table.file, row, column, message))
 
     def text(self, row: int, cells: dict[str, str], column: str, *, required: bool = False) -> str:
         value = cells.get(column, "")

@@ -23,7 +23,7 @@ from optimiser.dataset.cells import RowReader
 from optimiser.dataset.settings import parse_settings, read_settings_toml, settings_from_sheet
 from optimiser.dataset.tables import TABLES, Table, read_csv, read_csv_text, read_workbook
 from optimiser.domain.entities import Dataset, Pupil, School, Session, VehicleType
-from optimiser.domain.errors import InputError, Problem
+from optimiser.domain.errors import InputError, InputProblem
 
 REQUIRED_COLUMNS = {
     "pupils": ("pupil_id", "name", "school_id", "age"),
@@ -54,13 +54,13 @@ _SESSIONS = {
 }
 
 
-def _check_columns(table: Table, problems: list[Problem], required: tuple[str, ...]) -> bool:
+def _check_columns(table: Table, problems: list[InputProblem], required: tuple[str, ...]) -> bool:
     missing = [c for c in required if c not in table.columns]
     for column in missing:
-        problems.append(Problem(table.file, 1, column, "this column is missing"))
+        problems.append(InputProblem(table.file, 1, column, "this column is missing"))
     duplicates = [c for c, n in Counter(table.columns).items() if n > 1]
     for column in duplicates:
-        problems.append(Problem(table.file, 1, column, "this column appears more than once"))
+        problems.append(InputProblem(table.file, 1, column, "this column appears more than once"))
     return not missing and not duplicates
 
 
@@ -248,7 +248,7 @@ def load_tables(
     name: str,
     settings_file: str = "settings.toml",
     base_dir: Path | None = None,
-    problems: list[Problem] | None = None,
+    problems: list[InputProblem] | None = None,
 ) -> Dataset:
     """Validate raw tables into a :class:`Dataset`; raise :class:`InputError` with all problems."""
     problems = list(problems or [])
@@ -261,7 +261,7 @@ def load_tables(
             complete = False
             continue
         if not table.rows:
-            problems.append(Problem(table.file, None, None, "has no rows"))
+            problems.append(InputProblem(table.file, None, None, "has no rows"))
         complete &= _check_columns(table, problems, REQUIRED_COLUMNS[table_name])
     if not complete:
         raise InputError(problems)
@@ -298,8 +298,8 @@ def load_dataset(path: Path | str) -> Dataset:
     """Load a dataset folder or ``.xlsx`` workbook; raise :class:`InputError` with every problem."""
     path = Path(path)
     if not path.exists():
-        raise InputError([Problem(str(path), None, None, "no such file or folder")])
-    problems: list[Problem] = []
+        raise InputError([InputProblem(str(path), None, None, "no such file or folder")])
+    problems: list[InputProblem] = []
     if path.is_dir():
         tables = {}
         for table_name in TABLES:
@@ -307,7 +307,7 @@ def load_dataset(path: Path | str) -> Dataset:
             if file.exists():
                 tables[table_name] = read_csv(file)
             else:
-                problems.append(Problem(file.name, None, None, "file is missing"))
+                problems.append(InputProblem(file.name, None, None, "file is missing"))
         settings_path = path / "settings.toml"
         settings_values, more = (
             read_settings_toml(settings_path) if settings_path.exists() else ({}, [])
@@ -336,14 +336,14 @@ def load_dataset(path: Path | str) -> Dataset:
             problems=problems,
         )
     raise InputError(
-        [Problem(path.name, None, None, "expected a dataset folder or an .xlsx workbook")]
+        [InputProblem(path.name, None, None, "expected a dataset folder or an .xlsx workbook")]
     )
 
 
 def load_uploaded(files: Mapping[str, bytes], *, name: str) -> Dataset:
     """Load a dataset uploaded as CSV files (``pupils.csv`` ...) and ``settings.toml``,
     or as one workbook (any ``*.xlsx`` name)."""
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     workbooks = [f for f in files if f.lower().endswith(".xlsx")]
     if workbooks:
         tables, problems = read_workbook(files[workbooks[0]], workbooks[0])
@@ -356,12 +356,12 @@ def load_uploaded(files: Mapping[str, bytes], *, name: str) -> Dataset:
         for table_name in TABLES:
             key = f"{table_name}.csv"
             if key not in files:
-                problems.append(Problem(key, None, None, "file is missing"))
+                problems.append(InputProblem(key, None, None, "file is missing"))
                 continue
             try:
                 text = files[key].decode("utf-8-sig")
             except UnicodeDecodeError:
-                problems.append(Problem(key, None, None, "is not UTF-8 text"))
+                problems.append(InputProblem(key, None, None, "is not UTF-8 text"))
                 continue
             tables[table_name] = read_csv_text(key, text)
         settings_values = {}
@@ -369,5 +369,5 @@ def load_uploaded(files: Mapping[str, bytes], *, name: str) -> Dataset:
             try:
                 settings_values = tomllib.loads(files["settings.toml"].decode("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                problems.append(Problem("settings.toml", None, None, f"not valid TOML: {exc}"))
+                problems.append(InputProblem("settings.toml", None, None, f"not valid TOML: {exc}"))
     return load_tables(tables, settings_values, name=name, problems=problems)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from optimiser.dataset.tables import Table
 from optimiser.domain.entities import Policy, Settings
-from optimiser.domain.errors import Problem
+from optimiser.domain.errors import InputProblem
 
 # settings.toml: section -> key -> (Settings field or Policy field, type, converter to model units)
 _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
@@ -66,41 +66,41 @@ def _valid(value: object, kind: type) -> bool:
     return math.isfinite(value) and value >= 0
 
 
-def _range_problems(fields: Mapping[str, object], file: str) -> list[Problem]:
+def _range_problems(fields: Mapping[str, object], file: str) -> list[InputProblem]:
     """Values of the right type that are still out of range."""
     problems = []
     limit, workers = fields.get("time_limit_s"), fields.get("workers")
     if isinstance(limit, float) and not limit > 0:
-        problems.append(Problem(file, None, "solver.time_limit_s", "must be more than 0"))
+        problems.append(InputProblem(file, None, "solver.time_limit_s", "must be more than 0"))
     if isinstance(workers, int) and workers < 1:
-        problems.append(Problem(file, None, "solver.workers", "must be at least 1"))
+        problems.append(InputProblem(file, None, "solver.workers", "must be at least 1"))
     for key in ("am_speed_factor", "pm_speed_factor"):
         factor = fields.get(key)
         if isinstance(factor, float) and not 0.1 <= factor <= 2:
-            problems.append(Problem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
+            problems.append(InputProblem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
     return problems
 
 
 def parse_settings(
     values: Mapping[str, Mapping[str, object]], file: str, base_dir: Path | None
-) -> tuple[Settings, list[Problem]]:
+) -> tuple[Settings, list[InputProblem]]:
     """Turn ``{section: {key: value}}`` into :class:`Settings`, reporting every bad entry."""
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     fields: dict[str, object] = {}
     policy: dict[str, object] = {}
     for section, entries in values.items():
         known = _SETTINGS.get(section)
         if known is None or not isinstance(entries, Mapping):
-            problems.append(Problem(file, None, section, f"unknown section [{section}]"))
+            problems.append(InputProblem(file, None, section, f"unknown section [{section}]"))
             continue
         for key, value in entries.items():
             if key not in known:
-                problems.append(Problem(file, None, f"{section}.{key}", "unknown setting"))
+                problems.append(InputProblem(file, None, f"{section}.{key}", "unknown setting"))
                 continue
             target, kind, convert = known[key]
             if not _valid(value, kind):
                 message = f"{value!r} is not a valid {kind.__name__}"
-                problems.append(Problem(file, None, f"{section}.{key}", message))
+                problems.append(InputProblem(file, None, f"{section}.{key}", message))
                 continue
             converted = convert(value)  # type: ignore[arg-type]
             if target.startswith("policy."):
@@ -116,13 +116,13 @@ def parse_settings(
     return Settings(policy=Policy(**policy), **fields), problems  # type: ignore[arg-type]
 
 
-def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[Problem]]:
+def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[InputProblem]]:
     values: dict[str, dict[str, object]] = {}
     problems = []
     for row, cells in table.rows:
         section, key, raw = cells.get("section", ""), cells.get("key", ""), cells.get("value", "")
         if not section or not key:
-            problems.append(Problem(table.file, row, "key", "section and key are required"))
+            problems.append(InputProblem(table.file, row, "key", "section and key are required"))
             continue
         value: object = raw
         try:
@@ -133,8 +133,8 @@ def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], lis
     return values, problems
 
 
-def read_settings_toml(path: Path) -> tuple[dict[str, dict[str, object]], list[Problem]]:
+def read_settings_toml(path: Path) -> tuple[dict[str, dict[str, object]], list[InputProblem]]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), []
     except tomllib.TOMLDecodeError as exc:
-        return {}, [Problem(path.name, None, None, f"not valid TOML: {exc}")]
+        return {}, [InputProblem(path.name, None, None, f"not valid TOML: {exc}")]

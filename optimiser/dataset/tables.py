@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimiser.domain.errors import Problem
+from optimiser.domain.errors import InputProblem
 
 TABLES = ("pupils", "schools", "fleet")
 
@@ -66,22 +66,26 @@ def read_csv(path: Path) -> Table:
     return read_csv_text(path.name, path.read_text(encoding="utf-8-sig"))
 
 
-def read_workbook(path_or_bytes: Path | bytes, name: str) -> tuple[dict[str, Table], list[Problem]]:
+def read_workbook(
+    path_or_bytes: Path | bytes, name: str
+) -> tuple[dict[str, Table], list[InputProblem]]:
     """Read the ``pupils``, ``schools``, ``fleet`` (and optional ``settings``) sheets."""
     from openpyxl import load_workbook
 
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     try:
         source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
         book = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        return {}, [Problem(name, None, None, f"cannot read the workbook: {exc}")]
+        return {}, [InputProblem(name, None, None, f"cannot read the workbook: {exc}")]
     sheets = {s.strip().lower(): s for s in book.sheetnames}
     tables: dict[str, Table] = {}
     for wanted in (*TABLES, "settings"):
         if wanted not in sheets:
             if wanted != "settings":
-                problems.append(Problem(name, None, None, f"the workbook has no sheet '{wanted}'"))
+                problems.append(
+                    InputProblem(name, None, None, f"the workbook has no sheet '{wanted}'")
+                )
             continue
         sheet = book[sheets[wanted]]
         values = list(sheet.iter_rows(values_only=True))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Problem:
+class InputProblem:
     """One problem found in an input file.
 
     ``row`` is the 1-based line number in a CSV file (the header is row 1, so the first data row
@@ -38,7 +38,7 @@ class SendRoutesError(Exception):
 class InputError(SendRoutesError):
     """Input data is wrong. Carries every problem found, not just the first."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[InputProblem]) -> None:
         self.problems = list(problems)
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input"

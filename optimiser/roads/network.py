@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from optimiser.domain.errors import InputError, Problem
+from optimiser.domain.errors import InputError, InputProblem
 from optimiser.roads.graph import EARTH_RADIUS_M, LENGTH_BITS, RoadGraph, Routing
 
 __all__ = [
@@ -50,7 +50,7 @@ Progress = Callable[[str], None]
 
 
 def _problem(path: Path, message: str) -> InputError:
-    return InputError([Problem(file=str(path), row=None, column=None, message=message)])
+    return InputError([InputProblem(file=str(path), row=None, column=None, message=message)])
 
 
 def _check_file(path: Path) -> None:

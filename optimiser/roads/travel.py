@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from optimiser.domain.entities import Dataset, Location, Pupil, Session, VehicleType
-from optimiser.domain.errors import InputError, Problem, UnreachableLocationError
+from optimiser.domain.errors import InputError, InputProblem, UnreachableLocationError
 from optimiser.roads.matrices import build_place_matrices
 from optimiser.roads.network import RoadGraph, load_network
 from optimiser.roads.snapping import EdgeSnap, snap_to_edges
@@ -110,11 +110,15 @@ def network_path(dataset: Dataset) -> Path:
     network = dataset.settings.network
     if network is None:
         raise InputError(
-            [Problem("settings.toml", None, "roads.network", "no road network is set")]
+            [InputProblem("settings.toml", None, "roads.network", "no road network is set")]
         )
     if not network.exists():
         raise InputError(
-            [Problem("settings.toml", None, "roads.network", f"road network {network} not found")]
+            [
+                InputProblem(
+                    "settings.toml", None, "roads.network", f"road network {network} not found"
+                )
+            ]
         )
     return network
 
