@@ -62,7 +62,7 @@ class PlanResult:
 _progress_queue: multiprocessing.Queue | None = None
 
 
-def _init_worker(progress_queue) -> None:
+def _init_worker(progress_queue: multiprocessing.Queue) -> None:
     global _progress_queue
     _progress_queue = progress_queue
 
@@ -84,7 +84,7 @@ def _solve_all(
     """Solve the models, side by side in worker processes when there are several."""
     if workers <= 1 or len(models) == 1:
 
-        def report(model: SessionModel):
+        def report(model: SessionModel) -> Callable[[ProgressEvent], None]:
             return lambda e: progress(replace(e, session=str(model.session))) if progress else None
 
         return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]

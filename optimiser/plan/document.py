@@ -202,7 +202,9 @@ def _time(value: Any, where: str, problems: list[str]) -> int | None:
         return None
 
 
-def _number(obj: dict[str, Any], key: str, where: str, problems: list[str], default=0.0) -> float:
+def _number(
+    obj: dict[str, Any], key: str, where: str, problems: list[str], default: float = 0.0
+) -> float:
     value = obj.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{where}: '{key}' must be a number")

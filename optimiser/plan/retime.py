@@ -14,14 +14,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linprog
 
-from optimiser.routing.problem import Problem, VehicleRoute, VisitKind, VisitTime
+from optimiser.routing.problem import Problem, VehicleRoute, Visit, VisitKind, VisitTime
 
 DURATION_WEIGHT = 1e-3  # per second away from the depot, against 1 per second of pupil ride
 
 
-def _visit(problem: Problem, v: VisitTime):
+def _visit(problem: Problem, v: VisitTime) -> Visit:
     request = problem.requests[v.request]
-    return request.pickup if v.kind == VisitKind.PICKUP else request.dropoff
+    visit = request.pickup if v.kind == VisitKind.PICKUP else request.dropoff
+    if visit is None:  # a solution never serves a visit its request lacks
+        raise ValueError(f"request {request.request_id} has no {v.kind} visit")
+    return visit
 
 
 def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:

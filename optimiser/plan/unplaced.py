@@ -14,6 +14,7 @@ group rule keeps members in one vehicle, and placing a group apart is left to a 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from optimiser.domain.entities import Dataset, Pupil, Session, VehicleType
 from optimiser.domain.rules import can_carry
@@ -133,7 +134,9 @@ def _no_fit_reason(pupil: Pupil, session: Session, dataset: Dataset, travel: Tra
     return "no vehicle in the fleet can make this journey alone in time: " + "; ".join(shown) + more
 
 
-def _uses(fits: list[VehicleType], used, session: Session) -> tuple[FleetUse, ...]:
+def _uses(
+    fits: list[VehicleType], used: Mapping[tuple[Session, str], set[str]], session: Session
+) -> tuple[FleetUse, ...]:
     return tuple(FleetUse(vt.key, len(used[(session, vt.key)]), vt.count) for vt in fits)
 
 

@@ -155,7 +155,7 @@ def _vehicles(
     session: Session,
     bundles: list[list[Pupil]],
     offer_boost: float = 1.0,
-):
+) -> tuple[list[Vehicle], list[VehicleSlot], list[tuple[tuple[int, ...], int]]]:
     earliest, latest = SESSION_HOURS[session]
     vehicles: list[Vehicle] = []
     slots: list[VehicleSlot] = []

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from optimiser.routing.decompose import proportional_shares
-from optimiser.routing.problem import Problem, Solution, VehicleRoute, VisitTime
+from optimiser.routing.problem import Problem, Solution, VehicleRoute, Visit, VisitTime
 
 #: For each vehicle of a subproblem, its visits as (request, "pickup" | "dropoff"), in order,
 #: in the subproblem's own numbering: the plan a search starts from.
@@ -123,7 +123,7 @@ def extract(
             return None
         return tuple(local_vehicle[v] for v in allowed if v in local_vehicle)
 
-    def relocate(visit):
+    def relocate(visit: Visit | None) -> Visit | None:
         return None if visit is None else replace(visit, row=local_row[visit.row])
 
     sub_requests = tuple(

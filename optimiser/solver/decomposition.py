@@ -174,7 +174,9 @@ class _Improver:
         self.seed_queue: list[tuple[str, int]] = []
         self.tried: set[tuple[str, int]] = set()  # dropped requests already used as a seed
 
-    def _next_seed(self, items: list[tuple[str, int]], taken: set[tuple[str, int]]):
+    def _next_seed(
+        self, items: list[tuple[str, int]], taken: set[tuple[str, int]]
+    ) -> tuple[str, int] | None:
         """Dropped requests first (placing them matters most), each once until the plan around
         it changes; then routes in a shuffled cycle."""
         for item in items:

@@ -106,7 +106,9 @@ def walk_route(
     return walk
 
 
-def _add(out: list[Violation], cause: str, route: Route, message: str, pupil: str | None = None):
+def _add(
+    out: list[Violation], cause: str, route: Route, message: str, pupil: str | None = None
+) -> None:
     out.append(Violation(cause, message, route.route_id, pupil, str(route.session)))
 
 
@@ -270,7 +272,9 @@ def _check_company(
                 _add(out, "not_with", route, msg, pair[0])
 
 
-def _check_times(dataset: Dataset, travel: TravelData, walk: RouteWalk, out) -> None:
+def _check_times(
+    dataset: Dataset, travel: TravelData, walk: RouteWalk, out: list[Violation]
+) -> None:
     route = walk.route
     stops = route.stops
     times = travel.times(route.session)
@@ -330,7 +334,9 @@ def _check_rides(dataset: Dataset, walk: RouteWalk, out: list[Violation]) -> Non
         _check_window(dataset, route, school_stop, pupil, out)
 
 
-def _check_window(dataset, route: Route, index: int, pupil: Pupil, out) -> None:
+def _check_window(
+    dataset: Dataset, route: Route, index: int, pupil: Pupil, out: list[Violation]
+) -> None:
     school = dataset.schools.get(pupil.school_id)
     stop = route.stops[index]
     if route.session is Session.AM:
@@ -355,7 +361,9 @@ def recompute_distance_m(travel: TravelData, rows: list[int | None]) -> int | No
     return int(sum(int(travel.distance_m[a, b]) for a, b in zip(rows, rows[1:], strict=False)))
 
 
-def _check_cost(dataset: Dataset, travel: TravelData, walk: RouteWalk, out) -> None:
+def _check_cost(
+    dataset: Dataset, travel: TravelData, walk: RouteWalk, out: list[Violation]
+) -> None:
     route = walk.route
     metres = walk.distance_m = recompute_distance_m(travel, walk.rows)
     if metres is None:

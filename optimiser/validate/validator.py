@@ -12,6 +12,7 @@ counts, vehicles reused across routes and the plan's stated total.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,7 +89,9 @@ def violations_by_cause(violations: list[Violation]) -> dict[str, list[Violation
     return grouped
 
 
-def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -> None:
+def _check_coverage(
+    dataset: Dataset, plan: Plan, walks: list[RouteWalk], out: list[Violation]
+) -> None:
     carried: dict[tuple[Session, str], list[str]] = defaultdict(list)
     for walk in walks:
         for pid in walk.picked:
@@ -110,7 +113,9 @@ def _check_coverage(dataset: Dataset, plan: Plan, walks: list[RouteWalk], out) -
                 add(f"{pid} travels in {session} but is neither carried nor listed unassigned")
 
 
-def _check_listed(dataset: Dataset, plan: Plan, out) -> dict[tuple[Session, str], int]:
+def _check_listed(
+    dataset: Dataset, plan: Plan, out: list[Violation]
+) -> dict[tuple[Session, str], int]:
     """Check the plan's unassigned entries; how often each (session, pupil) is listed."""
     listed: dict[tuple[Session, str], int] = defaultdict(int)
     for entry in plan.unassigned:
@@ -130,14 +135,16 @@ def _check_listed(dataset: Dataset, plan: Plan, out) -> dict[tuple[Session, str]
     return listed
 
 
-def _adder(out: list[Violation], cause: str, session: Session, pid: str | None = None):
+def _adder(
+    out: list[Violation], cause: str, session: Session, pid: str | None = None
+) -> Callable[..., None]:
     def add(message: str, route_id: str | None = None) -> None:
         out.append(Violation(cause, message, route_id, pid, str(session)))
 
     return add
 
 
-def _check_groups(dataset: Dataset, walks: list[RouteWalk], out) -> None:
+def _check_groups(dataset: Dataset, walks: list[RouteWalk], out: list[Violation]) -> None:
     members: dict[tuple[Session, str], list[tuple[str, RouteWalk]]] = defaultdict(list)
     for walk in walks:
         for pid in walk.picked:
@@ -168,7 +175,7 @@ def _check_groups(dataset: Dataset, walks: list[RouteWalk], out) -> None:
                 add(f"group {group} shares an address but is {verb} at different stops: {where}")
 
 
-def _check_fleet(walks: list[RouteWalk], out) -> None:
+def _check_fleet(walks: list[RouteWalk], out: list[Violation]) -> None:
     for session in Session:
         add = _adder(out, "fleet_count", session)
         vehicles: dict[str, set[str]] = defaultdict(set)
@@ -190,7 +197,7 @@ def _check_fleet(walks: list[RouteWalk], out) -> None:
                 add(f"vehicle {vehicle_id} is used as {' and '.join(sorted(keys))} in {session}")
 
 
-def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out) -> None:
+def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out: list[Violation]) -> None:
     # (start_s, end_s, walk) of each timed route, by session and vehicle
     runs: dict[tuple[Session, str], list[tuple[int, int, RouteWalk]]] = defaultdict(list)
     for walk in walks:
@@ -229,7 +236,7 @@ def _check_vehicle_reuse(travel: TravelData, walks: list[RouteWalk], out) -> Non
                 )
 
 
-def _check_summary(plan: Plan, out) -> None:
+def _check_summary(plan: Plan, out: list[Violation]) -> None:
     stated = plan.summary.get("cost_per_day")
     if stated is None:
         return
