@@ -231,10 +231,28 @@ class PlanRoute(BaseModel):
     cost: float = Field(description="pounds per session")
 
 
+class PlanFleetUse(BaseModel):
+    """A fleet row an unassigned entry names: vehicles the plan uses of it, of its count."""
+
+    fleet: str
+    used: int
+    count: int
+
+
 class PlanUnassigned(BaseModel):
-    """A pupil journey the plan does not carry, and why."""
+    """A pupil journey the plan does not carry, and why (``cause``: a checkable summary)."""
 
     pupil_id: str
+    session: SessionName
+    reason: str
+    cause: str | None = None
+    fleet_rows: list[PlanFleetUse] = Field(default_factory=list)
+
+
+class PlanSplitGroup(BaseModel):
+    """A sibling group that travels apart in one session, and why."""
+
+    group: str
     session: SessionName
     reason: str
 
@@ -251,6 +269,7 @@ class PlanDocument(BaseModel):
     generated_at: str = ""
     routes: list[PlanRoute]
     unassigned: list[PlanUnassigned] = Field(default_factory=list)
+    split_groups: list[PlanSplitGroup] = Field(default_factory=list)
     summary: dict[str, Any] = Field(
         default_factory=dict, description="totals recomputed from the routes (pounds, km, counts)"
     )

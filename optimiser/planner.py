@@ -19,7 +19,7 @@ from optimiser.domain.rules import can_carry, route_cost_pence
 from optimiser.plan.document import Plan, Route, Stop, StopType
 from optimiser.plan.retime import retime
 from optimiser.plan.totals import summarise
-from optimiser.plan.unplaced import explain_unplaced, place_solo
+from optimiser.plan.unplaced import explain_unplaced, place_solo, split_groups
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
@@ -351,9 +351,18 @@ def plan_dataset(
     # Reasons are the whole session's, against the assembled plan: a part saw only its share of
     # the fleet. A journey an idle vehicle can carry alone is placed, not explained.
     left_out = place_solo(dataset, travel, routes, left_out)
+    # Sibling groups no vehicle was found for travel apart rather than not at all.
+    grouped = list(left_out)
+    left_out = place_solo(dataset, travel, routes, left_out, apart=True)
+    apart = [journey for journey in grouped if journey not in left_out]
     _number(routes)
     unassigned = explain_unplaced(dataset, travel, routes, left_out, set_aside)
-    plan = Plan(dataset=dataset.name, routes=routes, unassigned=unassigned)
+    plan = Plan(
+        dataset=dataset.name,
+        routes=routes,
+        unassigned=unassigned,
+        split_groups=split_groups(dataset, routes, apart),
+    )
     plan.summary = summarise(plan, dataset, travel)
     violations = validate_plan(dataset, travel, plan)
     if violations:

@@ -187,6 +187,10 @@ def print_summary(plan: Plan) -> None:
     )
     for u in plan.unassigned:
         console.print(f"  not placed: {u.pupil_id} ({u.session}): {u.reason}", highlight=False)
+    for g in plan.split_groups:
+        console.print(
+            f"  travels apart: group {g.group} ({g.session}): {g.reason}", highlight=False
+        )
     vehicles = ", ".join(f"{n} {t}" for t, n in s["vehicles_by_type"].items())
     console.print(f"[bold]Vehicles[/]: {s['vehicles_am']} AM + {s['vehicles_pm']} PM ({vehicles})")
     operators = ", ".join(f"{o}: {n}" for o, n in s["vehicles_by_operator"].items())

@@ -155,12 +155,26 @@ class Unassigned:
         return out
 
 
+@dataclass(frozen=True)
+class SplitGroup:
+    """A sibling group that travels apart in one session, and why: no vehicle was found to carry
+    it together, and its members travel apart rather than not at all."""
+
+    group: str
+    session: Session
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"group": self.group, "session": str(self.session), "reason": self.reason}
+
+
 @dataclass
 class Plan:
     dataset: str
     routes: list[Route]
     unassigned: list[Unassigned] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    split_groups: list[SplitGroup] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
@@ -174,6 +188,11 @@ class Plan:
             "generated_at": self.generated_at,
             "routes": [r.to_json() for r in self.routes],
             "unassigned": [u.to_json() for u in self.unassigned],
+            **(
+                {"split_groups": [g.to_json() for g in self.split_groups]}
+                if self.split_groups
+                else {}
+            ),
             "summary": self.summary,
         }
 
@@ -255,6 +274,25 @@ def _unassigned(obj: dict[str, Any], where: str, problems: list[str]) -> Unassig
     return Unassigned(obj["pupil_id"], session, str(obj.get("reason", "")), cause, tuple(rows))
 
 
+def _split_groups(raw: Any, problems: list[str]) -> list[SplitGroup]:
+    """The optional ``split_groups`` list; older plans have none."""
+    if raw is not None and not isinstance(raw, list):
+        problems.append("split_groups: must be a list")
+        return []
+    out = []
+    for i, g in enumerate(raw or []):
+        where = f"split_groups[{i}]"
+        if not isinstance(g, dict) or not isinstance(g.get("group"), str) or not g["group"]:
+            problems.append(f"{where}: needs a 'group'")
+            continue
+        reason = g.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            problems.append(f"{where}: needs a 'reason'")
+            continue
+        out.append(SplitGroup(g["group"], _session(g.get("session"), where, problems), reason))
+    return out
+
+
 def plan_from_json(data: Any) -> Plan:
     """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` with all problems."""
     problems: list[str] = []
@@ -298,6 +336,7 @@ def plan_from_json(data: Any) -> Plan:
             problems.append(f"unassigned[{i}]: needs a 'pupil_id'")
             continue
         unassigned.append(_unassigned(u, f"unassigned[{i}]", problems))
+    split_groups = _split_groups(data.get("split_groups"), problems)
     if problems:
         raise PlanFormatError(problems)
     raw_summary = data.get("summary")
@@ -307,6 +346,7 @@ def plan_from_json(data: Any) -> Plan:
         routes=routes,
         unassigned=unassigned,
         summary=summary,
+        split_groups=split_groups,
         generated_at=str(data.get("generated_at", "")),
     )
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from optimiser.domain.entities import Dataset, Pupil, Session, VehicleType
 from optimiser.domain.rules import can_carry
-from optimiser.plan.document import FleetUse, Route, Unassigned
+from optimiser.plan.document import FleetUse, Route, SplitGroup, Unassigned
 from optimiser.plan.solo import solo_obstacle, solo_route, solo_schedule
 from optimiser.roads.travel import TravelData, home_key, school_key
 
@@ -42,7 +42,12 @@ def travels_with_group(dataset: Dataset, pupil: Pupil, session: Session) -> bool
 
 
 def place_solo(
-    dataset: Dataset, travel: TravelData, routes: list[Route], journeys: list[Journey]
+    dataset: Dataset,
+    travel: TravelData,
+    routes: list[Route],
+    journeys: list[Journey],
+    *,
+    apart: bool = False,
 ) -> list[Journey]:
     """Give each journey an unused vehicle of the whole fleet that can carry it alone, if any.
 
@@ -60,6 +65,9 @@ def place_solo(
         The assembled plan's routes; extended in place.
     journeys : list of (Pupil, Session)
         The journeys the search left out.
+    apart : bool
+        Also place members of a sibling group whose group travels this session (each alone, so
+        the group travels apart: see :func:`split_groups`). Without it they are left as they are.
 
     Returns
     -------
@@ -70,7 +78,7 @@ def place_solo(
     numbers = defaultdict(int, {s: sum(r.session is s for r in routes) for s in Session})
     left: list[Journey] = []
     for pupil, session in journeys:
-        if travels_with_group(dataset, pupil, session):
+        if not apart and travels_with_group(dataset, pupil, session):
             left.append((pupil, session))
             continue
         best: Route | None = None
@@ -99,6 +107,42 @@ def place_solo(
         routes.append(best)
         used[(session, f"{best.operator}/{best.vehicle_type}")].add(best.vehicle_id)
     return left
+
+
+def split_groups(
+    dataset: Dataset, routes: list[Route], placed_apart: list[Journey]
+) -> list[SplitGroup]:
+    """The sibling groups of journeys placed apart, with the reason, once per group and session.
+
+    The search keeps a group on one vehicle at any cost short of leaving it out; a member it left
+    out anyway had no vehicle found for the whole group. Carried alone, they travel apart rather
+    than not at all (what an officer would choose), and the plan says so.
+    """
+    out: dict[tuple[str, Session], SplitGroup] = {}
+    for pupil, session in placed_apart:
+        group = pupil.group or ""
+        if (group, session) in out:
+            continue
+        members = sorted(
+            p.pupil_id for p in dataset.pupils if p.group == group and session in p.sessions
+        )
+        vehicles = sorted(
+            {
+                r.vehicle_id
+                for r in routes
+                if r.session is session
+                for p in members
+                if p in r.pupil_ids
+            }
+        )
+        out[(group, session)] = SplitGroup(
+            group,
+            session,
+            f"no vehicle was found to carry group {group} ({', '.join(members)}) together within"
+            f" the school windows and ride limits; its members travel apart, on"
+            f" {', '.join(vehicles)}, rather than not at all",
+        )
+    return list(out.values())
 
 
 def _minutes(seconds: float) -> str:

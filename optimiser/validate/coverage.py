@@ -68,7 +68,7 @@ def check_unplaced(dataset: Dataset, travel: TravelData, plan: Plan, out: list[V
         fits = [vt for vt in dataset.fleet if solo_schedule(pupil, session, vt, dataset, travel)]
         free = [vt for vt in fits if used.get((session, vt.key), 0) < vt.count]
         grouped = _travels_with_group(dataset, pupil, session)
-        if free and not grouped:
+        if free:  # a sibling group travels apart rather than leave a member at home
             rows = "; ".join(
                 f"{vt.key} (the plan uses {used.get((session, vt.key), 0)} of its {vt.count})"
                 for vt in free

@@ -61,7 +61,7 @@ def validate_plan(dataset: Dataset, travel: TravelData, plan: Plan) -> list[Viol
         check_leg_speeds(route, out)
     _check_coverage(dataset, plan, walks, out)
     check_unplaced(dataset, travel, plan, out)
-    _check_groups(dataset, walks, out)
+    _check_groups(dataset, plan, walks, out)
     _check_fleet(walks, out)
     _check_vehicle_reuse(travel, walks, out)
     _check_summary(plan, out)
@@ -144,35 +144,62 @@ def _adder(
     return add
 
 
-def _check_groups(dataset: Dataset, walks: list[RouteWalk], out: list[Violation]) -> None:
+def _check_groups(
+    dataset: Dataset, plan: Plan, walks: list[RouteWalk], out: list[Violation]
+) -> None:
+    """A group shares one vehicle (and one stop at a shared address), unless the plan lists it as
+    travelling apart, with the reason; a group listed apart must really be apart."""
     members: dict[tuple[Session, str], list[tuple[str, RouteWalk]]] = defaultdict(list)
     for walk in walks:
         for pid in walk.picked:
             pupil = dataset.pupil(pid)
             if pupil.group:
                 members[(walk.route.session, pupil.group)].append((pid, walk))
+    apart = {(g.session, g.group) for g in plan.split_groups}
+    for session, group in sorted(apart - set(members)):
+        _adder(out, "group", session)(
+            f"group {group} is listed as travelling apart in {session} but none of it is carried"
+        )
     for (session, group), carried in members.items():
         add = _adder(out, "group", session)
         by_vehicle: dict[str, list[str]] = defaultdict(list)
         for pid, walk in carried:
             by_vehicle[walk.route.vehicle_id].append(pid)
+        if (session, group) in apart:
+            travelling = sum(p.group == group and session in p.sessions for p in dataset.pupils)
+            if len(by_vehicle) == 1 and len(carried) == travelling:
+                add(
+                    f"group {group} is listed as travelling apart in {session} but shares a vehicle"
+                )
+            continue
         if len(by_vehicle) > 1:
             parts = "; ".join(f"{v}: {', '.join(p)}" for v, p in by_vehicle.items())
             add(f"group {group} is split across vehicles in {session} ({parts})")
-        by_address: dict[tuple[float, float], list[tuple[str, RouteWalk]]] = defaultdict(list)
-        for pid, walk in carried:
-            place = dataset.pupil(pid).address(session)
-            by_address[(round(place.lat, 6), round(place.lon, 6))].append((pid, walk))
-        verb = "picked up" if session is Session.AM else "set down"
-        for at_home in by_address.values():
-            visits = {}
-            for pid, walk in at_home:
-                index = walk.picked[pid] if session is Session.AM else walk.dropped.get(pid)
-                if index is not None:
-                    visits[pid] = (walk.route.route_id, walk.visit_of(index))
-            if len(set(visits.values())) > 1:
-                where = ", ".join(f"{p} at route {r} stop {i + 1}" for p, (r, i) in visits.items())
-                add(f"group {group} shares an address but is {verb} at different stops: {where}")
+        _check_group_stops(dataset, session, group, carried, add)
+
+
+def _check_group_stops(
+    dataset: Dataset,
+    session: Session,
+    group: str,
+    carried: list[tuple[str, RouteWalk]],
+    add: Callable[..., None],
+) -> None:
+    """Members of a group at one address are picked up (AM) or set down (PM) at one stop."""
+    by_address: dict[tuple[float, float], list[tuple[str, RouteWalk]]] = defaultdict(list)
+    for pid, walk in carried:
+        place = dataset.pupil(pid).address(session)
+        by_address[(round(place.lat, 6), round(place.lon, 6))].append((pid, walk))
+    verb = "picked up" if session is Session.AM else "set down"
+    for at_home in by_address.values():
+        visits = {}
+        for pid, walk in at_home:
+            index = walk.picked[pid] if session is Session.AM else walk.dropped.get(pid)
+            if index is not None:
+                visits[pid] = (walk.route.route_id, walk.visit_of(index))
+        if len(set(visits.values())) > 1:
+            where = ", ".join(f"{p} at route {r} stop {i + 1}" for p, (r, i) in visits.items())
+            add(f"group {group} shares an address but is {verb} at different stops: {where}")
 
 
 def _check_fleet(walks: list[RouteWalk], out: list[Violation]) -> None:

@@ -143,9 +143,12 @@ def test_no_violation_when_the_school_window_is_unreachable():
     assert causes((data, travel), plan_leaving_p1(why, "no_solo_fit")) == set()
 
 
-def test_a_group_member_is_not_held_to_a_solo_journey():
-    # The group rule keeps P0 and P1 in one vehicle, so a free WAV for P1 alone is no remedy.
-    assert causes(tiny(group="G"), plan_leaving_p1("with group G", "group")) == set()
+def test_a_group_member_left_out_while_a_vehicle_could_carry_them_alone_is_avoidable():
+    # A group no vehicle was found for travels apart rather than leave P1 at home: the free WAV
+    # could take P1 alone, so leaving P1 out is avoidable whatever the group.
+    assert causes(tiny(group="G"), plan_leaving_p1("with group G", "group")) == {
+        "avoidable_unplaced"
+    }
 
 
 def test_causes_and_fleet_rows_round_trip_and_old_plans_still_load():

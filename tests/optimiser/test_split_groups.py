@@ -1,0 +1,69 @@
+"""A sibling group no vehicle can carry together travels apart, and the plan says so.
+
+Siblings at one home go to schools 12 km apart whose windows close five minutes after they open:
+no vehicle can set both down in time, so the group cannot share one. Rather than leave both at
+home, each travels alone, and the plan lists the group as travelling apart with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from optimiser.domain.entities import Session
+from optimiser.plan.document import SplitGroup, plan_from_json
+from optimiser.planner import plan_dataset
+from optimiser.solver.params import SearchParameters
+from optimiser.validate.validator import validate_plan
+from tests.helpers.worlds import pupil, school, vehicle, world
+
+PARAMS = SearchParameters(time_limit_s=60, solution_limit=100)
+AM = Session.AM
+
+
+def _siblings_to_opposite_schools():
+    pupils = [
+        pupil("P0", (0, 0), school="S1", group="G1"),
+        pupil("P1", (0, 0), school="S2", group="G1"),
+    ]
+    schools = [
+        school("S1", (6, 0), am=("08:30", "08:35")),
+        school("S2", (-6, 0), am=("08:30", "08:35")),
+    ]
+    return world(pupils, schools, [vehicle("Taxi", (0, 1), count=3)])
+
+
+def _planned():
+    data, travel = _siblings_to_opposite_schools()
+    return data, travel, plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan
+
+
+def test_a_group_no_vehicle_can_carry_together_travels_apart_and_the_plan_says_why():
+    _, _, plan = _planned()  # validated
+    assert plan.unassigned == []
+    assert len({r.vehicle_id for r in plan.routes}) == 2
+    (split,) = plan.split_groups
+    assert (split.group, split.session) == ("G1", AM)
+    assert "P0, P1" in split.reason and "travel apart" in split.reason
+    again = plan_from_json(json.loads(plan.dumps()))
+    assert again.split_groups == plan.split_groups
+
+
+def test_a_split_the_plan_does_not_list_is_a_violation():
+    data, travel, plan = _planned()
+    unlisted = replace(plan, split_groups=[])
+    causes = {v.cause for v in validate_plan(data, travel, unlisted)}
+    assert causes == {"group"}
+
+
+def test_a_group_listed_apart_must_be_apart():
+    data, travel = world(
+        [pupil("P0", (0, 0), group="G1"), pupil("P1", (0, 0), group="G1")],
+        [school("S1", (5, 0), am=("08:00", "09:00"))],
+        [vehicle("Taxi", (0, 1), count=2)],
+    )
+    plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan
+    assert plan.split_groups == [] and len({r.vehicle_id for r in plan.routes}) == 1
+    claimed = replace(plan, split_groups=[SplitGroup("G1", AM, "said to travel apart")])
+    messages = [v.message for v in validate_plan(data, travel, claimed) if v.cause == "group"]
+    assert messages == ["group G1 is listed as travelling apart in AM but shares a vehicle"]
