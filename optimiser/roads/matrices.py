@@ -65,16 +65,20 @@ def _check_reachable(graph: RoadGraph, positions: np.ndarray) -> None:
     Two nodes reach each other both ways exactly when they share a strongly connected
     component, so one labelling of the graph answers for every pair at once.
     """
-    labels = graph.routing.component[positions]
+    _raise_outside_main_group(graph.routing.component[positions], "points", "positions")
+
+
+def _raise_outside_main_group(labels: np.ndarray, noun: str, listed_as: str) -> None:
+    """Raise naming the items whose label is not the most common one (ties: the first item's)."""
     values, first, counts = np.unique(labels, return_index=True, return_counts=True)
     if len(values) <= 1:
         return
-    # the group with the most points is "the network"; ties go to the first point's group
+    # the group with the most items is "the network"; ties go to the first item's group
     main = values[np.lexsort((first, -counts))[0]]
     affected = np.flatnonzero(labels != main)
     raise UnreachableLocationError(
-        f"{len(affected)} of {len(positions)} points cannot be reached by road from the "
-        f"others, or cannot reach them (positions {', '.join(map(str, affected[:20]))}"
+        f"{len(affected)} of {len(labels)} {noun} cannot be reached by road from the "
+        f"others, or cannot reach them ({listed_as} {', '.join(map(str, affected[:20]))}"
         f"{', ...' if len(affected) > 20 else ''})",
         affected=[str(i) for i in affected],
     )
@@ -242,17 +246,7 @@ def _check_places_reachable(graph: RoadGraph, ends: _Ends) -> None:
     labels = graph.routing.component[nodes]
     agree = (labels == labels[:, :1]).all(axis=1)
     label = np.where(agree, labels[:, 0], -1 - np.arange(k))
-    values, first, counts = np.unique(label, return_index=True, return_counts=True)
-    if len(values) <= 1:
-        return
-    main = values[np.lexsort((first, -counts))[0]]
-    affected = np.flatnonzero(label != main)
-    raise UnreachableLocationError(
-        f"{len(affected)} of {k} places cannot be reached by road from the others, or cannot "
-        f"reach them (places {', '.join(map(str, affected[:20]))}"
-        f"{', ...' if len(affected) > 20 else ''})",
-        affected=[str(i) for i in affected],
-    )
+    _raise_outside_main_group(label, "places", "places")
 
 
 def _same_edge_pairs(graph: RoadGraph, snap: EdgeSnap, access_w: np.ndarray) -> tuple:
