@@ -11,17 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-FLEET_COLUMNS = [
-    "vehicle_type",
-    "operator",
-    "seats",
-    "wheelchair_spaces",
-    "count",
-    "cost_per_session",
-    "cost_per_km",
-    "co2_g_per_km",
-    "depot_postcode",
-]
+from optimiser.dataset.loading import REQUIRED_COLUMNS
+
+# The columns fleet.csv requires, in the loader's order, then the optional ones the sample fills.
+FLEET_COLUMNS = [*REQUIRED_COLUMNS["fleet"], "co2_g_per_km", "depot_postcode"]
 
 BASE_PUPILS = 500  # the cohort size the counts below are written for
 
