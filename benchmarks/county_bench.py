@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
 import subprocess
 import sys
@@ -40,8 +39,10 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "isle_of_wight
 
 
 def default_time_limit_s(n_pupils: int) -> float:
-    """Search seconds per session: 60 s at 500 pupils, growing with the square root of size."""
-    return round(60 * math.sqrt(max(1.0, n_pupils / 500)))
+    """Search seconds per session: 60 s at 500 pupils, growing as size to the power 0.75 (101 s at
+    1,000, 170 s at 2,000, 337 s at 5,000: both sessions of 5,000 pupils then fit in 15 minutes
+    on 2 cores; with the square root, 190 s at 5,000, they used half of that)."""
+    return round(60 * max(1.0, n_pupils / 500) ** 0.75)
 
 
 def _reason_code(reason: str) -> str:

@@ -236,3 +236,21 @@ def plan_cost(problem: Problem, routes: Iterable[VehicleRoute], dropped: Iterabl
         if len({vehicle_of[i] for i in group if i in vehicle_of}) > 1:
             total += 2 * max(problem.requests[i].penalty for i in group)
     return total
+
+
+def broken_consecutive(problem: Problem, routes: Iterable[VehicleRoute]) -> list[tuple[int, int]]:
+    """The consecutive pairs ``(a, b)`` of ``problem`` that ``routes`` serve both of, but not with
+    b's visit straight after a's on one vehicle (members of a sibling group at one address are
+    picked up or set down together)."""
+    position: dict[tuple[int, str], tuple[int, int]] = {}
+    for route in routes:
+        for i, visit in enumerate(route.visits):
+            position[visit.request, str(visit.kind)] = (route.vehicle, i)
+    broken = []
+    for a, b, kind in problem.consecutive:
+        at_a, at_b = position.get((a, str(kind))), position.get((b, str(kind)))
+        if at_a is None or at_b is None:
+            continue
+        if at_a[0] != at_b[0] or at_b[1] != at_a[1] + 1:
+            broken.append((a, b))
+    return broken

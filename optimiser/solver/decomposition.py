@@ -35,6 +35,7 @@ import numpy as np
 from optimiser.routing.problem import Problem, Solution, VehicleRoute
 from optimiser.routing.subproblem import (
     Subproblem,
+    broken_consecutive,
     construction_parts,
     extract,
     fleet_rows,
@@ -112,13 +113,29 @@ class _State:
         return used
 
     def apply(self, sub: Subproblem, solution: Solution) -> bool:
-        """Replace the subproblem's routes with its solution if that costs less; say if it did."""
+        """Replace the subproblem's routes with its solution if that costs less; say if it did.
+
+        A solution is refused, whatever it costs, if the subproblem reached a request served on
+        a vehicle outside it (the request would then be served twice) or if it breaks a
+        consecutive visit of a sibling group: the plan stays one plan, each request served once.
+        """
+        inside = set(sub.vehicles)
+        outside = {
+            visit.request
+            for v, route in self.routes.items()
+            if v not in inside
+            for visit in route.visits
+        }
+        if not outside.isdisjoint(sub.requests):
+            return False
         before = plan_cost(
             self.problem,
             [self.routes[v] for v in sub.vehicles if v in self.routes],
             [r for r in sub.requests if r in self.dropped],
         )
         routes, dropped = sub.to_global(solution)
+        if broken_consecutive(self.problem, routes):
+            return False
         if plan_cost(self.problem, routes, dropped) >= before:
             return False
         for v in sub.vehicles:
@@ -173,6 +190,12 @@ class _Improver:
         self.rng = np.random.default_rng(0)
         self.seed_queue: list[tuple[str, int]] = []
         self.tried: set[tuple[str, int]] = set()  # dropped requests already used as a seed
+        # Each request of a same-vehicle group: the group's other members.
+        self.partners: dict[int, tuple[int, ...]] = {
+            r: tuple(m for m in group if m != r)
+            for group in state.problem.same_vehicle
+            for r in group
+        }
 
     def _next_seed(
         self, items: list[tuple[str, int]], taken: set[tuple[str, int]]
@@ -200,6 +223,7 @@ class _Improver:
             return []
         scale = np.array([1.0, 1.0, dp.time_weight_km_per_min])
         taken: set[tuple[str, int]] = set()
+        where = {visit.request: v for v, route in state.routes.items() for visit in route.visits}
         used_vehicles = set(state.routes)
         spare_taken: set[int] = set()
         used = state.used_per_row()
@@ -223,19 +247,39 @@ class _Improver:
             requests: list[int] = []
             vehicles: list[int] = []
             for item in order:
-                if item in taken:
+                # An item comes with the items holding its sibling groups' other members, or not
+                # at all: a group is re-planned whole, in one subproblem.
+                cluster = self._with_partners(item, where)
+                if not taken.isdisjoint(cluster):
                     continue
-                taken.add(item)
-                if item[0] == "route":
-                    vehicles.append(item[1])
-                    requests += sorted({v.request for v in state.routes[item[1]].visits})
-                else:
-                    requests.append(item[1])
+                taken.update(cluster)
+                for kind, k in cluster:
+                    if kind == "route":
+                        vehicles.append(k)
+                        requests += sorted({v.request for v in state.routes[k].visits})
+                    else:
+                        requests.append(k)
                 if len(requests) >= dp.subproblem_requests:
                     break
             limits = self._spares(vehicles, left, used_vehicles | spare_taken, spare_taken)
             subs.append(extract(state.problem, requests, vehicles, limits))
         return subs
+
+    def _with_partners(self, item: tuple[str, int], where: dict[int, int]) -> list[tuple[str, int]]:
+        """``item`` and every route or left-out request holding a member of a same-vehicle group
+        one of its requests belongs to, and so on: what a subproblem must take together.
+        ``where`` maps each request served to its vehicle."""
+        cluster, queue = [item], [item]
+        while queue:
+            kind, k = queue.pop()
+            held = {v.request for v in self.state.routes[k].visits} if kind == "route" else {k}
+            for r in held:
+                for partner in self.partners.get(r, ()):
+                    other = ("route", where[partner]) if partner in where else ("request", partner)
+                    if other not in cluster:
+                        cluster.append(other)
+                        queue.append(other)
+        return cluster
 
     def _fits(self, request: int) -> Callable[[tuple[str, int]], bool]:
         """Whether a route's vehicle could carry ``request`` (it may, and has room for its load:
