@@ -298,6 +298,8 @@ def _default_dropoffs(spec: _RouteSpec) -> None:
 
 def _check_stops(rows: RowReader, spec: _RouteSpec) -> None:
     """Give each route its drop-off numbers, and check that one stop number is one place."""
+    if not spec.seats:  # every row of it had a problem, reported already
+        return
     given = [s for s in spec.seats if s.dropoff is not None]
     if given and len(given) < len(spec.seats):
         missing = next(s for s in spec.seats if s.dropoff is None)
