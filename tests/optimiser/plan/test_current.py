@@ -231,3 +231,17 @@ def test_export_writes_one_row_per_pupil_on_a_route_in_stop_order(sample):
     lines = current_routes_csv(plan).splitlines()
     assert lines[0].startswith("route_id,session,vehicle_id,operator,vehicle_type")
     assert len(lines) - 1 == sum(len(r.pupil_ids) for r in plan.routes)
+
+
+def test_the_documented_example_and_the_sample_file_read_cleanly(sample):
+    _, dataset, travel = sample
+    doc = (TESTS.parent / "docs" / "current_routes.md").read_text(encoding="utf-8")
+    example = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    plan = current_plan(read_csv_text("example.csv", example), dataset, travel).plan
+    assert [r.route_id for r in plan.routes] == ["R12 AM", "R12 PM"]
+    assert [len(r.pupil_ids) for r in plan.routes] == [4, 2]
+    assert plan.routes[0].agreed_cost_pence == 6250
+    file = TESTS.parent / "sample_data" / "isle_of_wight" / "current_routes.csv"
+    current = read_current_routes(file, dataset, travel)
+    assert len(current.plan.routes) == 194 and current.time_notes == []
+    assert plan_costs(dataset, travel, current.plan)["routes_with_agreed_price"] == 49
