@@ -70,6 +70,9 @@ def test_a_route_in_pick_up_order_is_timed_and_costed_and_keeps_every_rule():
     assert [s.pupil_ids for s in pm.stops[1:-1]] == [("P3", "P2", "P1"), ("P3",), ("P2",), ("P1",)]
     assert validate_plan(data, travel, plan) == []
     assert am.agreed_cost_pence == 5500 and pm.agreed_cost_pence is None
+    assert am.to_json()["agreed_cost"] == 55.0 and "agreed_cost" not in pm.to_json()
+    again = plan_from_json(json.loads(plan.dumps()))
+    assert [r.agreed_cost_pence for r in again.routes] == [5500, None]
     costs = plan_costs(data, travel, plan)
     assert costs["routes_with_agreed_price"] == 1
     assert costs["agreed_cost_per_day_pence"] == 5500 + pm.cost_pence
