@@ -178,9 +178,20 @@ def _same(
         rows.problem(
             row,
             column,
-            f"route {spec.route_id} ({spec.session}) has '{theirs}' on row {spec.first_row};"
-            " every row of a route must agree",
+            f"route {spec.route_id} ({spec.session}) has {_shown(theirs, column)} on row"
+            f" {spec.first_row}, here {_shown(mine, column)}; every row of a route must agree",
         )
+
+
+def _shown(value: object, column: str) -> str:
+    """A route-level value as the spreadsheet writes it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "a blank"
+    if column == "agreed_price_per_day" and isinstance(value, int):
+        return f"{value / 100:.2f}"
+    return f"'{value}'"
 
 
 def _read_row(
