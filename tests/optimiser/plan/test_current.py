@@ -248,3 +248,16 @@ def test_the_documented_example_and_the_sample_file_read_cleanly(sample):
     current = read_current_routes(file, dataset, travel)
     assert len(current.plan.routes) == 194 and current.time_notes == []
     assert plan_costs(dataset, travel, current.plan)["routes_with_agreed_price"] == 49
+
+
+def test_uploaded_bytes_are_read_like_a_file(tmp_path):
+    data, travel = small_world()
+    text = "\n".join([HEADER, "R1,AM,Test Cars,taxi,no,P1,1"])
+    from_bytes = read_current_routes("routes.csv", data, travel, data=text.encode("utf-8-sig"))
+    assert [r.pupil_ids for r in from_bytes.plan.routes] == [["P1"]]
+    plan = from_bytes.plan
+    book = write_current_routes(plan, tmp_path / "routes.xlsx").read_bytes()
+    from_book = read_current_routes("upload.xlsx", data, travel, data=book)
+    assert [r.to_json() for r in from_book.plan.routes] == [r.to_json() for r in plan.routes]
+    with pytest.raises(InputError, match="file is missing"):
+        read_current_routes(tmp_path / "nowhere.csv", data, travel)
