@@ -222,6 +222,7 @@ def print_summary(plan: Plan) -> None:
 
 def _mount() -> None:
     """Commands that live beside the stage they belong to."""
+    from send_routes.current import app as current_app
     from send_routes.outputs import register
     from send_routes.roads import app as roads_app
     from send_routes.serve import serve
@@ -230,6 +231,7 @@ def _mount() -> None:
     from send_routes.validate import validate
 
     app.add_typer(roads_app, name="roads")
+    app.add_typer(current_app, name="current")
     app.add_typer(synth_app, name="synth")
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")

@@ -114,19 +114,39 @@ def finance_command(
         typer.echo(f"{kind}: {path}")
 
 
+def figures_text(rows: list[tuple[str, float, float, float]]) -> str:
+    """The compared figures as a plain-text table: current, proposed and the change."""
+    out = [f"{'':26}{'current':>14}{'proposed':>14}{'change':>14}"]
+    for name, x, y, d in rows:
+        places = 2 if "£" in name else (1 if isinstance(x, float) else 0)
+        out.append(f"{name:26}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
+    return "\n".join(out)
+
+
 def compare_command(
     dataset: DatasetArg,
     plan_a: Annotated[Path, typer.Argument(help="The current plan.json")],
     plan_b: Annotated[Path, typer.Argument(help="The proposed plan.json")],
-    out: Annotated[Path | None, typer.Option("--out", help="Also write comparison.txt")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write comparison.txt and pupil_changes.csv here"),
+    ] = None,
 ) -> None:
-    """Compare two plans: cost, vehicles, km, CO2, solo journeys, ride times, changed routes."""
+    """Compare two plans: cost, vehicles, km, CO2, ride times, and what changes for each pupil.
+
+    Routes are matched by the pupils they carry, not by their ids (renumbered on every solve).
+    """
+    from optimiser.plan.changes import compare_by_pupil
+
     ds, (a, b) = _load(dataset, [plan_a, plan_b])
-    text = compare_plans(a, b, ds).text()
+    by_pupil = compare_by_pupil(a, b)
+    text = figures_text(compare_plans(a, b, ds).rows()) + "\n\n" + by_pupil.text()
     typer.echo(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "comparison.txt").write_text(text + "\n", encoding="utf-8")
+        (out / "pupil_changes.csv").write_text(by_pupil.csv_text(), encoding="utf-8")
+        typer.echo(f"Wrote {out / 'comparison.txt'} and {out / 'pupil_changes.csv'}")
 
 
 COMMANDS: dict[str, Callable[..., None]] = {

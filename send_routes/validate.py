@@ -34,6 +34,13 @@ def print_costs(costs: dict, console: Console) -> None:
         f"  cost per year: {format_pounds(costs['cost_per_year_pence'])}"
         f" ({costs['school_days_per_year']} school days)"
     )
+    if "agreed_cost_per_day_pence" in costs:
+        console.print(
+            f"  at the agreed prices: {format_pounds(costs['agreed_cost_per_day_pence'])} per day,"
+            f" {format_pounds(costs['agreed_cost_per_year_pence'])} per year"
+            f" ({_count(costs['routes_with_agreed_price'], 'route')} at an agreed price,"
+            " the others at the fleet's prices)"
+        )
     console.print(f"  distance per day: {costs['km_per_day']:.1f} km")
     console.print(f"  CO2 per day: {costs['co2_kg_per_day']:.1f} kg")
     console.print(f"  routes: {costs['routes']}; vehicles used: {vehicles}")

@@ -96,3 +96,34 @@ def read_workbook(
         tables[wanted] = _table(f"{name}[{wanted}]", list(values[0]), body)
     book.close()
     return tables, problems
+
+
+def read_single_table(path_or_bytes: Path | bytes, name: str, sheet: str) -> Table:
+    """One table from a CSV file, or from a workbook's sheet ``sheet`` (else its first sheet).
+
+    ``name`` is what a person calls the file (``routes.csv``); a name ending ``.xlsx`` is read as
+    a workbook. Raises :class:`~optimiser.domain.errors.InputError` when a workbook cannot be read.
+    """
+    from optimiser.domain.errors import InputError
+
+    if not name.lower().endswith((".xlsx", ".xlsm")):
+        if isinstance(path_or_bytes, bytes):
+            return read_csv_text(name, path_or_bytes.decode("utf-8-sig"))
+        return read_csv(path_or_bytes)
+    from openpyxl import load_workbook
+
+    try:
+        source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+        book = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise InputError(
+            [InputProblem(name, None, None, f"cannot read the workbook: {exc}")]
+        ) from None
+    sheets = {s.strip().lower(): s for s in book.sheetnames}
+    chosen = sheets.get(sheet.lower(), book.sheetnames[0])
+    values = list(book[chosen].iter_rows(values_only=True))
+    book.close()
+    if not values:
+        return Table(file=f"{name}[{chosen}]", columns=(), rows=())
+    body = [(i + 2, list(r)) for i, r in enumerate(values[1:])]
+    return _table(f"{name}[{chosen}]", list(values[0]), body)

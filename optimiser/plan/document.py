@@ -80,6 +80,8 @@ class Route:
     distance_km: float = 0.0
     duration_min: float = 0.0
     cost_pence: int = 0
+    # The daily price the council has agreed for this route (current routes), when known.
+    agreed_cost_pence: int | None = None
 
     @property
     def pupil_ids(self) -> list[str]:
@@ -99,7 +101,7 @@ class Route:
         return self.stops[-1].arrive if self.stops else None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "route_id": self.route_id,
             "session": str(self.session),
             "vehicle_id": self.vehicle_id,
@@ -111,6 +113,9 @@ class Route:
             "duration_min": round(self.duration_min, 1),
             "cost": round(self.cost_pence / 100, 2),
         }
+        if self.agreed_cost_pence is not None:
+            out["agreed_cost"] = round(self.agreed_cost_pence / 100, 2)
+        return out
 
 
 # Why a journey is not carried, in a form the validator can check against the plan.
@@ -328,6 +333,11 @@ def plan_from_json(data: Any) -> Plan:
                 distance_km=_number(r, "distance_km", where, problems),
                 duration_min=_number(r, "duration_min", where, problems),
                 cost_pence=int(round(_number(r, "cost", where, problems) * 100)),
+                agreed_cost_pence=(
+                    int(round(_number(r, "agreed_cost", where, problems) * 100))
+                    if r.get("agreed_cost") is not None
+                    else None
+                ),
             )
         )
     unassigned = []

@@ -325,13 +325,17 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
         pounds (``*_gbp``), ``km_per_day``, ``co2_kg_per_day``, ``vehicles`` (distinct vehicles
         per session), ``pupils_carried`` per session, ``unpriced_routes``, and ``by_operator`` and
         ``by_vehicle_type`` buckets with ``routes``, ``cost_per_day_pence``, ``km``, ``co2_kg`` and
-        ``vehicles`` per session.
+        ``vehicles`` per session. When any route states the price the council agreed for it
+        (``agreed_cost``, current routes), ``agreed_cost_per_day_pence`` (and per year, and in
+        pounds) counts those routes at that price and the others at the contract rule, and
+        ``routes_with_agreed_price`` says how many routes have one; both are absent otherwise.
     """
     total = _Bucket()
     by_operator: dict[str, _Bucket] = defaultdict(_Bucket)
     by_type: dict[str, _Bucket] = defaultdict(_Bucket)
     carried: dict[str, set[str]] = {str(s): set() for s in Session}
     unpriced = []
+    agreed, with_agreed = 0, 0
     for route in plan.routes:
         walk = walk_route(dataset, travel, route, [])
         metres = recompute_distance_m(travel, walk.rows)
@@ -341,6 +345,9 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
             cost = route.cost_pence
         else:
             cost = route_cost_pence(walk.fleet, metres, route.passenger_assistant, dataset)
+        if route.agreed_cost_pence is not None:
+            with_agreed += 1
+        agreed += cost if route.agreed_cost_pence is None else route.agreed_cost_pence
         emitted = co2_mg(walk.fleet, metres) if walk.fleet else 0
         carried[str(route.session)].update(walk.picked)
         for bucket in (total, by_operator[route.operator], by_type[route.vehicle_type]):
@@ -348,7 +355,7 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
     days = dataset.settings.school_days_per_year
     per_day = total.cost_pence
     totals = total.to_json()
-    return {
+    out: dict[str, Any] = {
         "routes": total.routes,
         "cost_per_day_pence": per_day,
         "cost_per_year_pence": per_day * days,
@@ -363,3 +370,10 @@ def plan_costs(dataset: Dataset, travel: TravelData, plan: Plan) -> dict[str, An
         "by_operator": {k: b.to_json() for k, b in sorted(by_operator.items())},
         "by_vehicle_type": {k: b.to_json() for k, b in sorted(by_type.items())},
     }
+    if with_agreed:
+        out["routes_with_agreed_price"] = with_agreed
+        out["agreed_cost_per_day_pence"] = agreed
+        out["agreed_cost_per_year_pence"] = agreed * days
+        out["agreed_cost_per_day_gbp"] = round(agreed / 100, 2)
+        out["agreed_cost_per_year_gbp"] = round(agreed * days / 100, 2)
+    return out

@@ -66,7 +66,11 @@ def test_commands(plans, tmp_path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["compare", "data", str(a), str(b), "--out", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
-    assert "changed AM-2" in result.output and (tmp_path / "c/comparison.txt").is_file()
+    assert "P005 (AM): route AM-2 -> AM-3" in result.output
+    assert "Pupils affected: 3 of 5" in result.output
+    assert (tmp_path / "c/comparison.txt").is_file()
+    changes = (tmp_path / "c/pupil_changes.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in changes[1:]] == ["P003", "P004", "P005"]
     result = runner.invoke(app, ["finance", "data", str(a), "--out", str(tmp_path / "f")])
     assert result.exit_code == 0 and (tmp_path / "f/finance.html").is_file()
     result = runner.invoke(app, ["sheets", "data", str(a), "--out", str(tmp_path / "s")])

@@ -52,3 +52,25 @@ def test_keeps_the_solver_timetable_when_nothing_fits():
     route = _waiting_route()
     # A ride limit nobody can meet: the programme is infeasible, the route is returned unchanged.
     assert retime(_problem(max_ride_s=10), route) is route
+
+
+def test_closest_timetable_breaks_a_limit_nobody_can_meet_by_as_little_as_possible():
+    from optimiser.plan.retime import retime_closest
+
+    route = _waiting_route()
+    timed = retime_closest(_problem(max_ride_s=10), route)
+    pick_a, pick_b, drop_a, drop_b = (v.start_s for v in timed.visits)
+    # the travel and boarding times are kept: a timetable a vehicle can drive
+    assert pick_b >= pick_a + 60 + 600 and drop_a >= pick_b + 60 + 600 and drop_b >= drop_a + 60
+    assert timed.depart_s <= pick_a - 600 and timed.return_s >= drop_b + 60 + 600
+    # no waiting with a child on board, and the school window is kept
+    assert pick_b - pick_a == 660 and drop_a - pick_b == 660
+    assert SCHOOL[0] <= drop_a <= SCHOOL[1]
+
+
+def test_closest_timetable_is_the_exact_one_when_every_limit_can_be_kept():
+    from optimiser.plan.retime import retime_closest
+
+    exact = retime(_problem(), _waiting_route())
+    closest = retime_closest(_problem(), _waiting_route())
+    assert [v.start_s for v in closest.visits] == [v.start_s for v in exact.visits]
