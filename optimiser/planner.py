@@ -19,8 +19,10 @@ from optimiser.domain.rules import can_carry, route_cost_pence
 from optimiser.plan.document import Plan, Route, Stop, StopType
 from optimiser.plan.retime import retime
 from optimiser.plan.totals import summarise
+from optimiser.plan.twins import link_twins
 from optimiser.plan.unplaced import explain_unplaced, place_solo, split_groups
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
+from optimiser.routing.continuity import keep_together, mirror_plan, route_groups
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
     request_parts,
@@ -29,6 +31,7 @@ from optimiser.routing.decompose import (
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
+from optimiser.routing.subproblem import plan_cost
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
 from optimiser.solver.params import SearchParameters
@@ -40,6 +43,8 @@ ProgressFn = Callable[[ProgressEvent], None]
 # Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
+# The share of the afternoon's search time spent again re-planning it from the morning's routes.
+CONTINUITY_SHARE = 0.5
 
 
 class InvalidPlanError(SendRoutesError):
@@ -235,6 +240,42 @@ def _retry_with_more_vehicles(
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)
 
 
+def _plan_afternoon_like_morning(
+    dataset: Dataset,
+    models: list[SessionModel],
+    solutions: list[Solution],
+    budgets: list[SearchParameters],
+    progress: ProgressFn | None,
+) -> None:
+    """Re-plan the afternoon from the morning routes driven backwards (same crew both ways).
+
+    Each morning route's pupils become a keep-together group of the afternoon problem at the
+    settings' price per change; the afternoon is searched again, for ``CONTINUITY_SHARE`` of its
+    budget, from the mirrored morning routes the model accepts, and the result replaces the
+    afternoon plan if it is better under that objective (placing a pupil still outweighs any
+    price). Sessions solved in one model each only: a decomposed or split session keeps its plan
+    and gets its twins from the matching of routes alone (:func:`optimiser.plan.twins.link_twins`).
+    """
+    price = dataset.settings.continuity_per_change_pence
+    am = [k for k, m in enumerate(models) if m.session is Session.AM]
+    pm = [k for k, m in enumerate(models) if m.session is Session.PM]
+    if price <= 0 or len(am) != 1 or len(pm) != 1:
+        return
+    a, p = am[0], pm[0]
+    kept = keep_together(models[p], route_groups(models[a], solutions[a]), price)
+    start = mirror_plan(models[a], solutions[a], kept)
+    params = replace(budgets[p], time_limit_s=max(1.0, CONTINUITY_SHARE * budgets[p].time_limit_s))
+
+    def report(event: ProgressEvent) -> None:
+        if progress is not None:
+            progress(replace(event, session=str(Session.PM)))
+
+    mirrored = solve(kept.problem, params, report, start)
+    own = plan_cost(kept.problem, solutions[p].routes, solutions[p].dropped)
+    if plan_cost(kept.problem, mirrored.routes, mirrored.dropped) < own:
+        models[p], solutions[p] = kept, mirrored
+
+
 def _plan_by_routes(
     dataset: Dataset,
     travel: TravelData,
@@ -316,6 +357,7 @@ def plan_dataset(
             models[k], solutions[k] = _retry_with_more_vehicles(
                 model, solution, part, travel, budgets[k], progress
             )
+    _plan_afternoon_like_morning(dataset, models, solutions, budgets, progress)
     if by_routes:
         executor = make_executor(workers, dataset.settings.ray_address)
         try:
@@ -356,6 +398,7 @@ def plan_dataset(
     left_out = place_solo(dataset, travel, routes, left_out, apart=True)
     apart = [journey for journey in grouped if journey not in left_out]
     _number(routes)
+    link_twins(routes)
     unassigned = explain_unplaced(dataset, travel, routes, left_out, set_aside)
     plan = Plan(
         dataset=dataset.name,

@@ -31,12 +31,20 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
             lambda v: int(round(Decimal(str(v)) * 100)),
         ),
         "school_days_per_year": ("school_days_per_year", int, int),
+        "continuity_per_change": (
+            "continuity_per_change_pence",
+            float,
+            lambda v: int(round(Decimal(str(v)) * 100)),
+        ),
     },
     "policy": {
         "max_ride_min_under_11": ("policy.max_ride_min_under_11", int, int),
         "max_ride_min_11_plus": ("policy.max_ride_min_11_plus", int, int),
         "boarding_min": ("policy.boarding_min", float, float),
         "wheelchair_boarding_min": ("policy.wheelchair_boarding_min", float, float),
+        "detour_factor": ("policy.detour_factor", float, float),
+        "detour_minutes": ("policy.detour_min", float, float),
+        "max_schools_per_route": ("policy.max_schools_per_route", int, int),
     },
     "solver": {
         "time_limit_s": ("time_limit_s", float, float),
@@ -81,6 +89,17 @@ def _range_problems(fields: Mapping[str, object], file: str) -> list[InputProble
     return problems
 
 
+def _policy_problems(policy: Mapping[str, object], file: str) -> list[InputProblem]:
+    problems = []
+    factor, schools = policy.get("detour_factor"), policy.get("max_schools_per_route")
+    if isinstance(factor, float) and factor < 1:
+        message = "must be at least 1 (a ride is never shorter than the direct journey)"
+        problems.append(InputProblem(file, None, "policy.detour_factor", message))
+    if isinstance(schools, int) and schools < 1:
+        problems.append(InputProblem(file, None, "policy.max_schools_per_route", "must be >= 1"))
+    return problems
+
+
 def parse_settings(
     values: Mapping[str, Mapping[str, object]], file: str, base_dir: Path | None
 ) -> tuple[Settings, list[InputProblem]]:
@@ -108,6 +127,7 @@ def parse_settings(
             else:
                 fields[target] = converted
     problems += _range_problems(fields, file)
+    problems += _policy_problems(policy, file)
     if "network" in fields:
         network = Path(str(fields["network"]))
         if not network.is_absolute() and base_dir is not None:

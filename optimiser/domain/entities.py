@@ -129,10 +129,22 @@ def guidance_ride_min(age: int) -> int:
 
 @dataclass(frozen=True)
 class Policy:
+    """The council's rules for every pupil's journey.
+
+    A pupil's ride is limited twice: by the council's maximum for their age (or their own
+    ``max_ride_min``), and by a fair detour, ``detour_factor`` times their direct journey plus
+    ``detour_min`` minutes (1.6 x direct + 10 min: a pupil 10 minutes from school rides at most 26,
+    one 30 minutes away at most 58, within the maximum). A route calls at no more than
+    ``max_schools_per_route`` schools, so one late school delays few others.
+    """
+
     max_ride_min_under_11: int = GUIDANCE_RIDE_MIN_PRIMARY
     max_ride_min_11_plus: int = GUIDANCE_RIDE_MIN_SECONDARY
     boarding_min: float = 1.0
     wheelchair_boarding_min: float = 5.0
+    detour_factor: float = 1.6
+    detour_min: float = 10.0
+    max_schools_per_route: int = 3
 
 
 @dataclass(frozen=True)
@@ -146,7 +158,14 @@ class Settings:
     school_days_per_year: int = 190
     policy: Policy = field(default_factory=Policy)
     time_limit_s: float = 60.0
-    ride_time_weight_pence_per_min: float = 0.0  # the council's price of a pupil's ride minute
+    # The council's price of a pupil's minute on board, so that of two routes costing about the
+    # same the one with shorter rides wins (5p: a 10-minute detour for four pupils, £2, weighs
+    # like 1.5 km of taxi).
+    ride_time_weight_pence_per_min: float = 5.0
+    # The price of each change of vehicle between a pupil's morning and afternoon: every vehicle
+    # beyond the first that carries a morning route's pupils home (see
+    # optimiser.routing.continuity). 0 plans the afternoon without regard to the morning.
+    continuity_per_change_pence: int = 500
     workers: int = 2
     ray_address: str | None = None  # a Ray cluster for large sessions' subproblems
 
@@ -200,6 +219,13 @@ class Dataset:
             else policy.max_ride_min_11_plus
         )
         return int(minutes * 60)
+
+    def ride_limit_s(self, pupil: Pupil, direct_s: int) -> int:
+        """The pupil's ride limit on a journey whose direct drive takes ``direct_s``: their
+        maximum (:meth:`max_ride_s`) or the policy's fair detour, whichever is shorter."""
+        policy = self.settings.policy
+        detour = int(policy.detour_factor * direct_s + policy.detour_min * 60)
+        return min(self.max_ride_s(pupil), detour)
 
     def guidance_ride_s(self, pupil: Pupil) -> int:
         """The national best-practice limit (:func:`guidance_ride_min`), in seconds."""

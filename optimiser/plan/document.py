@@ -82,6 +82,9 @@ class Route:
     cost_pence: int = 0
     # The daily price the council has agreed for this route (current routes), when known.
     agreed_cost_pence: int | None = None
+    # The route the same vehicle and crew drive in the other session, carrying some of the same
+    # pupils (see optimiser.plan.twins), when there is one.
+    twin_route_id: str | None = None
 
     @property
     def pupil_ids(self) -> list[str]:
@@ -115,6 +118,8 @@ class Route:
         }
         if self.agreed_cost_pence is not None:
             out["agreed_cost"] = round(self.agreed_cost_pence / 100, 2)
+        if self.twin_route_id is not None:
+            out["twin_route_id"] = self.twin_route_id
         return out
 
 
@@ -298,6 +303,16 @@ def _split_groups(raw: Any, problems: list[str]) -> list[SplitGroup]:
     return out
 
 
+def _optional_text(obj: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        problems.append(f"{where}: '{key}' must be a non-empty string when given")
+        return None
+    return value
+
+
 def plan_from_json(data: Any) -> Plan:
     """Build a :class:`Plan` from parsed JSON; raise :class:`PlanFormatError` with all problems."""
     problems: list[str] = []
@@ -338,6 +353,7 @@ def plan_from_json(data: Any) -> Plan:
                     if r.get("agreed_cost") is not None
                     else None
                 ),
+                twin_route_id=_optional_text(r, "twin_route_id", where, problems),
             )
         )
     unassigned = []

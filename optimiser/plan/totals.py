@@ -7,6 +7,7 @@ minutes, rounded as documented in ``docs/plan_format.md``).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from optimiser.domain.entities import Dataset, Session, VehicleType
 from optimiser.plan.baseline import solo_baseline_pence
 from optimiser.plan.document import Plan, Route, StopType
+from optimiser.plan.twins import Continuity, continuity
 from optimiser.roads.travel import TravelData
 
 
@@ -64,6 +66,18 @@ class PlanTotals:
     school_days_per_year: int
     vehicles_by_type: dict[str, int] = field(default_factory=dict)
     vehicles_by_operator: dict[str, int] = field(default_factory=dict)
+    # Each placed journey's ride against its direct drive: (pupil, session, ride s, direct s).
+    detours: tuple[tuple[str, Session, int, int], ...] = ()
+    over_detour: int = 0  # journeys longer than the policy's fair detour
+    continuity: Continuity = Continuity(0, 0, 0, 0)
+
+    def ride_ratios(self) -> list[float]:
+        """Ride over direct drive of each journey whose direct drive takes time, ascending."""
+        return sorted(ride / direct for _, _, ride, direct in self.detours if direct > 0)
+
+    def largest_detours(self, count: int = 10) -> list[tuple[str, Session, int, int]]:
+        """The journeys with the most minutes on board beyond their direct drive."""
+        return sorted(self.detours, key=lambda d: (d[3] - d[2], d[0], str(d[1])))[:count]
 
     @property
     def unplaced(self) -> int:
@@ -111,6 +125,32 @@ class PlanTotals:
             "over_own_limit": self.over_own_limit,
             "solo_journeys": self.solo_journeys,
             "school_days_per_year": days,
+            **self._fairness(),
+        }
+
+    def _fairness(self) -> dict[str, Any]:
+        ratios = self.ride_ratios()
+        both = self.continuity
+        return {
+            "ride_ratio_mean": round(sum(ratios) / len(ratios), 2) if ratios else 0.0,
+            # nearest rank: the smallest ratio at or above 95% of journeys
+            "ride_ratio_p95": round(ratios[math.ceil(0.95 * len(ratios)) - 1], 2)
+            if ratios
+            else 0.0,
+            "over_detour": self.over_detour,
+            "largest_detours": [
+                {
+                    "pupil_id": pid,
+                    "session": str(session),
+                    "ride_min": round(ride / 60, 1),
+                    "direct_min": round(direct / 60, 1),
+                }
+                for pid, session, ride, direct in self.largest_detours()
+            ],
+            "both_ways": both.both_ways,
+            "same_vehicle_both_ways": both.same_vehicle,
+            "same_operator_both_ways": both.same_operator,
+            "same_passengers_both_ways": both.same_passengers,
         }
 
 
@@ -140,6 +180,7 @@ def plan_totals(plan: Plan, dataset: Dataset, travel: TravelData) -> PlanTotals:
     emitted_mg = 0
     pa_cost = 0
     rides: list[tuple[str, int]] = []
+    detours: list[tuple[str, Session, int, int]] = []
     for r in plan.routes:
         vt = dataset.vehicle_type(f"{r.operator}/{r.vehicle_type}")
         emitted_mg += co2_mg(vt, route_distance_m(r))
@@ -150,6 +191,11 @@ def plan_totals(plan: Plan, dataset: Dataset, travel: TravelData) -> PlanTotals:
         if r.passenger_assistant:
             pa_cost += dataset.settings.passenger_assistant_per_session_pence
         rides += list(ride_times_s(r).items())
+        detours += [
+            (pid, r.session, ride, travel.direct_s(dataset.pupil(pid), r.session))
+            for pid, ride in ride_times_s(r).items()
+            if dataset.find_pupil(pid) is not None
+        ]
     ride_s = [s for _, s in rides]
     return PlanTotals(
         journeys=len(journeys),
@@ -172,6 +218,13 @@ def plan_totals(plan: Plan, dataset: Dataset, travel: TravelData) -> PlanTotals:
         school_days_per_year=dataset.settings.school_days_per_year,
         vehicles_by_type=dict(by_type),
         vehicles_by_operator=dict(by_operator),
+        detours=tuple(detours),
+        over_detour=sum(
+            1
+            for pid, _, ride, direct in detours
+            if ride > dataset.ride_limit_s(dataset.pupil(pid), direct) + 1  # as the validator
+        ),
+        continuity=continuity(plan.routes),
     )
 
 

@@ -100,6 +100,12 @@ class TravelData:
     def row(self, key: str) -> int:
         return self.index[key]
 
+    def direct_s(self, pupil: Pupil, session: Session) -> int:
+        """The drive straight from a pupil's pickup to their drop-off in a session, in seconds."""
+        home, school = self.row(home_key(pupil, session)), self.row(school_key(pupil.school_id))
+        start, end = (home, school) if session is Session.AM else (school, home)
+        return int(self.times(session)[start, end])
+
     def far_snaps(self, limit_m: float = SNAP_WARN_M) -> list[tuple[str, float]]:
         return sorted(
             ((k, d) for k, d in self.snap_m.items() if d > limit_m), key=lambda kd: -kd[1]

@@ -202,15 +202,18 @@ def _request(
     school = dataset.schools[lead.school_id]
     service = sum(dataset.boarding_s(p) for p in bundle)
     earliest, latest = SESSION_HOURS[session]
+    # Schools are the sites a route's calls are counted at (Policy.max_schools_per_route).
+    site = sorted(dataset.schools).index(lead.school_id)
     if session is Session.AM:
         pickup = Visit(start, earliest, latest, service)
-        dropoff = Visit(end, school.am_arrive_from_s, school.am_arrive_by_s, service)
+        dropoff = Visit(end, school.am_arrive_from_s, school.am_arrive_by_s, service, site)
     else:
         # The departure from school (start of service + boarding) must fall in the window.
         pickup = Visit(
-            start, school.pm_depart_from_s - service, school.pm_depart_by_s - service, service
+            start, school.pm_depart_from_s - service, school.pm_depart_by_s - service, service, site
         )
         dropoff = Visit(end, earliest, latest, service)
+    direct = int(travel.times(session)[start, end])
     seats = sum(not p.wheelchair for p in bundle)
     chairs = sum(p.wheelchair for p in bundle)
     needs_pa = any(p.passenger_assistant for p in bundle)
@@ -221,7 +224,7 @@ def _request(
         # Pupils who need a passenger assistant load the "assisted" dimension, which only
         # vehicles with an assistant have room in: a capacity, checked fast by the solver.
         load={"seats": seats, "wheelchairs": chairs, "assisted": len(bundle) if needs_pa else 0},
-        max_ride_s=min(dataset.max_ride_s(p) for p in bundle),
+        max_ride_s=min(dataset.ride_limit_s(p, direct) for p in bundle),
         solo=lead.solo,
         penalty=PENALTY * len(bundle),
     )
@@ -258,7 +261,11 @@ def _same_vehicle_groups(bundles: list[list[Pupil]]) -> tuple[tuple[int, ...], .
 
 
 def build_session_model(
-    dataset: Dataset, travel: TravelData, session: Session, *, offer_boost: float = 1.0
+    dataset: Dataset,
+    travel: TravelData,
+    session: Session,
+    *,
+    offer_boost: float = 1.0,
 ) -> SessionModel:
     """Express one session of the dataset as a routing :class:`Problem`.
 
@@ -307,6 +314,7 @@ def build_session_model(
         never_together=tuple(sorted(pairs)),
         consecutive=tuple(consecutive),
         ride_cost_per_s=int(round(dataset.settings.ride_time_weight_pence_per_min * 1000 / 60)),
+        max_sites_per_route=dataset.settings.policy.max_schools_per_route,
     )
     return SessionModel(
         session=session,

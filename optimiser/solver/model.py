@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimiser.routing.problem import Problem, VehicleRoute, Visit, VisitTime
 
@@ -25,6 +25,7 @@ from optimiser.routing.problem import Problem, VehicleRoute, Visit, VisitTime
 # (request, "pickup" | "dropoff").
 InitialPlan = list[list[tuple[int, str]]]
 SOFT_HORIZON = 4  # with soft time windows, routes may end up to this many times the horizon
+LOCKED_LOAD_LIMIT_S = 30.0  # bound on loading a plan by a locked search (see read_routes)
 
 
 @dataclass
@@ -123,6 +124,7 @@ class _Model:
         self._capacities()
         self._requests()
         self._relations()
+        self._sites()
         for v_index in range(len(vehicles)):
             # Leave the depot as late and come back as early as the plan allows.
             routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(routing.Start(v_index)))
@@ -259,6 +261,21 @@ class _Model:
                     self.time.SetCumulVarSoftUpperBound(d, 0, c)
                     self.time.SetCumulVarSoftLowerBound(p, 86400, c)
 
+    def _sites(self) -> None:
+        """At most ``max_sites_per_route`` site arrivals per route: a dimension counting one on
+        every arc into a site's visit from anywhere but that site (a matrix callback, checked by
+        the routing filters)."""
+        limit = self.problem.max_sites_per_route
+        if limit is None:
+            return
+        site = np.full(len(self.nodes.rows), -1)
+        for node, owner in enumerate(self.nodes.owner):
+            if owner is not None:
+                site[node] = self.visit(node).site
+        arrives = ((site[None, :] >= 0) & (site[:, None] != site[None, :])).astype(np.int64)
+        callback = self.routing.RegisterTransitMatrix(arrives.tolist())
+        self.routing.AddDimension(callback, 0, int(limit), True, "sites")
+
     def _relations(self) -> None:
         routing, problem, nodes = self.routing, self.problem, self.nodes
         solver = routing.solver()
@@ -272,6 +289,9 @@ class _Model:
             # insertion crawl (measured: minutes instead of seconds on the sample).
             split_cost = 2 * max(problem.requests[i].penalty for i in group)
             routing.AddSoftSameVehicleConstraint([first(i) for i in group], split_cost)
+        for group, cost in problem.keep_together:
+            if len(group) > 1 and cost > 0:
+                routing.AddSoftSameVehicleConstraint([first(i) for i in group], int(cost))
         for k, (a, b) in enumerate(problem.never_together):
             # A dimension per pair counting which of the two is on board, capped at one.
             demand = [0] * len(nodes.rows)
@@ -356,7 +376,40 @@ class _Model:
             ]
             for vehicle in self.fleet
         ]
-        return self.routing.ReadAssignmentFromRoutes(routes, True)
+        return self.read_routes(routes)
+
+    def read_routes(self, routes: list[list[int]]) -> Any:
+        """Routes of solver indices, one per vehicle of the model, as an assignment (None if the
+        model rejects them).
+
+        With a price on ride time (soft bounds on the time cumuls) ReadAssignmentFromRoutes
+        searches the cumuls for the cheapest timing and took whole time limits (measured: 5 s
+        of 5 s loading one route of 4 pupils); a first-solution search from the routes locked
+        takes milliseconds and times them as any first solution is. Visits on no route are then
+        inserted by that search (local cheapest insertion: the strategy that leaves every visit
+        out failed to load feasible routes).
+        """
+        if not self.problem.ride_cost_per_s:
+            return self.routing.ReadAssignmentFromRoutes(routes, True)
+        routing = self.routing
+        search = pywrapcp.DefaultRoutingSearchParameters()
+        search.first_solution_strategy = (
+            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        )
+        search.solution_limit = 1
+        search.time_limit.FromMilliseconds(int(LOCKED_LOAD_LIMIT_S * 1000))
+        if not routing.ApplyLocksToAllVehicles(routes, True):
+            return None
+        try:
+            found = routing.SolveWithParameters(search)
+        finally:
+            routing.ApplyLocksToAllVehicles([[] for _ in routes], False)
+        if found is None:
+            return None
+        got = self.routes_of(found)
+        if any(got[v][: len(route)] != route for v, route in enumerate(routes) if route):
+            return None
+        return found
 
     def extract(self, assignment: Any) -> tuple[list[VehicleRoute], list[int]]:
         """An assignment as routes of request visits with their times, and the requests left

@@ -51,7 +51,7 @@ def regroup(model: _Model, assignment: Any) -> Any:
         routes = [[n for n in route if n not in taken] for route in routes]
     for group, _ in split:
         _place_group(model, group, routes)
-    return routing.ReadAssignmentFromRoutes(routes, True)
+    return model.read_routes(routes)
 
 
 def _place_group(model: _Model, group: tuple[int, ...], routes: list[list[int]]) -> None:
@@ -75,6 +75,6 @@ def _place_group(model: _Model, group: tuple[int, ...], routes: list[list[int]])
     for _, vehicle in candidates[:10]:
         for order in orders:
             routes[vehicle] = order
-            if model.routing.ReadAssignmentFromRoutes(routes, True) is not None:
+            if model.read_routes(routes) is not None:
                 return
             routes[vehicle] = []

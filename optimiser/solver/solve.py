@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ortools.constraint_solver import routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimiser.routing.problem import Problem, Solution
 from optimiser.solver.model import InitialPlan, _Model
@@ -52,8 +52,8 @@ def solve(
         Called with a :class:`~optimiser.solver.progress.ProgressEvent` for each plan found.
     initial : list of list of (int, str), optional
         A starting plan: for each vehicle, its visits as (request, "pickup" or "dropoff") in
-        order; when the model accepts it, the search starts from it instead of building a first
-        solution.
+        order; the search starts from it (or, when the model rejects it whole, from those of its
+        routes it accepts) instead of building a first solution.
 
     Returns
     -------
@@ -104,6 +104,8 @@ def _first_solution(
     """
     params = run.params
     assignment = run.load(model, initial) if initial is not None else None
+    if assignment is None and initial is not None:
+        assignment = _load_what_fits(model, initial)
     if assignment is None and params.warm_start == "vroom":
         assignment = _warm_start(run, model)
     seeded = assignment is not None
@@ -116,6 +118,26 @@ def _first_solution(
         assignment = model.routing.SolveWithParameters(search)
         first_s = run.elapsed() - run.build_s
     return assignment, seeded, first_s
+
+
+def _load_what_fits(model: _Model, plan: InitialPlan) -> Any:
+    """As much of a start plan as the (closed) model accepts: its routes taken one by one, each
+    kept if the plan so far still loads; the requests of routes left out are for the search to
+    place. None if no route fits."""
+    # Routes are tried in a model without the price on ride time, whose loads are fast and
+    # leave other visits out (see _Model.read_routes); the plan kept is loaded once at the end.
+    probe = model
+    if model.problem.ride_cost_per_s:
+        probe = _Model(replace(model.problem, ride_cost_per_s=0))
+        probe.routing.CloseModelWithParameters(pywrapcp.DefaultRoutingSearchParameters())
+    kept: InitialPlan = [[] for _ in plan]
+    for vehicle, visits in enumerate(plan):
+        if not visits:
+            continue
+        kept[vehicle] = visits
+        if probe.assignment_of(kept) is None:
+            kept[vehicle] = []
+    return model.assignment_of(kept) if any(kept) else None
 
 
 def _improve(run: _Search, model: _Model, assignment: Any, seeded: bool, first_s: float) -> Any:

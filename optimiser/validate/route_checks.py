@@ -28,6 +28,8 @@ CAUSES = (
     "not_with",
     "group",
     "max_ride",
+    "detour",
+    "schools_per_route",
     "school_window",
     "coverage",
     "avoidable_unplaced",
@@ -101,7 +103,8 @@ def walk_route(
     _resolve_places(dataset, travel, walk, out)
     _walk_load(dataset, walk, out)
     _check_times(dataset, travel, walk, out)
-    _check_rides(dataset, walk, out)
+    _check_rides(dataset, travel, walk, out)
+    _check_schools(dataset, walk, out)
     _check_cost(dataset, travel, walk, out)
     return walk
 
@@ -308,7 +311,56 @@ def _check_times(
             _add(out, "timing", route, msg)
 
 
-def _check_rides(dataset: Dataset, walk: RouteWalk, out: list[Violation]) -> None:
+def _check_ride_limits(
+    dataset: Dataset,
+    travel: TravelData,
+    walk: RouteWalk,
+    pid: str,
+    boarding: tuple[int, int],
+    alighting: tuple[int, int],
+    out: list[Violation],
+) -> None:
+    """A ride against the pupil's maximum and against the policy's fair detour."""
+    route, pupil = walk.route, dataset.pupil(pid)
+    (i, start), (j, end) = boarding, alighting
+    ride = end - start
+    where = (
+        f"{pid} rides {ride / 60:.1f} min on route {route.route_id}"
+        f" (stop {i + 1} at {format_hms(start)} to stop {j + 1} at {format_hms(end)})"
+    )
+    limit = dataset.max_ride_s(pupil)
+    if ride > limit:
+        _add(out, "max_ride", route, f"{where}, over their limit of {limit / 60:.1f} min", pid)
+        return
+    if walk.rows[i] is None or walk.rows[j] is None:
+        return
+    direct = travel.direct_s(pupil, route.session)
+    fair = dataset.ride_limit_s(pupil, direct)
+    if ride > fair + TIME_TOL_S:
+        policy = dataset.settings.policy
+        msg = (
+            f"{where}, over the fair detour of {fair / 60:.1f} min"
+            f" ({policy.detour_factor:g} x their direct {direct / 60:.1f} min"
+            f" + {policy.detour_min:g} min)"
+        )
+        _add(out, "detour", route, msg, pid)
+
+
+def _check_schools(dataset: Dataset, walk: RouteWalk, out: list[Violation]) -> None:
+    """A route calls at no more schools than the policy allows."""
+    schools = dict.fromkeys(s.school_id for s in walk.route.stops if s.school_id)
+    limit = dataset.settings.policy.max_schools_per_route
+    if len(schools) > limit:
+        msg = (
+            f"route {walk.route.route_id} calls at {len(schools)} schools"
+            f" ({', '.join(schools)}), more than the policy's {limit}"
+        )
+        _add(out, "schools_per_route", walk.route, msg)
+
+
+def _check_rides(
+    dataset: Dataset, travel: TravelData, walk: RouteWalk, out: list[Violation]
+) -> None:
     route = walk.route
     stops = route.stops
     checked: set[tuple[int, str]] = set()
@@ -317,14 +369,7 @@ def _check_rides(dataset: Dataset, walk: RouteWalk, out: list[Violation]) -> Non
         j = walk.dropped.get(pid)
         start, end = stops[i].depart, stops[j].arrive if j is not None else None
         if j is not None and start is not None and end is not None:
-            limit = dataset.max_ride_s(pupil)
-            if end - start > limit:
-                msg = (
-                    f"{pid} rides {(end - start) / 60:.1f} min on route {route.route_id}"
-                    f" (stop {i + 1} at {format_hms(start)} to stop {j + 1} at"
-                    f" {format_hms(end)}), over their limit of {limit / 60:.1f} min"
-                )
-                _add(out, "max_ride", route, msg, pid)
+            _check_ride_limits(dataset, travel, walk, pid, (i, start), (j, end), out)
         school_stop = j if route.session is Session.AM else i
         if school_stop is None or (school_stop, pid) in walk.misplaced:
             continue

@@ -29,6 +29,7 @@ import copy
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -38,6 +39,7 @@ from rich.console import Console
 from optimiser.domain.entities import (
     Dataset,
     Location,
+    Policy,
     Pupil,
     School,
     Session,
@@ -348,6 +350,9 @@ MUTATIONS = {
     "not_with": (_not_with, {"not_with"}),
     "group": (_group, {"group"}),
     "max_ride": (lambda p: put(p, R2._replace(waits=((2, 660),))), {"max_ride"}),
+    # 18 min 20 s waited after P7 boards: P1 rides 36.3 min against a direct 16 (fair: 1.6 x 16
+    # + 10 = 35.6), within their 45; P2, P5 and P7 likewise over their fair detours.
+    "detour": (lambda p: put(p, R1._replace(waits=((3, 1100),))), {"detour"}),
     "school_window_am": (lambda p: put(p, R3._replace(start="08:34")), {"school_window"}),
     "school_window_pm": (lambda p: put(p, R4._replace(start="15:06")), {"school_window"}),
     "coverage_missing": (_drop_r3, {"coverage"}),
@@ -458,3 +463,20 @@ def test_report_prints_causes_and_returns_exit_code():
 def test_checker_never_imports_the_solver():
     code = "import sys, optimiser.validate.validator; assert 'ortools' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_a_route_calling_at_more_schools_than_the_policy_allows_is_reported():
+    one_school = replace(
+        DATASET, settings=replace(DATASET.settings, policy=Policy(max_schools_per_route=1))
+    )
+    found = validate_plan(one_school, TRAVEL, valid_plan())
+    assert {v.cause for v in found} == {"schools_per_route"}
+    assert sorted(v.route_id for v in found) == ["R1", "R2"]
+    assert "calls at 2 schools (S1, S2), more than the policy's 1" in found[0].message
+
+
+def test_the_detour_message_names_the_direct_drive_and_the_rule():
+    plan = valid_plan()
+    put(plan, R1._replace(waits=((3, 1100),)))
+    p1 = next(v for v in validate_plan(DATASET, TRAVEL, plan) if v.pupil_id == "P1")
+    assert "over the fair detour of 35.6 min (1.6 x their direct 16.0 min + 10 min)" in p1.message

@@ -1,0 +1,115 @@
+"""Fair rides (a detour limit, few schools per route) and the same crew morning and afternoon,
+planned on tiny worlds under solution limits (reproducible)."""
+
+from __future__ import annotations
+
+from optimiser.domain.entities import Policy, Session
+from optimiser.plan.document import Route, Stop, StopType
+from optimiser.plan.twins import continuity, link_twins
+from optimiser.planner import plan_dataset
+from optimiser.solver.params import SearchParameters
+from tests.helpers.worlds import pupil, school, vehicle, world
+
+BOTH = frozenset({Session.AM, Session.PM})
+PARAMS = SearchParameters(time_limit_s=60, solution_limit=50)
+
+
+def _four_schools(**settings):
+    """Four pupils side by side, each to one of four schools side by side, 5 km away; 6-seat
+    cars. One car calling at every school is cheapest."""
+    pupils = [pupil(f"P{k}", (k * 0.3, 0), school=f"S{k}", sessions=BOTH) for k in range(4)]
+    schools = [
+        school(f"S{k}", (k * 0.3, 5), am=("08:00", "09:30"), pm=("15:00", "16:00"))
+        for k in range(4)
+    ]
+    return world(pupils, schools, [vehicle("Car", (0, 0), seats=6, count=4)], **settings)
+
+
+def _schools_per_route(plan) -> int:
+    return max(len({s.school_id for s in r.stops if s.school_id}) for r in plan.routes)
+
+
+def test_no_route_calls_at_more_schools_than_the_policy_allows():
+    data, travel = _four_schools(policy=Policy(max_schools_per_route=4))
+    free = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan
+    assert _schools_per_route(free) == 4  # the cheapest plan, when allowed
+    data, travel = _four_schools(policy=Policy(max_schools_per_route=2))
+    plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
+    assert not plan.unassigned
+    assert _schools_per_route(plan) == 2
+
+
+def test_a_fair_detour_limit_shortens_the_longest_ride():
+    """Two pupils either side of their school, 1 km and 1.5 km from it: one car for both is
+    fine under a 45-minute maximum, but whichever is picked up first rides past the school and
+    back, more than 1.6 x direct + 2 min."""
+    pupils = [pupil("NEAR", (0, 4), age=8), pupil("FAR", (0, 6.5), age=8)]
+    schools = [school("S1", (0, 5), am=("08:58", "09:00"))]  # no time for two runs
+    fleet = [vehicle("Car", (0, 5.5), seats=4, count=2, per_session=30)]
+    loose, travel = world(pupils, schools, fleet, policy=Policy(detour_factor=5, detour_min=60))
+    shared = plan_dataset(loose, travel=travel, params=PARAMS, workers=1).plan
+    assert len(shared.routes) == 1  # one car for both: one of them rides the long way
+    assert shared.summary["ride_ratio_p95"] > 1.6
+    fair, travel = world(pupils, schools, fleet, policy=Policy(detour_factor=1.6, detour_min=2))
+    plan = plan_dataset(fair, travel=travel, params=PARAMS, workers=1).plan  # validated
+    assert len(plan.routes) == 2 and not plan.unassigned
+    assert plan.summary["over_detour"] == 0
+
+
+def _stop(kind: StopType, *pupils: str) -> Stop:
+    return Stop(kind, 51.0, -1.0, 0, 0, pupils, "S1" if kind is StopType.DROPOFF else None)
+
+
+def _route(rid: str, session: Session, *pupils: str, operator: str = "Cars") -> Route:
+    stops = [_stop(StopType.PICKUP, *pupils), _stop(StopType.DROPOFF, *pupils)]
+    return Route(rid, session, f"V-{rid}", "Car", operator, False, stops)
+
+
+def test_twins_carry_the_most_pupils_both_ways():
+    routes = [
+        _route("AM-1", Session.AM, "A", "B", "C"),
+        _route("AM-2", Session.AM, "D", "E"),
+        _route("PM-1", Session.PM, "D", "E", "A"),
+        _route("PM-2", Session.PM, "B", "C"),
+        _route("PM-3", Session.PM, "F", operator="Other"),
+        _route("AM-3", Session.AM, "G", "H"),
+        _route("PM-4", Session.PM, "H", "G"),
+    ]
+    link_twins(routes)
+    twin = {r.route_id: r.twin_route_id for r in routes}
+    # AM-1 with PM-2 (B, C) and AM-2 with PM-1 (D, E): 4 pupils; AM-1 with PM-1 would keep 2.
+    assert twin == {
+        **{"AM-1": "PM-2", "AM-2": "PM-1", "PM-1": "AM-2", "PM-2": "AM-1", "PM-3": None},
+        **{"AM-3": "PM-4", "PM-4": "AM-3"},
+    }
+    both = continuity(routes)
+    assert (both.both_ways, both.same_vehicle, both.same_operator) == (7, 6, 7)
+    assert both.same_passengers == 2  # G and H; D and E have A with them in the afternoon
+
+
+def _estate(price_pence: int):
+    """Twelve pupils both ways on a grid, two schools with different bell times."""
+    pupils = [
+        pupil(f"P{k:02d}", ((k % 4) - 1.5, (k // 4) - 1), school=f"S{k % 2}", sessions=BOTH)
+        for k in range(12)
+    ]
+    schools = [
+        school("S0", (4, 0), am=("08:00", "09:00"), pm=("15:00", "15:40")),
+        school("S1", (-4, 0), am=("08:15", "09:15"), pm=("15:10", "15:50")),
+    ]
+    fleet = [vehicle("MPV", (0, 0), seats=4, count=6)]
+    return world(pupils, schools, fleet, continuity_per_change_pence=price_pence)
+
+
+def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price():
+    shares = []
+    for price in (0, 2000):
+        data, travel = _estate(price)
+        plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
+        assert not plan.unassigned
+        shares.append(plan.summary["same_vehicle_both_ways"] / plan.summary["both_ways"])
+        twins = {r.route_id: r.twin_route_id for r in plan.routes}
+        for rid, other in twins.items():
+            assert other is None or twins[other] == rid
+    assert shares[1] >= 0.9
+    assert shares[1] > shares[0]
