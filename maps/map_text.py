@@ -7,6 +7,8 @@ read and tested without a map.
 from __future__ import annotations
 
 import html
+import json
+from typing import Any
 
 from maps.basemap import PathFunction
 from maps.plan_facts import vehicle_for
@@ -16,6 +18,27 @@ from optimiser.domain.times import format_hm
 from optimiser.plan.document import Route, Stop, StopType
 
 WHEELCHAIR = "\u267f"
+
+# Characters that end or confuse an inline <script> when they appear inside a JSON string.
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "'": "\\u0027",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside an inline ``<script>``.
+
+    ``json.dumps`` leaves ``</script>`` and ``<!--`` as they are, so data such as an operator's
+    name could close the script and start another; here ``<``, ``>``, ``&``, ``'`` and the line
+    separators U+2028/U+2029 are written as ``\\u`` escapes, which JavaScript reads back unchanged.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text)
 
 
 def pupil_label(dataset: Dataset, pupil_id: str, show_names: bool) -> str:

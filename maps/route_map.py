@@ -11,7 +11,6 @@ This is the only module that imports folium.
 from __future__ import annotations
 
 import html
-import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -22,7 +21,15 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps.basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from maps.map_text import WHEELCHAIR, route_label, route_line, route_popup, stop_popup, straight
+from maps.map_text import (
+    WHEELCHAIR,
+    route_label,
+    route_line,
+    route_popup,
+    script_json,
+    stop_popup,
+    straight,
+)
 from maps.plan_facts import carries_wheelchair, slug
 from optimiser.domain.entities import Dataset
 from optimiser.domain.times import format_hm
@@ -111,11 +118,11 @@ class _RoutePanel(MacroElement):
         parts = []
         for g in self.groups:
             items = ",".join(
-                f"{{layer:{it['layer'].get_name()},label:{json.dumps(it['label'])},"
-                f"color:{json.dumps(it['color'])},dashed:{json.dumps(bool(it['dashed']))}}}"
+                f"{{layer:{it['layer'].get_name()},label:{script_json(it['label'])},"
+                f"color:{script_json(it['color'])},dashed:{script_json(bool(it['dashed']))}}}"
                 for it in g["items"]
             )
-            parts.append(f"{{name:{json.dumps(g['name'])},items:[{items}]}}")
+            parts.append(f"{{name:{script_json(g['name'])},items:[{items}]}}")
         self.groups_js = "[" + ",".join(parts) + "]"
         return super().render(**kwargs)
 
@@ -253,7 +260,7 @@ def _legend(plan: Plan) -> Element:
     legend._template = Template(
         "{% macro script(this, kwargs) %}(function(map){var c=L.control({position:'bottomleft'});"
         "c.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML="
-        + json.dumps(body)
+        + script_json(body)
         + ";return d.firstChild;};c.addTo(map);})({{ this._parent.get_name() }});{% endmacro %}"
     )
     return legend

@@ -163,3 +163,42 @@ def test_plan_bbox_covers_every_stop() -> None:
     stops = [s for r in plan.routes for s in r.stops]
     assert south == min(s.lat for s in stops) and north == max(s.lat for s in stops)
     assert west == min(s.lon for s in stops) and east == max(s.lon for s in stops)
+
+
+HOSTILE = "Wight</script><script>alert(document.domain)</script>Cars"
+
+
+def hostile_plan_and_dataset(text: str = HOSTILE):
+    """The tiny plan with the Acme Taxis operator renamed to ``text`` everywhere."""
+    from dataclasses import replace
+
+    dataset = make_dataset()
+    fleet = tuple(
+        replace(v, operator=text) if v.operator == "Acme Taxis" else v for v in dataset.fleet
+    )
+    pupils = tuple(replace(p, notes=text) for p in dataset.pupils)
+    dataset = replace(dataset, fleet=fleet, pupils=pupils, name=text)
+    plan = make_plan()
+    for route in plan.routes:
+        if route.operator == "Acme Taxis":
+            route.operator = text
+            route.vehicle_type = text[:20] + route.vehicle_type
+    plan.dataset = text
+    return plan, dataset
+
+
+@pytest.mark.parametrize(
+    "text", [HOSTILE, "x<!--<script>alert(1)</script>", "line\u2028break\u2029para"]
+)
+def test_data_cannot_close_or_open_a_script(text: str) -> None:
+    plan, dataset = hostile_plan_and_dataset(text)
+    page = render_map(plan, dataset, path_coords=fake_road, show_names=True)
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.S)
+    for body in scripts:
+        assert "<script" not in body.lower() and "<!--" not in body
+        assert "\u2028" not in body and "\u2029" not in body
+    assert "alert(document.domain)</script>" not in page
+    assert page.lower().count("<script") == page.lower().count("</script>")
+    # the name still reaches the reader, decoded by JavaScript
+    names = [json.loads(n) for n in re.findall(r'name:("(?:[^"\\]|\\.)*")', page)]
+    assert any(text in n for n in names)
