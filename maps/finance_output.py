@@ -22,6 +22,7 @@ from openpyxl import Workbook  # noqa: E402
 from openpyxl.styles import Font  # noqa: E402
 
 from maps.finance import FinanceReport, Line, finance_report  # noqa: E402
+from maps.safe_cells import append_row, csv_row  # noqa: E402
 from optimiser.domain.entities import (  # noqa: E402
     GUIDANCE_RIDE_MIN_PRIMARY,
     GUIDANCE_RIDE_MIN_SECONDARY,
@@ -256,15 +257,15 @@ def write_xlsx(report: FinanceReport, path: Path, chart_png: Path | None = None)
     summary = book.active
     summary.title = "Summary"
     for label, value in summary_pairs(report):
-        summary.append([label, value])
+        append_row(summary, [label, value])
     summary.column_dimensions["A"].width = 40
     summary.column_dimensions["B"].width = 50
     sheet = book.create_sheet("Breakdown")
-    sheet.append(list(ROW_COLUMNS))
+    append_row(sheet, list(ROW_COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in breakdown_rows(report):
-        sheet.append([row[c] for c in ROW_COLUMNS])
+        append_row(sheet, [row[c] for c in ROW_COLUMNS])
     sheet.column_dimensions["B"].width = 36
     if chart_png is not None:
         from openpyxl.drawing.image import Image
@@ -300,7 +301,7 @@ def write_report(report: FinanceReport, out_dir: Path | str) -> dict[str, Path]:
     with table.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=ROW_COLUMNS)
         writer.writeheader()
-        writer.writerows(breakdown_rows(report))
+        writer.writerows(csv_row(r) for r in breakdown_rows(report))
     book = write_xlsx(report, out / "finance.xlsx", chart)
     return {"chart": chart, "html": page, "csv": table, "xlsx": book}
 

@@ -27,6 +27,7 @@ from maps.plan_facts import (
     vehicle_for,
     wheelchair_spaces_used,
 )
+from maps.safe_cells import csv_row
 from optimiser.domain.entities import Dataset
 from optimiser.domain.times import format_hm
 from optimiser.plan.document import Plan, Route, Stop, StopType
@@ -337,6 +338,6 @@ def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> lis
         with csv_path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
             writer.writeheader()
-            writer.writerows(sheet_rows(plan, dataset, operator))
+            writer.writerows(csv_row(r) for r in sheet_rows(plan, dataset, operator))
         written += [pdf, csv_path]
     return written
