@@ -557,6 +557,29 @@ def write_operator_csv(rows: list[dict[str, str]], path: Path) -> Path:
     return path
 
 
+def operator_file_names(plan: Plan) -> dict[str, str]:
+    """Each operator's file name stem, in operator order; two that read the same differ by "_"."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for operator in operators(plan):
+        name = slug(operator)
+        while name.lower() in used:
+            name += "_"
+        used.add(name.lower())
+        names[operator] = name
+    return names
+
+
+def write_operator_files(
+    plan: Plan, dataset: Dataset, operator: str, out_dir: Path, name: str
+) -> list[Path]:
+    """One operator's ``<name>.pdf`` and ``<name>.csv``."""
+    sheets = operator_sheets(plan, dataset, operator)
+    pdf = write_operator_pdf(sheets, operator, plan_date(plan), out_dir / f"{name}.pdf")
+    csv_path = write_operator_csv(sheet_rows(plan, dataset, operator), out_dir / f"{name}.csv")
+    return [pdf, csv_path]
+
+
 def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> list[Path]:
     """Write every operator's route sheets: ``<operator>.pdf`` and ``<operator>.csv``.
 
@@ -574,16 +597,7 @@ def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> lis
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    date_text = plan_date(plan)
     written = []
-    used: set[str] = set()
-    for operator in operators(plan):
-        name = slug(operator)
-        while name.lower() in used:  # two names that read the same as file names
-            name += "_"
-        used.add(name.lower())
-        sheets = operator_sheets(plan, dataset, operator)
-        pdf = write_operator_pdf(sheets, operator, date_text, out / f"{name}.pdf")
-        csv_path = write_operator_csv(sheet_rows(plan, dataset, operator), out / f"{name}.csv")
-        written += [pdf, csv_path]
+    for operator, name in operator_file_names(plan).items():
+        written += write_operator_files(plan, dataset, operator, out, name)
     return written

@@ -62,7 +62,7 @@ def test_route_sheet_csv_is_neutralised(tmp_path) -> None:
 
 def test_finance_csv_and_workbook_are_neutralised(tmp_path) -> None:
     plan = make_plan()
-    plan.dataset = "=HYPERLINK(\"http://evil.example\")"
+    plan.dataset = '=HYPERLINK("http://evil.example")'
     files = write_finance_report(plan, _hostile_dataset(), tmp_path)
     with files["csv"].open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -58,7 +58,10 @@ def test_exactly_the_operators_routes(operator: str, written) -> None:
 def test_no_forbidden_fields(operator: str, written) -> None:
     dataset = make_dataset()
     name = operator.replace(" ", "_")
-    texts = [written[f"{name}.csv"].read_text(encoding="utf-8-sig"), _pdf_text(written[f"{name}.pdf"])]
+    texts = [
+        written[f"{name}.csv"].read_text(encoding="utf-8-sig"),
+        _pdf_text(written[f"{name}.pdf"]),
+    ]
     with (written[f"{name}.csv"]).open(encoding="utf-8-sig") as handle:
         assert tuple(csv.DictReader(handle).fieldnames or ()) == CSV_COLUMNS
     for text in texts:
@@ -237,3 +240,35 @@ def test_long_notes_run_on_with_a_route_header_on_every_page(notes, tmp_path) ->
     text = " ".join(_pdf_text(files["Blue_Line.pdf"], layout=False).split())
     if "P003" in notes and len(notes["P003"]) < 1000:
         assert "speak slowly and wait for an answer" in text
+
+
+def test_one_failing_output_leaves_the_others(tmp_path, monkeypatch) -> None:
+    import maps.sheets
+    from maps import outputs
+
+    real = maps.sheets.write_operator_pdf
+
+    def broken(sheets, operator, date, path):
+        if operator == "Acme Taxis":
+            raise RuntimeError("the renderer broke")
+        return real(sheets, operator, date, path)
+
+    monkeypatch.setattr(maps.sheets, "write_operator_pdf", broken)
+    written = outputs.write_all_outputs(make_plan(), make_dataset(), None, None, tmp_path)
+    assert written["map"].is_file() and written["finance_xlsx"].is_file()
+    assert written["sheets/Blue_Line.pdf"].is_file() and "sheets/Acme_Taxis.pdf" not in written
+    report = written["failed"].read_text(encoding="utf-8")
+    assert report == "sheets/Acme Taxis: RuntimeError: the renderer broke\n"
+
+
+def test_map_failure_is_reported(tmp_path, monkeypatch) -> None:
+    from maps import outputs
+
+    def broken(*args, **kwargs):
+        raise ValueError("no map today")
+
+    monkeypatch.setattr(outputs, "write_map_file", broken)
+    written = outputs.write_all_outputs(make_plan(), make_dataset(), None, None, tmp_path)
+    assert "map" not in written and written["sheets/Acme_Taxis.pdf"].is_file()
+    assert written["finance"].is_file()
+    assert "map: ValueError: no map today" in written["failed"].read_text(encoding="utf-8")
