@@ -116,6 +116,7 @@ def _schools(rows: RowReader) -> dict[str, School]:
                 pm_by,
                 postcode=postcode,
                 phone=cells.get("phone", ""),
+                school_type=cells.get("type", ""),
             )
     return schools
 

@@ -97,6 +97,7 @@ class School:
     pm_depart_by_s: int
     postcode: str | None = None
     phone: str = ""  # optional: the school office, printed on route sheets
+    school_type: str = ""  # optional: "special", "mainstream"...; finance reports cost by type
 
 
 @dataclass(frozen=True)
