@@ -480,10 +480,10 @@ class Comparison:
 
     def text(self) -> str:
         """A plain-text rendering for the terminal or an e-mail."""
-        out = [f"{'':26}{'current':>14}{'proposed':>14}{'change':>14}"]
+        out = [f"{'':36}{'current':>14}{'proposed':>14}{'change':>14}"]
         for name, x, y, d in self.rows():
             places = 2 if "£" in name else (1 if isinstance(x, float) else 0)
-            out.append(f"{name:26}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
+            out.append(f"{name:36}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
         out.append("")
         out.append(
             f"Routes: {len(self.unchanged)} unchanged, {len(self.changed)} changed, "

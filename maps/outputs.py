@@ -64,18 +64,19 @@ def render_outputs(
                 f"sheets/{p.name}": p for p in write_operator_files(plan, dataset, op, sheets, stem)
             },
         )
-    attempt("finance", lambda: _finance(plan, dataset, out / "finance"))
+    attempt("finance", lambda: _finance(plan, dataset, out / "finance", travel))
     return written, failed
 
 
-def _finance(plan: Plan, dataset: Dataset, folder: Path) -> dict[str, Path]:
+def _finance(plan: Plan, dataset: Dataset, folder: Path, travel: Any) -> dict[str, Path]:
     from maps.finance_output import write_finance_report  # matplotlib and openpyxl, when wanted
 
-    finance = write_finance_report(plan, dataset, folder)
+    finance = write_finance_report(plan, dataset, folder, travel)
     return {
         "finance": finance["html"],
         "finance_csv": finance["csv"],
         "finance_xlsx": finance["xlsx"],
+        "finance_routes_csv": finance["routes_csv"],
         "ride_times_chart": finance["chart"],
     }
 
