@@ -202,3 +202,45 @@ def test_data_cannot_close_or_open_a_script(text: str) -> None:
     # the name still reaches the reader, decoded by JavaScript
     names = [json.loads(n) for n in re.findall(r'name:("(?:[^"\\]|\\.)*")', page)]
     assert any(text in n for n in names)
+
+
+def test_stop_popups_name_postcode_school_and_needs(page: str) -> None:
+    texts = popups(page)
+    chloe = next(p for p in texts if "AM-2 · stop 1" in p)
+    assert "Postcode OX4 5EE" in chloe and "Hillview Special School" in chloe
+    assert "<i>PA</i>" in chloe
+    ada = next(p for p in texts if "AM-1 · stop 1" in p)
+    assert "<i>wheelchair</i>" in ada and "Riverside Academy" in ada
+    school_stop = next(p for p in texts if "AM-1 · stop 3" in p)
+    assert "Postcode OX1 1AA" in school_stop
+
+
+def test_unplaced_journeys_have_their_own_layer() -> None:
+    from optimiser.domain.entities import Session
+    from optimiser.plan.document import Unassigned
+
+    plan = make_plan()
+    plan.unassigned = [Unassigned("P005", Session.AM, "no vehicle could reach school in time")]
+    page = render_map(plan, make_dataset(), path_coords=fake_road)
+    assert "place unplaced" in page
+    note = next(p for p in popups(page) if "Not placed" in p)
+    assert "P005 (EW)" in note and "Riverside Academy" in note and "reach school" in note
+    names = [json.loads(n) for n in re.findall(r'label:("(?:[^"\\]|\\.)*")', page)]
+    assert "Journeys not placed (1)" in names
+
+
+def test_route_colours_do_not_repeat_in_a_large_plan() -> None:
+    from maps.route_map import route_colour
+
+    colours = [route_colour(i) for i in range(200)]
+    assert len(set(colours)) == 200
+
+
+def test_filter_text_covers_route_pupil_postcode_school() -> None:
+    from maps.map_text import route_search_text
+
+    plan, dataset = make_plan(), make_dataset()
+    text = route_search_text(plan.routes[3], dataset, show_names=False)  # PM-2
+    for word in ("pm-2", "p004", "ox4 9zz", "hillview special school", "blue line"):
+        assert word in text
+    assert "patel" not in text  # no names unless they are shown
