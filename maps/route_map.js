@@ -59,6 +59,14 @@ function sendRoutesPanel(map, groups, prompt) {
     var showMatches = button(div, 'Show matching routes only', 'Show only the routes listed',
       function() {
         only(function(it) { return it.label.style.display !== 'none'; });
+        var bounds = null;
+        items.forEach(function(it) {
+          if (it.route && shown(it) && it.layer.getBounds) {
+            var b = it.layer.getBounds();
+            if (b.isValid()) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); }
+          }
+        });
+        if (bounds) { map.fitBounds(bounds, {padding: [30, 30]}); }
       });
     showMatches.className = 'panel-btn panel-wide';
     count = L.DomUtil.create('div', 'panel-count', div);
