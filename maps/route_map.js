@@ -2,9 +2,11 @@
  *
  * Routes start hidden: the officer picks a session (AM, PM), all, none, a group or one route, or
  * types in the filter (route, pupil, postcode or school) and shows what matches. Groups fold.
- * Clicking a route's name shows it and zooms to it.
+ * Clicking a route's name shows it, zooms to it and dims the other routes shown.
  */
 function sendRoutesPanel(map, groups, prompt) {
+  // room for the panel on the right and the legend at the bottom left
+  var FIT = {paddingTopLeft: [40, 40], paddingBottomRight: [360, 40], animate: false};
   var items = [];
   var control = L.control({position: 'topright'});
   var hint = L.control({position: 'topleft'});
@@ -27,7 +29,19 @@ function sendRoutesPanel(map, groups, prompt) {
       g.all.indeterminate = on > 0 && on < g.items.length;
     });
   }
+  function dim(focus) {
+    // the focused route at full strength, every other route faint; no focus: all as drawn
+    items.forEach(function(it) {
+      if (!it.route) { return; }
+      var strength = (!focus || it === focus) ? 1 : 0.2;
+      it.layer.eachLayer(function(l) {
+        if (l.setStyle) { l.setStyle({opacity: 0.85 * strength}); }
+        if (l.setOpacity) { l.setOpacity(strength); }
+      });
+    });
+  }
   function only(test) {
+    dim(null);
     items.forEach(function(it) { if (it.route) { show(it, test(it)); } });
     refresh();
   }
@@ -63,10 +77,12 @@ function sendRoutesPanel(map, groups, prompt) {
         items.forEach(function(it) {
           if (it.route && shown(it) && it.layer.getBounds) {
             var b = it.layer.getBounds();
-            if (b.isValid()) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); }
+            if (b.isValid()) {
+              bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+            }
           }
         });
-        if (bounds) { map.fitBounds(bounds, {padding: [30, 30]}); }
+        if (bounds) { map.fitBounds(bounds, FIT); }
       });
     showMatches.className = 'panel-btn panel-wide';
     count = L.DomUtil.create('div', 'panel-count', div);
@@ -96,8 +112,8 @@ function sendRoutesPanel(map, groups, prompt) {
           name.title = 'Show this route and zoom to it';
           name.onclick = function(e) {
             e.preventDefault();
-            show(it, true); refresh();
-            if (it.layer.getBounds) { map.fitBounds(it.layer.getBounds(), {padding: [30, 30]}); }
+            show(it, true); refresh(); dim(it);
+            if (it.layer.getBounds) { map.fitBounds(it.layer.getBounds(), FIT); }
           };
         }
         items.push(it);

@@ -299,6 +299,12 @@ def test_session_buttons_and_filter(opened: _Page, tmp_path: Path) -> None:
         .find(n => n.textContent.indexOf('PM-1') === 0).click(), true)"""
     )
     assert opened.routes_drawn() == ["AM-2", "PM-1"]
+    strength = opened.js(
+        """Object.fromEntries(Array.from(document.querySelectorAll('path.send-route')).map(p =>
+        [p.getAttribute('class').match(/route-(\\S+)/)[1], p.getAttribute('stroke-opacity')]))"""
+    )
+    assert float(strength["PM-1"]) > 0.8 and float(strength["AM-2"]) < 0.3  # the rest dimmed
+    time.sleep(0.5)  # let the zoom finish before the picture
     opened.screenshot("map-route.png", tmp_path)
     assert opened.events("Runtime.exceptionThrown") == []
     assert [u for u in opened.requests() if not _is_local(u)] == []
