@@ -463,7 +463,7 @@ th,td{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 td{{font-variant-numeric:tabular-nums;white-space:nowrap}}
 .summary th{{background:#f3f3f3;width:26em}}
 .bars{{max-width:60em}} .bar{{display:flex;align-items:center;margin:2px 0}}
-.bar .label{{width:22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}}
+.bar .label{{flex:0 0 22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}}
 .bar .fill{{display:inline-block;height:1em;background:#4c72b0;margin-right:.5em}}
 .bar .value{{font-variant-numeric:tabular-nums}}
 </style></head><body>
