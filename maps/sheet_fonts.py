@@ -6,8 +6,9 @@ Vietnamese), Greek, Cyrillic, Armenian, Georgian, Hebrew and the Arabic letters.
 Chinese, Japanese or Korean characters; those are set, character by character, in a fallback
 TrueType font when one is found: ``SEND_ROUTES_FALLBACK_FONT`` (a ``.ttf`` path) or Debian's
 ``fonts-droid-fallback``/``fonts-wqy-microhei``. Without one they print as empty boxes, and
-:func:`missing_characters` names them so a caller can warn. Arabic letters are printed in their
-isolated forms (no shaping), each right-to-left run reversed so it reads right to left.
+:func:`missing_characters` names them so a caller can warn. Arabic letters are joined by
+``arabic-reshaper`` (into the presentation forms DejaVu Sans has) and each right-to-left run is
+reversed so it reads right to left; there is no full bidirectional layout or ligature shaping.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import arabic_reshaper
 import matplotlib
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -74,12 +76,15 @@ _RTL_RUN = re.compile(
 
 
 def visual_order(text: str) -> str:
-    """Runs of Hebrew or Arabic letters reversed, so they read right to left on the page.
+    """Arabic letters joined (their initial, medial and final forms), then runs of Hebrew or
+    Arabic letters reversed, so they read right to left on the page.
 
     A simple stand-in for the bidirectional algorithm, enough for names: each run of
     right-to-left words keeps its place among left-to-right text.
     """
-    return _RTL_RUN.sub(lambda m: m[0][::-1], text)
+    if not _RTL_RUN.search(text):
+        return text
+    return _RTL_RUN.sub(lambda m: m[0][::-1], arabic_reshaper.reshape(text))
 
 
 def markup(text: str) -> str:

@@ -6,6 +6,7 @@ import csv
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -141,13 +142,15 @@ def test_names_in_every_script_are_printed_and_extractable(tmp_path) -> None:
     expected = {p.first_name_initial for p in dataset.pupils}
     if missing_characters("学"):
         pytest.skip("no CJK fallback font (fonts-droid-fallback or SEND_ROUTES_FALLBACK_FONT)")
+    # Arabic is printed joined (presentation forms) and right to left: a reader's search, like
+    # NFKC, finds the letters as typed; pdftotext adds direction marks around it
+    readable = unicodedata.normalize("NFKC", text)
+    readable = "".join(c for c in readable if unicodedata.category(c) != "Cf")
     for short in expected - {"عمر Đ."}:
-        assert short in text, short
-    # Arabic letters are printed unjoined, left to right (no shaping): each is there, with the
-    # rest of the name
-    assert "Đ. (P005)" in text and all(char in text for char in "عمر")
+        assert short in readable, short
+    assert "عمر" in readable and "Đ. (P005)" in readable  # the space between is lost by pdftotext
     for char in "ŁŴȘĐ学ع":
-        assert char in text
+        assert char in readable
     fonts = subprocess.run(
         ["pdffonts", str(files["Blue_Line.pdf"])], capture_output=True, text=True
     ).stdout
