@@ -113,7 +113,8 @@ function sendRoutesPanel(map, groups, prompt) {
           name.onclick = function(e) {
             e.preventDefault();
             show(it, true); refresh(); dim(it);
-            if (it.layer.getBounds) { map.fitBounds(it.layer.getBounds(), FIT); }
+            var b = it.layer.getBounds ? it.layer.getBounds() : null;
+            if (b && b.isValid()) { map.fitBounds(b, FIT); }
           };
         }
         items.push(it);

@@ -144,19 +144,21 @@ def _add_route(
 ) -> tuple[folium.FeatureGroup, bool]:
     wheelchair = carries_wheelchair(route, dataset)
     group = folium.FeatureGroup(name=route_label(route, wheelchair), control=False)
-    line = (
-        folium.PolyLine(
-            route_line(route, path),
-            color=color,
-            weight=6 if wheelchair else 4,
-            opacity=0.85,
-            dash_array="10 7" if route.passenger_assistant else None,
-            class_name=f"send-route route-{slug(route.route_id)}",
+    coords = route_line(route, path)
+    if len(coords) >= 2:  # a route with fewer than two stops has no line to draw
+        line = (
+            folium.PolyLine(
+                coords,
+                color=color,
+                weight=6 if wheelchair else 4,
+                opacity=0.85,
+                dash_array="10 7" if route.passenger_assistant else None,
+                class_name=f"send-route route-{slug(route.route_id)}",
+            )
+            .add_child(_Bind(route_popup(route, dataset, wheelchair)))
+            .add_to(group)
         )
-        .add_child(_Bind(route_popup(route, dataset, wheelchair)))
-        .add_to(group)
-    )
-    line.add_child(_Bind(html.escape(route_label(route, wheelchair)), tooltip=True))
+        line.add_child(_Bind(html.escape(route_label(route, wheelchair)), tooltip=True))
     number = 0
     for stop in route.stops:
         if stop.type == StopType.DEPOT:
@@ -357,7 +359,7 @@ def render_map(
     panel.append(_add_places(fmap, plan, dataset, show_names))
     _RoutePanel(panel, attributions).add_to(fmap)
     _legend(plan).add_to(fmap)
-    if plan.routes:
+    if any(r.stops for r in plan.routes):
         south, west, north, east = plan_bbox(plan, margin_deg=0.005)
         fmap.fit_bounds([(south, west), (north, east)])
     return fmap.get_root().render()

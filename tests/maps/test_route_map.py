@@ -244,3 +244,23 @@ def test_filter_text_covers_route_pupil_postcode_school() -> None:
     for word in ("pm-2", "p004", "ox4 9zz", "hillview special school", "blue line"):
         assert word in text
     assert "patel" not in text  # no names unless they are shown
+
+
+def test_a_route_with_no_stops_does_not_stop_the_map(tmp_path) -> None:
+    from maps.outputs import write_all_outputs
+    from optimiser.domain.entities import Session
+    from optimiser.plan.document import Route
+
+    plan = make_plan()
+    plan.routes.append(Route("AM-9", Session.AM, "V9", "WAV", "Acme Taxis", False, []))
+    written = write_all_outputs(plan, make_dataset(), None, None, tmp_path)
+    assert "failed" not in written
+    assert set(polylines(written["map"].read_text(encoding="utf-8"))) == {
+        "AM-1",
+        "AM-2",
+        "PM-1",
+        "PM-2",
+    }
+    empty = make_plan()
+    empty.routes = [Route("AM-9", Session.AM, "V9", "WAV", "Acme Taxis", False, [])]
+    assert "leaflet" in render_map(empty, make_dataset())
