@@ -9,32 +9,75 @@ proportion to the pupils it carries for each. The files (chart, HTML, CSV, XLSX)
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from maps.plan_facts import (
     Ride,
     plan_date,
     plan_rides,
-    school_pupil_counts,
     split_pence,
     vehicle_for,
 )
-from optimiser.domain.entities import Dataset
+from optimiser.domain.entities import Dataset, Location, Pupil, Session
+from optimiser.domain.rules import can_carry, route_cost_pence
 from optimiser.plan.document import Plan, Route
 from optimiser.plan.totals import co2_mg, route_distance_m
+
+#: Without the road matrices, a solo journey's road distance is estimated as the straight-line
+#: distance times this (a usual ratio of road to crow-flies distance in England).
+ROAD_FACTOR = 1.3
+NO_NEED = "no listed need"
 
 
 @dataclass
 class Line:
-    """One row of a breakdown: routes, pupils carried, daily km, CO2 and cost."""
+    """One row of a breakdown: routes, pupil journeys, daily km, CO2 and cost.
+
+    ``pupils`` counts journeys (a pupil riding AM and PM counts twice); ``people`` the distinct
+    pupils, where a breakdown knows them.
+    """
 
     routes: int = 0
     pupils: int = 0
     km: float = 0.0
     co2_kg: float = 0.0
     cost_pence: int = 0
+    people: int = 0
+
+
+@dataclass(frozen=True)
+class RoutePrice:
+    """One line of the per-route price list."""
+
+    route_id: str
+    session: str
+    operator: str
+    vehicle_type: str
+    passenger_assistant: bool
+    pupils: int
+    km: float
+    cost_pence: int
+
+
+@dataclass(frozen=True)
+class UnplacedCost:
+    """A journey not placed, costed as if carried alone in the cheapest suitable vehicle.
+
+    No pupil id: the finance report names no child. ``vehicle`` is ``None`` when no vehicle type
+    in the fleet could carry the pupil at all (then the cost is 0 and says so).
+    """
+
+    session: str
+    need: str
+    school: str
+    vehicle: str | None
+    km: float
+    cost_pence: int
+    estimated: bool  # distance from straight lines, not the road matrices
 
 
 @dataclass(frozen=True)
@@ -83,6 +126,27 @@ class FinanceReport:
     by_vehicle_type: dict[str, Line] = field(default_factory=dict)
     by_school: dict[str, Line] = field(default_factory=dict)
     unknown_vehicles: tuple[str, ...] = ()
+    by_session: dict[str, Line] = field(default_factory=dict)
+    by_need: dict[str, Line] = field(default_factory=dict)
+    by_school_type: dict[str, Line] = field(default_factory=dict)
+    route_prices: tuple[RoutePrice, ...] = ()
+    unplaced: tuple[UnplacedCost, ...] = ()
+    pupils_not_placed: int = 0  # distinct pupils with at least one journey not placed
+    pupils_without_transport: int = 0  # of those, pupils with no journey placed at all
+
+    @property
+    def pa_sessions(self) -> int:
+        """Vehicle-sessions with a passenger assistant on board (AM and PM count apart)."""
+        return self.pa_routes
+
+    @property
+    def unplaced_cost_pence(self) -> int:
+        return sum(u.cost_pence for u in self.unplaced)
+
+    @property
+    def total_with_unplaced_pence(self) -> int:
+        """What the day would cost with every journey not placed carried alone."""
+        return self.daily_cost_pence + self.unplaced_cost_pence
 
     def annual(self, pence: int) -> int:
         """A daily amount over the school year."""
@@ -130,6 +194,88 @@ def _route_co2_kg(route: Route, dataset: Dataset) -> float | None:
     return None if vt is None else co2_mg(vt, route_distance_m(route)) / 1_000_000
 
 
+def need_of(pupil: Pupil | None) -> str:
+    """The pupil's needs that cost money, as one exclusive category ("wheelchair + PA")."""
+    if pupil is None:
+        return "unknown pupil"
+    needs = [
+        name
+        for name, flag in (
+            ("solo", pupil.solo),
+            ("wheelchair", pupil.wheelchair),
+            ("PA", pupil.passenger_assistant),
+        )
+        if flag
+    ]
+    return " + ".join(needs) or NO_NEED
+
+
+def school_type_of(dataset: Dataset, school_id: str) -> str:
+    school = dataset.schools.get(school_id)
+    return (school.school_type if school else "") or "type not given"
+
+
+def _metres(a: Location, b: Location) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def _solo_metres(dataset: Dataset, pupil: Pupil, session: Session, vt: Any, travel: Any) -> float:
+    """Depot, pickup, drop-off, depot: by the road matrices when given, else estimated."""
+    school = dataset.schools[pupil.school_id].location
+    home = pupil.address(session)
+    start, end = (home, school) if session is Session.AM else (school, home)
+    if travel is not None and hasattr(travel, "distance_m"):
+        from optimiser.roads.travel import depot_key, home_key, school_key
+
+        d = travel.distance_m
+        depot, h, sc = (
+            travel.row(depot_key(vt)),
+            travel.row(home_key(pupil, session)),
+            travel.row(school_key(pupil.school_id)),
+        )
+        a, b = (h, sc) if session is Session.AM else (sc, h)
+        return float(d[depot, a] + d[a, b] + d[b, depot])
+    legs = _metres(vt.depot, start) + _metres(start, end) + _metres(end, vt.depot)
+    return legs * ROAD_FACTOR
+
+
+def unplaced_costs(plan: Plan, dataset: Dataset, travel: Any = None) -> list[UnplacedCost]:
+    """Every journey not placed, at the cost of the cheapest vehicle type that could carry the
+    pupil alone (the council would have to buy that journey)."""
+    out = []
+    estimated = travel is None or not hasattr(travel, "distance_m")
+    for u in plan.unassigned:
+        pupil = dataset.find_pupil(u.pupil_id)
+        school = dataset.schools.get(pupil.school_id) if pupil else None
+        best: tuple[int, str, float] | None = None
+        if pupil is not None and school is not None:
+            session = Session(str(u.session))
+            for vt in dataset.fleet:
+                if not can_carry(vt, pupil):
+                    continue
+                metres = _solo_metres(dataset, pupil, session, vt, travel)
+                cost = route_cost_pence(vt, metres, pupil.passenger_assistant, dataset)
+                if best is None or cost < best[0]:
+                    best = (cost, vt.key, metres)
+        out.append(
+            UnplacedCost(
+                session=str(u.session),
+                need=need_of(pupil),
+                school=f"{school.name} ({school.school_id})" if school else "unknown school",
+                vehicle=best[1] if best else None,
+                km=round(best[2] / 1000, 1) if best else 0.0,
+                cost_pence=best[0] if best else 0,
+                estimated=estimated,
+            )
+        )
+    return out
+
+
 def _add(line: Line, route: Route, pupils: int, co2: float, cost: int) -> None:
     line.routes += 1
     line.pupils += pupils
@@ -138,45 +284,126 @@ def _add(line: Line, route: Route, pupils: int, co2: float, cost: int) -> None:
     line.cost_pence += cost
 
 
-def finance_report(plan: Plan, dataset: Dataset) -> FinanceReport:
+def _share(
+    lines: dict[str, Line],
+    people: dict[str, set[str]],
+    route: Route,
+    co2: float,
+    key_of: Any,
+) -> None:
+    """Split one route's cost, km and CO2 over ``key_of(pupil_id)`` by pupils carried."""
+    counts: dict[str, int] = defaultdict(int)
+    for pid in route.pupil_ids:
+        key = key_of(pid)
+        counts[key] += 1
+        people[key].add(pid)
+    shares = split_pence(route.cost_pence, counts)
+    n = len(route.pupil_ids)
+    for key, count in counts.items():
+        line = lines[key]
+        line.routes += 1
+        line.pupils += count
+        line.km += route.distance_km * count / n
+        line.co2_kg += co2 * count / n
+        line.cost_pence += shares[key]
+
+
+def _with_people(lines: dict[str, Line], people: dict[str, set[str]]) -> dict[str, Line]:
+    for key, line in lines.items():
+        line.people = len(people[key])
+    return dict(sorted(lines.items()))
+
+
+class _Breakdowns:
+    """Every breakdown of the routes' cost, filled one route at a time."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.tables: dict[str, dict[str, Line]] = {
+            name: defaultdict(Line)
+            for name in ("operator", "vehicle_type", "school", "session", "need", "school_type")
+        }
+        self.people: dict[str, dict[str, set[str]]] = {
+            name: defaultdict(set) for name in self.tables
+        }
+        self.unknown: set[str] = set()
+
+    def _school(self, pid: str) -> str:
+        pupil = self.dataset.find_pupil(pid)
+        if pupil is None:
+            return "unknown"
+        school = self.dataset.schools.get(pupil.school_id)
+        return f"{school.name} ({pupil.school_id})" if school else pupil.school_id
+
+    def _school_type(self, pid: str) -> str:
+        pupil = self.dataset.find_pupil(pid)
+        return school_type_of(self.dataset, pupil.school_id) if pupil else "unknown pupil"
+
+    def add(self, route: Route) -> None:
+        co2 = _route_co2_kg(route, self.dataset)
+        if co2 is None:
+            self.unknown.add(f"{route.operator}/{route.vehicle_type}")
+            co2 = 0.0
+        n = len(route.pupil_ids)
+        whole = {
+            "operator": route.operator,
+            "vehicle_type": f"{route.operator}/{route.vehicle_type}",
+            "session": str(route.session),
+        }
+        for table, key in whole.items():
+            _add(self.tables[table][key], route, n, co2, route.cost_pence)
+            self.people[table][key].update(route.pupil_ids)
+        t, p = self.tables, self.people
+        _share(t["school"], p["school"], route, co2, self._school)
+        _share(t["school_type"], p["school_type"], route, co2, self._school_type)
+        need = lambda pid: need_of(self.dataset.find_pupil(pid))  # noqa: E731
+        _share(t["need"], p["need"], route, co2, need)
+
+    def table(self, name: str) -> dict[str, Line]:
+        return _with_people(self.tables[name], self.people[name])
+
+
+def route_prices(plan: Plan) -> tuple[RoutePrice, ...]:
+    """The per-route price list, AM before PM, then by operator and route id."""
+    ordered = sorted(plan.routes, key=lambda r: (str(r.session), r.operator, r.route_id))
+    return tuple(
+        RoutePrice(
+            route_id=r.route_id,
+            session=str(r.session),
+            operator=r.operator,
+            vehicle_type=r.vehicle_type,
+            passenger_assistant=r.passenger_assistant,
+            pupils=len(r.pupil_ids),
+            km=round(r.distance_km, 1),
+            cost_pence=r.cost_pence,
+        )
+        for r in ordered
+    )
+
+
+def finance_report(plan: Plan, dataset: Dataset, travel: Any = None) -> FinanceReport:
     """All finance figures for one plan.
 
     Parameters
     ----------
     plan, dataset
         The plan and the dataset it was made from.
+    travel
+        The plan's travel data (road distances) for costing journeys not placed; without it their
+        distances are estimated from straight lines (:data:`ROAD_FACTOR`).
 
     Returns
     -------
     FinanceReport
         Daily figures; annual ones follow from ``school_days_per_year``.
     """
-    by_operator: dict[str, Line] = defaultdict(Line)
-    by_type: dict[str, Line] = defaultdict(Line)
-    by_school: dict[str, Line] = defaultdict(Line)
-    unknown: set[str] = set()
+    parts = _Breakdowns(dataset)
     for route in plan.routes:
-        co2 = _route_co2_kg(route, dataset)
-        if co2 is None:
-            unknown.add(f"{route.operator}/{route.vehicle_type}")
-            co2 = 0.0
-        n = len(route.pupil_ids)
-        _add(by_operator[route.operator], route, n, co2, route.cost_pence)
-        _add(by_type[f"{route.operator}/{route.vehicle_type}"], route, n, co2, route.cost_pence)
-        counts = school_pupil_counts(route, dataset)
-        shares = split_pence(route.cost_pence, counts)
-        for sid, count in counts.items():
-            school = dataset.schools.get(sid)
-            name = f"{school.name} ({sid})" if school else sid
-            part = count / n
-            line = by_school[name]
-            line.routes += 1
-            line.pupils += count
-            line.km += route.distance_km * part
-            line.co2_kg += co2 * part
-            line.cost_pence += shares[sid]
+        parts.add(route)
     pa_routes = sum(1 for r in plan.routes if r.passenger_assistant)
-    rides = plan_rides(plan, dataset)
+    carried = {p for r in plan.routes for p in r.pupil_ids}
+    not_placed = {u.pupil_id for u in plan.unassigned}
+    by_operator = parts.table("operator")
     return FinanceReport(
         dataset=plan.dataset or dataset.name,
         plan_date=plan_date(plan),
@@ -184,7 +411,7 @@ def finance_report(plan: Plan, dataset: Dataset) -> FinanceReport:
         daily_cost_pence=sum(r.cost_pence for r in plan.routes),
         routes=len(plan.routes),
         vehicles=len({r.vehicle_id for r in plan.routes}),
-        pupils=len({p for r in plan.routes for p in r.pupil_ids}),
+        pupils=len(carried),
         journeys=sum(len(r.pupil_ids) for r in plan.routes),
         unassigned=len(plan.unassigned),
         solo_journeys=sum(1 for r in plan.routes if len(r.pupil_ids) == 1),
@@ -193,11 +420,18 @@ def finance_report(plan: Plan, dataset: Dataset) -> FinanceReport:
         km_daily=sum(r.distance_km for r in plan.routes),
         co2_kg_daily=sum(line.co2_kg for line in by_operator.values()),
         baseline_daily_pence=_baseline_pence(plan),
-        rides=ride_stats(rides),
-        by_operator=dict(sorted(by_operator.items())),
-        by_vehicle_type=dict(sorted(by_type.items())),
-        by_school=dict(sorted(by_school.items())),
-        unknown_vehicles=tuple(sorted(unknown)),
+        rides=ride_stats(plan_rides(plan, dataset)),
+        by_operator=by_operator,
+        by_vehicle_type=parts.table("vehicle_type"),
+        by_school=parts.table("school"),
+        unknown_vehicles=tuple(sorted(parts.unknown)),
+        by_session=parts.table("session"),
+        by_need=parts.table("need"),
+        by_school_type=parts.table("school_type"),
+        route_prices=route_prices(plan),
+        unplaced=tuple(unplaced_costs(plan, dataset, travel)),
+        pupils_not_placed=len(not_placed),
+        pupils_without_transport=len(not_placed - carried),
     )
 
 
@@ -234,16 +468,22 @@ class Comparison:
             ("Mean ride (min)", round(a.rides.mean_min, 1), round(b.rides.mean_min, 1)),
             ("Longest ride (min)", round(a.rides.max_min, 1), round(b.rides.max_min, 1)),
             ("Journeys over guidance", a.rides.over_guidance, b.rides.over_guidance),
-            ("Unassigned pupils", a.unassigned, b.unassigned),
+            ("Journeys not placed", a.unassigned, b.unassigned),
+            ("Pupils with no transport", a.pupils_without_transport, b.pupils_without_transport),
+            (
+                "Cost incl. journeys not placed (£)",
+                a.total_with_unplaced_pence / 100,
+                b.total_with_unplaced_pence / 100,
+            ),
         ]
         return [(name, x, y, round(y - x, 2)) for name, x, y in pairs]
 
     def text(self) -> str:
         """A plain-text rendering for the terminal or an e-mail."""
-        out = [f"{'':26}{'current':>14}{'proposed':>14}{'change':>14}"]
+        out = [f"{'':36}{'current':>14}{'proposed':>14}{'change':>14}"]
         for name, x, y, d in self.rows():
             places = 2 if "£" in name else (1 if isinstance(x, float) else 0)
-            out.append(f"{name:26}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
+            out.append(f"{name:36}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
         out.append("")
         out.append(
             f"Routes: {len(self.unchanged)} unchanged, {len(self.changed)} changed, "

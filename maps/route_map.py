@@ -11,10 +11,10 @@ This is the only module that imports folium.
 from __future__ import annotations
 
 import html
-import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import folium
 import xstatic.pkg.leaflet as xleaflet
@@ -22,9 +22,19 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps.basemap import PathFunction, basemap_from_graph, plan_bbox, road_path_function
-from maps.map_text import WHEELCHAIR, route_label, route_line, route_popup, stop_popup, straight
+from maps.map_text import (
+    WHEELCHAIR,
+    route_label,
+    route_line,
+    route_popup,
+    route_search_text,
+    script_json,
+    stop_popup,
+    straight,
+    unplaced_popup,
+)
 from maps.plan_facts import carries_wheelchair, slug
-from optimiser.domain.entities import Dataset
+from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.times import format_hm
 from optimiser.plan.document import Plan, Route, StopType
 
@@ -34,12 +44,22 @@ ASSET_DIR = "lib/leaflet"
 OSM_ATTRIBUTION = (
     'Road data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
-# fmt: off
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-           "#bcbd22", "#393b79", "#637939", "#843c39")
-# fmt: on
+PROMPT = (
+    "No routes shown yet: choose AM or PM, a group or a route on the right, or filter by route, "
+    "pupil, postcode or school."
+)
+
+
+def route_colour(i: int) -> str:
+    """The ``i``-th route's colour: hues a golden angle apart, in three shades, so neighbouring
+    routes in a list differ and a colour comes round again only after hundreds of routes."""
+    hue = (i * 137.508) % 360
+    lightness = (38, 48, 30)[(i // 7) % 3]
+    return f"hsl({hue:.0f}, 75%, {lightness}%)"
+
 
 _CSS = "<style>\n" + (Path(__file__).with_name("route_map.css")).read_text("utf-8") + "</style>"
+_JS = "<script>\n" + (Path(__file__).with_name("route_map.js")).read_text("utf-8") + "</script>"
 
 
 class _OfflineMap(folium.Map):
@@ -50,48 +70,18 @@ class _OfflineMap(folium.Map):
 
 
 class _RoutePanel(MacroElement):
-    """Route layers grouped by session and operator, each group switchable as a whole.
+    """Route layers grouped by session and operator, hidden until the officer picks some.
 
     Leaflet's own layer control has no groups and folium's grouped control loads its plugin
-    from a CDN, so this small control does the same with Leaflet's public API only.
+    from a CDN, so ``route_map.js`` (inlined in the page) does this with Leaflet's public API:
+    AM, PM, All and None buttons, a filter by route, pupil, postcode or school, folding groups.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function(map){
-          var groups = {{ this.groups_js }};
-          var panel = L.control({position: 'topright'});
-          panel.onAdd = function(){
-            var div = L.DomUtil.create('div', 'route-panel');
-            L.DomEvent.disableClickPropagation(div);
-            L.DomEvent.disableScrollPropagation(div);
-            groups.forEach(function(g){
-              var head = L.DomUtil.create('label', 'grp', div);
-              var all = L.DomUtil.create('input', '', head);
-              all.type = 'checkbox'; all.checked = true;
-              head.appendChild(document.createTextNode(' ' + g.name));
-              var boxes = [];
-              g.items.forEach(function(it){
-                var lab = L.DomUtil.create('label', '', div);
-                var box = L.DomUtil.create('input', '', lab);
-                box.type = 'checkbox'; box.checked = true;
-                var sw = L.DomUtil.create('span', 'swatch', lab);
-                sw.style.borderTopColor = it.color;
-                if (it.dashed) { sw.style.borderTopStyle = 'dashed'; }
-                lab.appendChild(document.createTextNode(it.label));
-                box.onchange = function(){
-                  if (box.checked) { map.addLayer(it.layer); } else { map.removeLayer(it.layer); }
-                };
-                boxes.push(box);
-              });
-              all.onchange = function(){
-                boxes.forEach(function(b){ b.checked = all.checked; b.onchange(); });
-              };
-            });
-            return div;
-          };
-          panel.addTo(map);
+          sendRoutesPanel(map, {{ this.groups_js }}, {{ this.prompt_js }});
           {% for text in this.attributions %}
           map.attributionControl.addAttribution({{ text|tojson }});
           {% endfor %}
@@ -105,17 +95,24 @@ class _RoutePanel(MacroElement):
         self._name = "RoutePanel"
         self.groups = groups
         self.attributions = attributions
+        self.prompt_js = script_json(PROMPT)
 
     def render(self, **kwargs):
         # layer objects are JavaScript variables, so they are written unquoted
         parts = []
         for g in self.groups:
             items = ",".join(
-                f"{{layer:{it['layer'].get_name()},label:{json.dumps(it['label'])},"
-                f"color:{json.dumps(it['color'])},dashed:{json.dumps(bool(it['dashed']))}}}"
+                f"{{layer:{it['layer'].get_name()},label:{script_json(it['label'])},"
+                f"color:{script_json(it['color'])},dashed:{script_json(bool(it['dashed']))},"
+                f"text:{script_json(it.get('text', ''))},"
+                f"initial:{script_json(bool(it.get('initial')))}}}"
                 for it in g["items"]
             )
-            parts.append(f"{{name:{json.dumps(g['name'])},items:[{items}]}}")
+            head = (
+                f"session:{script_json(g.get('session', ''))},"
+                f"routes:{script_json(bool(g.get('routes', True)))}"
+            )
+            parts.append(f"{{{head},name:{script_json(g['name'])},items:[{items}]}}")
         self.groups_js = "[" + ",".join(parts) + "]"
         return super().render(**kwargs)
 
@@ -147,19 +144,21 @@ def _add_route(
 ) -> tuple[folium.FeatureGroup, bool]:
     wheelchair = carries_wheelchair(route, dataset)
     group = folium.FeatureGroup(name=route_label(route, wheelchair), control=False)
-    line = (
-        folium.PolyLine(
-            route_line(route, path),
-            color=color,
-            weight=6 if wheelchair else 4,
-            opacity=0.85,
-            dash_array="10 7" if route.passenger_assistant else None,
-            class_name=f"send-route route-{slug(route.route_id)}",
+    coords = route_line(route, path)
+    if len(coords) >= 2:  # a route with fewer than two stops has no line to draw
+        line = (
+            folium.PolyLine(
+                coords,
+                color=color,
+                weight=6 if wheelchair else 4,
+                opacity=0.85,
+                dash_array="10 7" if route.passenger_assistant else None,
+                class_name=f"send-route route-{slug(route.route_id)}",
+            )
+            .add_child(_Bind(route_popup(route, dataset, wheelchair)))
+            .add_to(group)
         )
-        .add_child(_Bind(route_popup(route, dataset, wheelchair)))
-        .add_to(group)
-    )
-    line.add_child(_Bind(html.escape(route_label(route, wheelchair)), tooltip=True))
+        line.add_child(_Bind(html.escape(route_label(route, wheelchair)), tooltip=True))
     number = 0
     for stop in route.stops:
         if stop.type == StopType.DEPOT:
@@ -181,7 +180,7 @@ def _add_route(
     return group, wheelchair
 
 
-def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
+def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool) -> dict:
     schools = folium.FeatureGroup(name="Schools", control=False)
     used = {s.school_id for r in plan.routes for s in r.stops if s.school_id}
     used |= {
@@ -197,12 +196,16 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
             f"AM arrive {format_hm(school.am_arrive_from_s)}–{format_hm(school.am_arrive_by_s)}"
             f"<br>PM leave {format_hm(school.pm_depart_from_s)}–{format_hm(school.pm_depart_by_s)}"
         )
+        postcode = f"<br>{html.escape(school.postcode)}" if school.postcode else ""
         folium.Marker(
             (school.location.lat, school.location.lon),
             icon=folium.DivIcon(
                 html='<div class="place school">S</div>', icon_size=(18, 18), icon_anchor=(9, 9)
             ),
-        ).add_child(_Bind(f"<b>{html.escape(school.name)}</b><br>{times}")).add_to(schools)
+            z_index_offset=10_000,  # schools stay above the stops drawn around them
+        ).add_child(_Bind(f"<b>{html.escape(school.name)}</b>{postcode}<br>{times}")).add_to(
+            schools
+        )
     depots = folium.FeatureGroup(name="Depots", control=False)
     # where the plan's routes start and end, so the markers sit where the lines do
     by_place: dict[tuple[float, float], dict[str, None]] = defaultdict(dict)
@@ -221,13 +224,38 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset) -> dict:
         ).add_child(_Bind("<b>Depot</b><br>" + "<br>".join(map(html.escape, rows)))).add_to(depots)
     schools.add_to(fmap)
     depots.add_to(fmap)
-    return {
-        "name": "Places",
-        "items": [
-            {"layer": schools, "label": "Schools", "color": "#222", "dashed": False},
-            {"layer": depots, "label": "Depots", "color": "#666", "dashed": False},
-        ],
-    }
+    items = [
+        {"layer": schools, "label": "Schools", "color": "#222", "dashed": False, "initial": True},
+        {"layer": depots, "label": "Depots", "color": "#666", "dashed": False, "initial": True},
+    ]
+    if plan.unassigned:
+        label = f"Journeys not placed ({len(plan.unassigned)})"
+        layer = _unplaced_layer(fmap, plan, dataset, names)
+        items.append(
+            {"layer": layer, "label": label, "color": "#c00", "dashed": False, "initial": True}
+        )
+    return {"name": "Places", "session": "", "routes": False, "items": items}
+
+
+def _unplaced_layer(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool) -> Any:
+    """A marker for every journey not placed, at the pupil's address for that session."""
+    layer = folium.FeatureGroup(name="Journeys not placed", control=False)
+    for u in plan.unassigned:
+        pupil = dataset.find_pupil(u.pupil_id)
+        if pupil is None:
+            continue
+        where = pupil.address(Session(str(u.session)))
+        folium.Marker(
+            (where.lat, where.lon),
+            icon=folium.DivIcon(
+                html='<div class="place unplaced">!</div>', icon_size=(18, 18), icon_anchor=(9, 9)
+            ),
+            z_index_offset=20_000,
+        ).add_child(
+            _Bind(unplaced_popup(dataset, u.pupil_id, str(u.session), u.reason, names))
+        ).add_to(layer)
+    layer.add_to(fmap)
+    return layer
 
 
 def _legend(plan: Plan) -> Element:
@@ -245,7 +273,8 @@ def _legend(plan: Plan) -> Element:
     ]
     if plan.unassigned:
         rows.append(
-            f"<div><b>{len(plan.unassigned)} pupil journeys not placed</b> (see plan)</div>"
+            '<div><span class="place unplaced" style="display:inline-block">!</span> '
+            f"<b>{len(plan.unassigned)} pupil journeys not placed</b> (at home)</div>"
         )
     title = html.escape(f"{plan.dataset} · {len(plan.routes)} routes · {plan.generated_at}")
     body = f'<div class="route-legend"><b>{title}</b>{"".join(rows)}</div>'
@@ -253,7 +282,7 @@ def _legend(plan: Plan) -> Element:
     legend._template = Template(
         "{% macro script(this, kwargs) %}(function(map){var c=L.control({position:'bottomleft'});"
         "c.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML="
-        + json.dumps(body)
+        + script_json(body)
         + ";return d.firstChild;};c.addTo(map);})({{ this._parent.get_name() }});{% endmacro %}"
     )
     return legend
@@ -295,6 +324,7 @@ def render_map(
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(_CSS), name="send_routes_css")
+    root.header.add_child(Element(_JS), name="send_routes_js")
     attributions = [OSM_ATTRIBUTION]
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or OSM_ATTRIBUTION).add_to(fmap)
@@ -311,7 +341,7 @@ def render_map(
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     ordered = sorted(plan.routes, key=lambda r: (str(r.session), r.operator, r.route_id))
     for i, route in enumerate(ordered):
-        color = PALETTE[i % len(PALETTE)]
+        color = route_colour(i)
         layer, wheelchair = _add_route(fmap, route, color, dataset, path, show_names)
         groups[(str(route.session), route.operator)].append(
             {
@@ -319,13 +349,17 @@ def render_map(
                 "label": route_label(route, wheelchair),
                 "color": color,
                 "dashed": route.passenger_assistant,
+                "text": route_search_text(route, dataset, show_names),
             }
         )
-    panel = [{"name": f"{s} · {op}", "items": items} for (s, op), items in groups.items()]
-    panel.append(_add_places(fmap, plan, dataset))
+    panel = [
+        {"name": f"{s} · {op}", "session": s, "routes": True, "items": items}
+        for (s, op), items in groups.items()
+    ]
+    panel.append(_add_places(fmap, plan, dataset, show_names))
     _RoutePanel(panel, attributions).add_to(fmap)
     _legend(plan).add_to(fmap)
-    if plan.routes:
+    if any(r.stops for r in plan.routes):
         south, west, north, east = plan_bbox(plan, margin_deg=0.005)
         fmap.fit_bounds([(south, west), (north, east)])
     return fmap.get_root().render()

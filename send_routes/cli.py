@@ -175,7 +175,11 @@ def plan(
         result.plan, data, result.travel, load_network(network_path(data)), out
     )
     for key in ("map", "sheets", "finance", "finance_xlsx", "ride_times_chart"):
-        console.print(f"Wrote {written[key]}")
+        if key in written:
+            console.print(f"Wrote {written[key]}")
+    if "failed" in written:  # each output renders on its own; the others were written
+        failures = written["failed"].read_text(encoding="utf-8")
+        console.print(f"[red]Some outputs failed[/] (listed in {written['failed']}):\n{failures}")
 
 
 def print_summary(plan: Plan) -> None:

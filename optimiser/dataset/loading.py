@@ -107,7 +107,16 @@ def _schools(rows: RowReader) -> dict[str, School]:
             and school_id not in schools
         ):
             schools[school_id] = School(
-                school_id, name, place, am_from, am_by, pm_from, pm_by, postcode=postcode
+                school_id,
+                name,
+                place,
+                am_from,
+                am_by,
+                pm_from,
+                pm_by,
+                postcode=postcode,
+                phone=cells.get("phone", ""),
+                school_type=cells.get("type", ""),
             )
     return schools
 
@@ -211,6 +220,9 @@ def _pupils(rows: RowReader, schools: dict[str, School], school_ids: set[str]) -
                     not_with=not_with,
                     notes=cells.get("notes", ""),
                     row=row,
+                    home_address=cells.get("address", ""),
+                    contact_name=cells.get("contact_name", ""),
+                    contact_phone=cells.get("contact_phone", ""),
                     **flags,
                 )
             )

@@ -10,6 +10,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +61,13 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
     "compute": {
         "ray_address": ("ray_address", str, str),
     },
+    # Printed on every operator's route sheet (maps.sheets); all optional.
+    "sheets": {
+        "council_contact": ("council_contact", str, str),
+        "operating_days": ("operating_days", str, str),
+        "operating_from": ("operating_from", str, str),
+        "operating_to": ("operating_to", str, str),
+    },
 }
 
 
@@ -86,6 +94,26 @@ def _range_problems(fields: Mapping[str, object], file: str) -> list[InputProble
         factor = fields.get(key)
         if isinstance(factor, float) and not 0.1 <= factor <= 2:
             problems.append(InputProblem(file, None, f"roads.{key}", "must be between 0.1 and 2"))
+    problems += _date_problems(fields, file)
+    return problems
+
+
+def _date_problems(fields: Mapping[str, object], file: str) -> list[InputProblem]:
+    """``[sheets] operating_from`` and ``operating_to`` are dates, the first not after the last."""
+    problems = []
+    dates: dict[str, date] = {}
+    for key in ("operating_from", "operating_to"):
+        value = fields.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            dates[key] = date.fromisoformat(value)
+        except ValueError:
+            problems.append(InputProblem(file, None, f"sheets.{key}", "must be a date YYYY-MM-DD"))
+    if len(dates) == 2 and dates["operating_from"] > dates["operating_to"]:
+        problems.append(
+            InputProblem(file, None, "sheets.operating_to", "is before sheets.operating_from")
+        )
     return problems
 
 

@@ -51,6 +51,11 @@ class Pupil:
     not_with: tuple[str, ...] = ()
     notes: str = ""
     row: int | None = None  # source row, for messages
+    # Optional, for the operator's route sheet only: the home address's first lines, and the
+    # parent or carer to call. The morning address (``home``); never printed for a PM address.
+    home_address: str = ""  # the `address` column
+    contact_name: str = ""
+    contact_phone: str = ""
 
     def address(self, session: Session) -> Location:
         """Where the pupil is picked up (AM) or set down (PM)."""
@@ -91,6 +96,8 @@ class School:
     pm_depart_from_s: int
     pm_depart_by_s: int
     postcode: str | None = None
+    phone: str = ""  # optional: the school office, printed on route sheets
+    school_type: str = ""  # optional: "special", "mainstream"...; finance reports cost by type
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,11 @@ class Settings:
     continuity_per_change_pence: int = 500
     workers: int = 2
     ray_address: str | None = None  # a Ray cluster for large sessions' subproblems
+    # [sheets]: printed on every route sheet; all optional.
+    council_contact: str = ""  # who a driver calls about a route ("Transport team 01983 000000")
+    operating_days: str = ""  # "Monday to Friday, term time only"
+    operating_from: str = ""  # first day the routes run, YYYY-MM-DD
+    operating_to: str = ""  # last day, YYYY-MM-DD
 
     def speed_factor(self, session: Session) -> float:
         return self.am_speed_factor if session is Session.AM else self.pm_speed_factor

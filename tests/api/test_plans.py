@@ -104,7 +104,7 @@ def test_operator_sheets_as_pdf_and_csv(api, planned):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     sheet = api.get(f"/plans/{planned.plan_id}/sheets.csv?operator={OPERATOR_B}")
     assert sheet.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))  # BOM for Excel
     assert rows and {r["route_id"] for r in rows} <= {
         r["route_id"] for r in _document(api, planned)["routes"] if r["operator"] == OPERATOR_B
     }
@@ -130,7 +130,8 @@ def test_routes_as_the_operator_sees_them(api, planned):
 
 
 def test_finance_report_in_three_formats(api, planned):
-    for fmt, magic in (("csv", b"section,"), ("xlsx", b"PK"), ("html", b"<!DOCTYPE html>")):
+    csv_start = b"\xef\xbb\xbfsection,"  # UTF-8 with a BOM, so Excel reads it as UTF-8
+    for fmt, magic in (("csv", csv_start), ("xlsx", b"PK"), ("html", b"<!DOCTYPE html>")):
         response = api.get(f"/plans/{planned.plan_id}/finance.{fmt}")
         assert response.status_code == 200, fmt
         assert response.content.startswith(magic), fmt

@@ -158,55 +158,173 @@ def test_page_links_only_local_files(map_page: Path) -> None:
         assert (map_page.parent / url).is_file(), url
 
 
-def test_map_runs_offline_in_chromium(map_page: Path, tmp_path: Path) -> None:
-    browser = _DevTools(tmp_path / "chromium-profile")
-    try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        attached = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})
-        browser.session = attached["sessionId"]
-        for domain in ("Network", "Page", "Runtime"):
-            browser.send(f"{domain}.enable")
-        browser.send("Page.navigate", {"url": map_page.as_uri()})
-        browser.wait_for("Page.loadEventFired")
-        probe = browser.send(
-            "Runtime.evaluate",
-            {
-                "expression": """JSON.stringify({
-                    leaflet: typeof L === 'object' && typeof L.map === 'function',
-                    containers: document.querySelectorAll('.leaflet-container').length,
-                    routes: Array.from(document.querySelectorAll('path.send-route'))
-                        .map(p => p.getAttribute('class')),
-                    stops: document.querySelectorAll('.leaflet-marker-icon .stop-num').length,
-                    attribution: document.querySelector('.leaflet-control-attribution')
-                        .textContent})""",
-                "returnByValue": True,
-            },
-        )
-        page = json.loads(probe["result"]["value"])
-        shot = browser.send("Page.captureScreenshot", {"format": "png"})
-    finally:
-        browser.close()
-    png = base64.b64decode(shot["data"])
-    (tmp_path / "map.png").write_bytes(png)
-    keep = os.environ.get("SEND_ROUTES_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tmp_path / "map.png", Path(keep) / "map.png")
+class _Page:
+    """One map page open in headless Chromium: run JavaScript, click, screenshot."""
 
-    errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
-    assert errors == []
-    assert page["leaflet"] and page["containers"] == 1
+    def __init__(self, page: Path, profile: Path) -> None:
+        self.browser = _DevTools(profile)
+        target = self.browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        attached = self.browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})
+        self.browser.session = attached["sessionId"]
+        for domain in ("Network", "Page", "Runtime"):
+            self.browser.send(f"{domain}.enable")
+        self.browser.send("Page.navigate", {"url": page.as_uri()})
+        self.browser.wait_for("Page.loadEventFired")
+
+    def js(self, expression: str):
+        reply = self.browser.send(
+            "Runtime.evaluate",
+            {"expression": f"JSON.stringify({expression})", "returnByValue": True},
+        )
+        return json.loads(reply["result"]["value"])
+
+    def click(self, text: str) -> None:
+        found = self.js(
+            f"""(function(){{var b=Array.from(document.querySelectorAll('.route-panel button'))
+            .find(b => b.textContent === {json.dumps(text)}); if (b) {{ b.click(); }}
+            return !!b;}})()"""
+        )
+        assert found, text
+
+    def filter(self, text: str) -> list[str]:
+        """Type into the filter; the route names still listed."""
+        return self.js(
+            f"""(function(){{var i=document.querySelector('.route-panel .panel-filter');
+            i.value={json.dumps(text)}; i.dispatchEvent(new Event('input'));
+            return Array.from(document.querySelectorAll('.route-panel label'))
+              .filter(l => l.style.display !== 'none' && l.closest('details').style.display
+                      !== 'none' && l.closest('details').querySelector('summary')
+                      .textContent.indexOf('Places') < 0)
+              .map(l => l.textContent.split(' ')[0]);}})()"""
+        )
+
+    def routes_drawn(self) -> list[str]:
+        return sorted(
+            self.js(
+                """Array.from(document.querySelectorAll('path.send-route')).map(p =>
+                p.getAttribute('class').match(/route-(\\S+)/)[1])"""
+            )
+        )
+
+    def screenshot(self, name: str, tmp_path: Path) -> bytes:
+        png = base64.b64decode(
+            self.browser.send("Page.captureScreenshot", {"format": "png"})["data"]
+        )
+        (tmp_path / name).write_bytes(png)
+        keep = os.environ.get("SEND_ROUTES_SCREENSHOT_DIR")
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tmp_path / name, Path(keep) / name)
+        return png
+
+    def requests(self) -> list[str]:
+        return [
+            e["params"]["request"]["url"]
+            for e in self.browser.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
+
+    def events(self, method: str) -> list[dict]:
+        return [e for e in self.browser.events if e.get("method") == method]
+
+    def close(self) -> None:
+        self.browser.close()
+
+
+@pytest.fixture()
+def opened(map_page: Path, tmp_path: Path):
+    page = _Page(map_page, tmp_path / "chromium-profile")
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def test_map_runs_offline_in_chromium(opened: _Page, tmp_path: Path) -> None:
+    start = opened.js(
+        """{leaflet: typeof L === 'object' && typeof L.map === 'function',
+            containers: document.querySelectorAll('.leaflet-container').length,
+            prompt: document.querySelector('.map-prompt').style.display !== 'none',
+            count: document.querySelector('.panel-count').textContent,
+            schools: document.querySelectorAll('.leaflet-marker-icon .place.school').length,
+            attribution: document.querySelector('.leaflet-control-attribution').textContent}"""
+    )
+    first = opened.screenshot("map-opening.png", tmp_path)
+    assert start["leaflet"] and start["containers"] == 1
+    assert opened.routes_drawn() == []  # every route hidden at first, with a prompt
+    assert start["prompt"] and start["count"] == "0 of 4 routes shown"
+    assert start["schools"] == 2
+    assert "OpenStreetMap contributors" in start["attribution"]
+
+    opened.click("All")
     plan = make_plan()
-    assert len(page["routes"]) == len(plan.routes)
-    for route in plan.routes:
-        assert sum(f"route-{route.route_id}" in c.split() for c in page["routes"]) == 1
-    assert page["stops"] == sum(s.type != "depot" for r in plan.routes for s in r.stops)
-    assert "OpenStreetMap contributors" in page["attribution"]
-    requests = [
-        e["params"]["request"]["url"]
-        for e in browser.events
-        if e.get("method") == "Network.requestWillBeSent"
-    ]
+    assert opened.routes_drawn() == sorted(r.route_id for r in plan.routes)
+    stops = opened.js("document.querySelectorAll('.leaflet-marker-icon .stop-num').length")
+    assert stops == sum(s.type != "depot" for r in plan.routes for s in r.stops)
+    assert opened.js("document.querySelector('.map-prompt').style.display") == "none"
+    png = opened.screenshot("map-all.png", tmp_path)
+
+    errors = opened.events("Runtime.exceptionThrown")
+    assert errors == []
+    requests = opened.requests()
     assert any(u.endswith("leaflet.js") for u in requests)
     assert [u for u in requests if not _is_local(u)] == []
-    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert first.startswith(b"\x89PNG") and png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_session_buttons_and_filter(opened: _Page, tmp_path: Path) -> None:
+    opened.click("AM")
+    assert opened.routes_drawn() == ["AM-1", "AM-2"]
+    opened.click("PM")
+    assert opened.routes_drawn() == ["PM-1", "PM-2"]
+    opened.click("None")
+    assert opened.routes_drawn() == []
+    # by pupil id, by postcode (Dev's afternoon address), by school, by route id
+    assert opened.filter("P005") == ["AM-2"]
+    assert opened.filter("ox4 9zz") == ["PM-2"]
+    assert opened.filter("Hillview") == ["AM-2", "PM-2"]
+    assert opened.filter("PM-1") == ["PM-1"]
+    assert opened.filter("nobody at all") == []
+    assert opened.filter("P005") == ["AM-2"]
+    opened.click("Show matching routes only")
+    assert opened.routes_drawn() == ["AM-2"]
+    opened.screenshot("map-filter.png", tmp_path)
+    assert opened.js("document.querySelector('.panel-count').textContent") == (
+        "1 of 4 routes shown"
+    )
+    # a route's name shows it (and zooms to it)
+    opened.filter("")
+    opened.js(
+        """(Array.from(document.querySelectorAll('.route-panel .route-name'))
+        .find(n => n.textContent.indexOf('PM-1') === 0).click(), true)"""
+    )
+    assert opened.routes_drawn() == ["AM-2", "PM-1"]
+    strength = opened.js(
+        """Object.fromEntries(Array.from(document.querySelectorAll('path.send-route')).map(p =>
+        [p.getAttribute('class').match(/route-(\\S+)/)[1], p.getAttribute('stroke-opacity')]))"""
+    )
+    assert float(strength["PM-1"]) > 0.8 and float(strength["AM-2"]) < 0.3  # the rest dimmed
+    time.sleep(0.5)  # let the zoom finish before the picture
+    opened.screenshot("map-route.png", tmp_path)
+    assert opened.events("Runtime.exceptionThrown") == []
+    assert [u for u in opened.requests() if not _is_local(u)] == []
+
+
+def test_hostile_operator_name_runs_no_script(tmp_path: Path) -> None:
+    from tests.maps.test_route_map import HOSTILE, hostile_plan_and_dataset
+
+    plan, dataset = hostile_plan_and_dataset()
+    page_path = write_map(plan, dataset, tmp_path / "map", path_coords=fake_road)
+    page = _Page(page_path, tmp_path / "profile")
+    try:
+        page.browser.send("Page.enable")
+        page.click("All")
+        labels = page.js(
+            "Array.from(document.querySelectorAll('.route-panel summary')).map(s => s.textContent)"
+        )
+        dialogs = page.events("Page.javascriptDialogOpening")
+        errors = page.events("Runtime.exceptionThrown")
+    finally:
+        page.close()
+    assert dialogs == [] and errors == []
+    assert any(HOSTILE in label for label in labels)  # shown as text, never run

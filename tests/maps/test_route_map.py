@@ -163,3 +163,104 @@ def test_plan_bbox_covers_every_stop() -> None:
     stops = [s for r in plan.routes for s in r.stops]
     assert south == min(s.lat for s in stops) and north == max(s.lat for s in stops)
     assert west == min(s.lon for s in stops) and east == max(s.lon for s in stops)
+
+
+HOSTILE = "Wight</script><script>alert(document.domain)</script>Cars"
+
+
+def hostile_plan_and_dataset(text: str = HOSTILE):
+    """The tiny plan with the Acme Taxis operator renamed to ``text`` everywhere."""
+    from dataclasses import replace
+
+    dataset = make_dataset()
+    fleet = tuple(
+        replace(v, operator=text) if v.operator == "Acme Taxis" else v for v in dataset.fleet
+    )
+    pupils = tuple(replace(p, notes=text) for p in dataset.pupils)
+    dataset = replace(dataset, fleet=fleet, pupils=pupils, name=text)
+    plan = make_plan()
+    for route in plan.routes:
+        if route.operator == "Acme Taxis":
+            route.operator = text
+            route.vehicle_type = text[:20] + route.vehicle_type
+    plan.dataset = text
+    return plan, dataset
+
+
+@pytest.mark.parametrize(
+    "text", [HOSTILE, "x<!--<script>alert(1)</script>", "line\u2028break\u2029para"]
+)
+def test_data_cannot_close_or_open_a_script(text: str) -> None:
+    plan, dataset = hostile_plan_and_dataset(text)
+    page = render_map(plan, dataset, path_coords=fake_road, show_names=True)
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.S)
+    for body in scripts:
+        assert "<script" not in body.lower() and "<!--" not in body
+        assert "\u2028" not in body and "\u2029" not in body
+    assert "alert(document.domain)</script>" not in page
+    assert page.lower().count("<script") == page.lower().count("</script>")
+    # the name still reaches the reader, decoded by JavaScript
+    names = [json.loads(n) for n in re.findall(r'name:("(?:[^"\\]|\\.)*")', page)]
+    assert any(text in n for n in names)
+
+
+def test_stop_popups_name_postcode_school_and_needs(page: str) -> None:
+    texts = popups(page)
+    chloe = next(p for p in texts if "AM-2 · stop 1" in p)
+    assert "Postcode OX4 5EE" in chloe and "Hillview Special School" in chloe
+    assert "<i>PA</i>" in chloe
+    ada = next(p for p in texts if "AM-1 · stop 1" in p)
+    assert "<i>wheelchair</i>" in ada and "Riverside Academy" in ada
+    school_stop = next(p for p in texts if "AM-1 · stop 3" in p)
+    assert "Postcode OX1 1AA" in school_stop
+
+
+def test_unplaced_journeys_have_their_own_layer() -> None:
+    from optimiser.domain.entities import Session
+    from optimiser.plan.document import Unassigned
+
+    plan = make_plan()
+    plan.unassigned = [Unassigned("P005", Session.AM, "no vehicle could reach school in time")]
+    page = render_map(plan, make_dataset(), path_coords=fake_road)
+    assert "place unplaced" in page
+    note = next(p for p in popups(page) if "Not placed" in p)
+    assert "P005 (EW)" in note and "Riverside Academy" in note and "reach school" in note
+    names = [json.loads(n) for n in re.findall(r'label:("(?:[^"\\]|\\.)*")', page)]
+    assert "Journeys not placed (1)" in names
+
+
+def test_route_colours_do_not_repeat_in_a_large_plan() -> None:
+    from maps.route_map import route_colour
+
+    colours = [route_colour(i) for i in range(200)]
+    assert len(set(colours)) == 200
+
+
+def test_filter_text_covers_route_pupil_postcode_school() -> None:
+    from maps.map_text import route_search_text
+
+    plan, dataset = make_plan(), make_dataset()
+    text = route_search_text(plan.routes[3], dataset, show_names=False)  # PM-2
+    for word in ("pm-2", "p004", "ox4 9zz", "hillview special school", "blue line"):
+        assert word in text
+    assert "patel" not in text  # no names unless they are shown
+
+
+def test_a_route_with_no_stops_does_not_stop_the_map(tmp_path) -> None:
+    from maps.outputs import write_all_outputs
+    from optimiser.domain.entities import Session
+    from optimiser.plan.document import Route
+
+    plan = make_plan()
+    plan.routes.append(Route("AM-9", Session.AM, "V9", "WAV", "Acme Taxis", False, []))
+    written = write_all_outputs(plan, make_dataset(), None, None, tmp_path)
+    assert "failed" not in written
+    assert set(polylines(written["map"].read_text(encoding="utf-8"))) == {
+        "AM-1",
+        "AM-2",
+        "PM-1",
+        "PM-2",
+    }
+    empty = make_plan()
+    empty.routes = [Route("AM-9", Session.AM, "V9", "WAV", "Acme Taxis", False, [])]
+    assert "leaflet" in render_map(empty, make_dataset())

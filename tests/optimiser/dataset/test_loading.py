@@ -277,12 +277,45 @@ def test_missing_column_and_missing_file(tmp_path):
             "costs.passenger_assistant_per_session",
         ),
         ("[solver]\ntime_limit_s = nan\n", "solver.time_limit_s"),
+        ("[sheets]\noperating_from = '3 September'\n", "sheets.operating_from"),
+        (
+            "[sheets]\noperating_from = '2026-10-01'\noperating_to = '2026-09-01'\n",
+            "sheets.operating_to",
+        ),
     ],
 )
 def test_bad_settings(tmp_path, settings, column):
     with pytest.raises(InputError) as caught:
         load_dataset(make_dataset(tmp_path / "set", settings=settings))
     assert any(p.file == "settings.toml" and p.column == column for p in caught.value.problems)
+
+
+def test_optional_route_sheet_columns_and_settings(tmp_path):
+    plain = load_dataset(make_dataset(tmp_path / "plain"))
+    assert all(p.home_address == p.contact_phone == "" for p in plain.pupils)
+    assert plain.settings.council_contact == "" and plain.settings.operating_from == ""
+    pupils = [
+        dict(r, address="1 Mill Lane", contact_name="Mum", contact_phone="07700 900000")
+        for r in PUPILS
+    ]
+    schools = [dict(r, phone="01983 000000") for r in SCHOOLS]
+    settings = SETTINGS + (
+        "[sheets]\ncouncil_contact = 'Transport 01983 1'\noperating_days = 'Mon-Fri'\n"
+        "operating_from = '2026-09-03'\noperating_to = '2026-10-23'\n"
+    )
+    data = load_dataset(make_dataset(tmp_path / "full", pupils, schools, settings=settings))
+    p1 = data.pupils[0]
+    assert (p1.home_address, p1.contact_name, p1.contact_phone) == (
+        "1 Mill Lane",
+        "Mum",
+        "07700 900000",
+    )
+    assert {s.phone for s in data.schools.values()} == {"01983 000000"}
+    assert data.settings.council_contact == "Transport 01983 1"
+    assert (data.settings.operating_from, data.settings.operating_to) == (
+        "2026-09-03",
+        "2026-10-23",
+    )
 
 
 def test_workbook_with_the_same_sheets(tmp_path):
