@@ -133,6 +133,9 @@ class FinanceReport:
     unplaced: tuple[UnplacedCost, ...] = ()
     pupils_not_placed: int = 0  # distinct pupils with at least one journey not placed
     pupils_without_transport: int = 0  # of those, pupils with no journey placed at all
+    # Fair rides and the same vehicle both ways, from the plan's summary (absent in old plans):
+    # (label, value, kind) rows as summary_items lists them.
+    fairness: tuple[tuple[str, float | str, str], ...] = ()
 
     @property
     def pa_sessions(self) -> int:
@@ -432,7 +435,35 @@ def finance_report(plan: Plan, dataset: Dataset, travel: Any = None) -> FinanceR
         unplaced=tuple(unplaced_costs(plan, dataset, travel)),
         pupils_not_placed=len(not_placed),
         pupils_without_transport=len(not_placed - carried),
+        fairness=fairness_rows(plan.summary),
     )
+
+
+def fairness_rows(summary: dict) -> tuple[tuple[str, float | str, str], ...]:
+    """The plan summary's ride-against-direct and both-ways figures as report rows."""
+    rows: list[tuple[str, float | str, str]] = []
+    if "ride_ratio_mean" in summary:
+        rows += [
+            ("Ride against direct drive: mean (x)", summary["ride_ratio_mean"], "ratio"),
+            ("Ride against direct drive: 95th percentile (x)", summary["ride_ratio_p95"], "ratio"),
+            ("Journeys over their fair detour", summary.get("over_detour", 0), "count"),
+        ]
+        rows += [
+            (
+                f"Largest detour: {d['pupil_id']} {d['session']} (ride / direct, min)",
+                f"{d['ride_min']:.0f} / {d['direct_min']:.0f}",
+                "text",
+            )
+            for d in summary.get("largest_detours", [])[:5]
+        ]
+    both = summary.get("both_ways", 0)
+    if both:
+        for key, label in (
+            ("same_vehicle_both_ways", "Pupils with the same vehicle both ways (share)"),
+            ("same_operator_both_ways", "Pupils with the same operator both ways (share)"),
+        ):
+            rows.append((label, summary.get(key, 0) / both, "percent"))
+    return tuple(rows)
 
 
 def route_signature(route: Route) -> tuple:

@@ -91,6 +91,7 @@ FORMATS = {
     "tonnes": "#,##0.0",
     "minutes": "0",
     "percent": "0%",
+    "ratio": "0.00",
     "text": "@",
 }
 COLUMN_FORMATS = {
@@ -336,6 +337,7 @@ def summary_items(report: FinanceReport) -> list[Item]:
         ("Longest ride (min)", round(rides.max_min), "minutes"),
         (f"Journeys over {GUIDANCE_TEXT}", rides.over_guidance, "count"),
         (f"Pupils with a journey over {GUIDANCE_TEXT}", rides.pupils_over_guidance, "count"),
+        *report.fairness,
     ]
     if any(u.estimated for u in report.unplaced):
         note = "straight-line distance x 1.3 (no road matrices given)"
@@ -354,6 +356,8 @@ def _text(value: object, kind: str) -> str:
         return f"{float(value):.0%}"  # type: ignore[arg-type]
     if kind in ("km", "kg", "tonnes"):
         return f"{float(value):,.1f}"  # type: ignore[arg-type]
+    if kind == "ratio":
+        return f"x{float(value):.2f}"  # type: ignore[arg-type]
     if kind in ("count", "minutes"):
         return f"{int(value):,}"  # type: ignore[call-overload]
     return str(value)

@@ -112,6 +112,7 @@ class RouteSheet:
     pa_for: tuple[str, ...] = ()  # "Chloe S. (P003)": the pupils who need the assistant
     runs: str = ""  # days and dates of operation
     council_contact: str = ""
+    twin: str = ""  # "Same vehicle and crew in the afternoon: route PM-007"
 
 
 def operators(plan: Plan) -> list[str]:
@@ -218,7 +219,16 @@ def route_sheet(route: Route, dataset: Dataset) -> RouteSheet:
         pa_for=tuple(dict.fromkeys(pa_for)) if route.passenger_assistant else (),
         runs=operating_text(dataset.settings),
         council_contact=dataset.settings.council_contact,
+        twin=twin_text(route),
     )
+
+
+def twin_text(route: Route) -> str:
+    """Which route the same vehicle and crew drive in the other session, if the plan says."""
+    if not route.twin_route_id:
+        return ""
+    other = "afternoon" if str(route.session) == "AM" else "morning"
+    return f"Same vehicle and crew in the {other}: route {route.twin_route_id}"
 
 
 def operator_sheets(plan: Plan, dataset: Dataset, operator: str) -> list[RouteSheet]:
@@ -301,6 +311,8 @@ def _facts_table(sheet: RouteSheet) -> Table:
         cells.append([_p("Runs", _BOLD), _p(_cut(sheet.runs))])
     if sheet.council_contact:
         cells.append([_p("Council contact", _BOLD), _p(_cut(sheet.council_contact))])
+    if sheet.twin:
+        cells.append([_p("Both ways", _BOLD), _p(_cut(sheet.twin))])
     table = Table(cells, colWidths=[65 * mm, 200 * mm], hAlign="LEFT")
     table.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)])

@@ -222,6 +222,29 @@ def print_summary(plan: Plan) -> None:
         f"{GUIDANCE_RIDE_MIN_SECONDARY}-minute guidance; "
         f"{s['solo_journeys']} routes carry one pupil"
     )
+    if "ride_ratio_mean" in s:
+        console.print(
+            f"  ride against the direct drive: mean x{s['ride_ratio_mean']:.2f}, "
+            f"95th percentile x{s['ride_ratio_p95']:.2f}; "
+            f"{s['over_detour']} journeys over their fair detour"
+        )
+        worst = ", ".join(
+            f"{d['pupil_id']} {d['session']} {d['ride_min']:.0f} min (direct {d['direct_min']:.0f})"
+            for d in s["largest_detours"][:5]
+        )
+        if worst:
+            console.print(f"  largest detours: {worst}")
+    if s.get("both_ways"):
+        both = s["both_ways"]
+
+        def share(key: str) -> str:
+            return f"{s[key]} ({100 * s[key] / both:.0f}%)"
+
+        console.print(
+            f"[bold]Both ways[/]: {both} pupils; same vehicle {share('same_vehicle_both_ways')}, "
+            f"same operator {share('same_operator_both_ways')}, "
+            f"same fellow passengers {share('same_passengers_both_ways')}"
+        )
 
 
 def _mount() -> None:

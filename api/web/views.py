@@ -113,6 +113,26 @@ def summary_figures(
                 f"longest {s.get('ride_min_max', 0):.0f} min",
             )
         )
+    if "ride_ratio_mean" in s:
+        figures.append(
+            Figure(
+                "Ride against direct drive",
+                f"x{s['ride_ratio_mean']:.2f} average",
+                f"x{s['ride_ratio_p95']:.2f} at the 95th percentile; "
+                f"{s.get('over_detour', 0)} over their fair detour",
+                bool(s.get("over_detour")),
+            )
+        )
+    if s.get("both_ways"):
+        same = 100 * s.get("same_vehicle_both_ways", 0) / s["both_ways"]
+        operator = 100 * s.get("same_operator_both_ways", 0) / s["both_ways"]
+        figures.append(
+            Figure(
+                "Same vehicle both ways",
+                f"{same:.0f}% of pupils",
+                f"same operator {operator:.0f}%",
+            )
+        )
     if costs is not None:
         figures.append(
             Figure(

@@ -74,16 +74,20 @@ pm_speed_factor = 0.9
 [costs]
 passenger_assistant_per_session = 25.0
 school_days_per_year = 190
+continuity_per_change = 5.0
 
 [policy]
 max_ride_min_under_11 = 45
 max_ride_min_11_plus = 75
 boarding_min = 1
 wheelchair_boarding_min = 5
+detour_factor = 1.6
+detour_minutes = 10
+max_schools_per_route = 3
 
 [solver]
 time_limit_s = 120
-ride_time_weight_per_min = 0.0
+ride_time_weight_per_min = 0.05
 """
 
 

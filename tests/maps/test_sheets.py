@@ -275,3 +275,16 @@ def test_map_failure_is_reported(tmp_path, monkeypatch) -> None:
     assert "map" not in written and written["sheets/Acme_Taxis.pdf"].is_file()
     assert written["finance"].is_file()
     assert "map: ValueError: no map today" in written["failed"].read_text(encoding="utf-8")
+
+
+def test_a_route_sheet_names_the_twin_route_of_the_other_session():
+    from maps.sheets import twin_text
+    from optimiser.domain.entities import Session
+    from optimiser.plan.document import Route
+
+    am = Route("AM-004", Session.AM, "AM-V004", "Car", "Cars", False, [], twin_route_id="PM-009")
+    pm = Route("PM-009", Session.PM, "PM-V009", "Car", "Cars", False, [], twin_route_id="AM-004")
+    alone = Route("PM-010", Session.PM, "PM-V010", "Car", "Cars", False, [])
+    assert twin_text(am) == "Same vehicle and crew in the afternoon: route PM-009"
+    assert twin_text(pm) == "Same vehicle and crew in the morning: route AM-004"
+    assert twin_text(alone) == ""
