@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -30,13 +32,27 @@ def _error(code: int, detail: str, problems: list[dict] | None = None) -> JSONRe
     )
 
 
+MAX_PROBLEMS = 200  # problems listed in one reply; the rest are counted
+
+
+def capped(problems: list[Any]) -> tuple[list[Any], int]:
+    """The first :data:`MAX_PROBLEMS` problems and how many more there are."""
+    return problems[:MAX_PROBLEMS], max(0, len(problems) - MAX_PROBLEMS)
+
+
 def _input_error(_: Request, exc: InputError) -> JSONResponse:
+    shown, more = capped(exc.problems)
     problems = [
-        {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
-        for p in exc.problems
+        {"file": p.file, "row": p.row, "column": p.column, "message": p.message} for p in shown
     ]
-    n = len(problems)
-    return _error(422, f"{n} problem{'s' if n != 1 else ''} in the input", problems)
+    n = len(exc.problems)
+    detail = f"{n:,} problem{'s' if n != 1 else ''} in the input"
+    if more:
+        detail += f" (the first {MAX_PROBLEMS} are listed)"
+        problems.append(
+            {"file": "(upload)", "row": None, "column": None, "message": f"and {more:,} more"}
+        )
+    return _error(422, detail, problems)
 
 
 def _plan_format_error(_: Request, exc: PlanFormatError) -> JSONResponse:

@@ -118,7 +118,7 @@ def parse_settings(
 
 def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[InputProblem]]:
     values: dict[str, dict[str, object]] = {}
-    problems = []
+    problems = list(table.problems)
     for row, cells in table.rows:
         section, key, raw = cells.get("section", ""), cells.get("key", ""), cells.get("value", "")
         if not section or not key:
