@@ -400,3 +400,4 @@ class AuditOut(BaseModel):
     target: str
     outcome: str
     detail: str
+    source: str = ""

@@ -18,6 +18,7 @@ from api import datasets
 from api.db import make_engine, session_factory
 from api.jobs import JobRunner
 from api.migrations import upgrade
+from api.ratelimit import FailureLimiter
 from api.settings import ServiceSettings
 from optimiser.domain.entities import Dataset
 
@@ -33,6 +34,7 @@ class Service:
     _graph: Any = None
     _datasets: OrderedDict[int, tuple[Dataset, Any]] = field(default_factory=OrderedDict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    signin_failures: FailureLimiter = field(default_factory=FailureLimiter)
 
     @classmethod
     def open(cls, settings: ServiceSettings) -> Service:
