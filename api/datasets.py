@@ -27,6 +27,7 @@ from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, InputProblem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
+MAX_FILENAME_CHARS = 255  # the stored file name's column
 
 
 def with_service_network(dataset: Dataset, network: Path) -> Dataset:
@@ -44,6 +45,17 @@ def _upload_problems(
     named: dict[str, bytes] = {}
     for raw_name, content in files:
         name = Path(raw_name.replace("\\", "/")).name
+        if len(name) > MAX_FILENAME_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            problems.append(
+                InputProblem(
+                    name[:60] + "…" if len(name) > 60 else name.encode("unicode_escape").decode(),
+                    None,
+                    None,
+                    f"the file name must be at most {MAX_FILENAME_CHARS} characters, with no "
+                    "control characters: rename the file",
+                )
+            )
+            continue
         key = name.lower()
         if key.endswith(".xlsx"):
             key = name

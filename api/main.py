@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import audit, errors, outputs, web
+from api import audit, errors, headers, outputs, web
 from api.routes import audit as audit_routes
 from api.routes import datasets as dataset_routes
 from api.routes import jobs as job_routes
@@ -60,10 +60,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: not on a service holding children's
+        # data. The schema stays at /openapi.json for any offline viewer.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(errors.BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(audit.SourceAddressMiddleware)
+    app.add_middleware(headers.SecurityHeadersMiddleware)
     for module in (dataset_routes, job_routes, plan_routes, audit_routes):
         app.include_router(module.router)
     web.install(app)
