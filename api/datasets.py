@@ -174,13 +174,13 @@ def load_stored(db: Session, dataset_id: int, network: Path) -> Dataset:
     return with_service_network(dataset, network)
 
 
-def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, int]:
+def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, list[int]]:
     """Delete a dataset and its files; its plans and jobs too when ``with_plans``.
 
     Returns
     -------
     tuple
-        The deleted row and how many plans went with it.
+        The deleted row and the ids of the plans that went with it.
 
     Raises
     ------
@@ -195,17 +195,18 @@ def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRo
     )
     if active:
         raise Conflict(f"dataset {dataset_id} has {active} job(s) running: cancel them first")
-    plans = db.scalar(select(func.count()).select_from(PlanRow).where(PlanRow.dataset_id == row.id))
+    plans = list(db.scalars(select(PlanRow.id).where(PlanRow.dataset_id == row.id)))
     if plans and not with_plans:
         raise Conflict(
-            f"dataset {dataset_id} has {plans} plan(s): delete with with_plans=true to remove them"
+            f"dataset {dataset_id} has {len(plans)} plan(s): delete with with_plans=true to "
+            "remove them"
         )
     db.execute(update(Job).where(Job.dataset_id == row.id).values(plan_id=None))
     db.execute(delete(PlanRow).where(PlanRow.dataset_id == row.id))
     db.execute(delete(Job).where(Job.dataset_id == row.id))
     db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
     db.delete(row)
-    return row, int(plans or 0)
+    return row, plans
 
 
 def _settings_values(files: Mapping[str, bytes]) -> Mapping[str, Mapping[str, object]]:

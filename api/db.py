@@ -71,6 +71,7 @@ class JobStateText(TypeDecorator[JobState]):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -83,6 +84,7 @@ class User(Base):
 
 class DatasetRow(Base):
     __tablename__ = "datasets"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -100,6 +102,7 @@ class DatasetFile(Base):
     """One uploaded file, byte for byte, so the dataset can be reloaded exactly."""
 
     __tablename__ = "dataset_files"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(
@@ -113,6 +116,7 @@ class Job(Base):
     """A planning job. ``attempt`` grows on each re-run; a worker may only write its own."""
 
     __tablename__ = "jobs"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -138,6 +142,7 @@ class PlanRow(Base):
     """A plan, as its ``plan.json`` text: from a job, or uploaded (a council's current routes)."""
 
     __tablename__ = "plans"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -154,6 +159,7 @@ class PlanRow(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -172,6 +178,7 @@ class WebSession(Base):
     Signing out deletes the row, so the cookie is dead wherever a copy of it is."""
 
     __tablename__ = "web_sessions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)

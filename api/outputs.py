@@ -83,6 +83,14 @@ def operator_sheets(
     return {k: folder / v for k, v in names.items()}
 
 
+def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:
+    """Delete every rendered output of a plan (all its cache folders, half-built ones too)."""
+    with _lock:
+        for folder in settings.output_dir.glob(f"plan-{plan_id}-*"):
+            if folder.name.split("-")[1] == str(plan_id):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def map_page(path: Path) -> str:
     """The map page with its Leaflet links pointed at the service's static route."""
     page = path.read_text(encoding="utf-8")
