@@ -7,10 +7,13 @@ The tables are created and changed only by the Alembic migrations in ``api/migra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -222,3 +226,29 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+def retrying(action: Callable[[], T], *, within_s: float = 300.0, first_wait_s: float = 1.0) -> T:
+    """Run ``action`` (a whole transaction), again with doubling waits while the database is
+    locked or unreachable (``OperationalError``), for up to ``within_s`` seconds; then raise.
+
+    A backup holding SQLite's write lock for a minute, or PostgreSQL restarting, delays a job's
+    writes instead of losing them.
+    """
+    deadline = time.monotonic() + within_s
+    wait = first_wait_s
+    while True:
+        try:
+            return action()
+        except OperationalError as exc:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning("database busy (%s); retrying in %.0f s", exc.orig, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)

@@ -2,7 +2,8 @@
 
 ``InputError`` and ``PlanFormatError`` -> 422 with each problem's file, row and column;
 ``UnreachableLocationError`` and unanswerable requests -> 422; ``InfeasibleError`` and conflicts
--> 409; refusals past the role gates -> 403; unknown ids -> 404; a body over the size limit -> 413.
+-> 409; refusals past the role gates -> 403; unknown ids -> 404; a body over the size limit -> 413;
+a locked or unreachable database -> 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,6 +91,18 @@ def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     return _error(422, "the request is not valid", problems)
 
 
+BUSY_RETRY_AFTER_S = 5
+
+
+def _busy(_: Request, _exc: OperationalError) -> JSONResponse:
+    """The database is locked (a backup) or unreachable: try again, not a defect."""
+    response = _error(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "the database is busy: try again in a few seconds"
+    )
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map the project's errors to status codes."""
     app.add_exception_handler(InputError, _input_error)
@@ -102,6 +116,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(InfeasibleError, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(SendRoutesError, lambda _r, e: _error(422, str(e)))
+    app.add_exception_handler(OperationalError, _busy)
 
 
 class _TooLarge(Exception):

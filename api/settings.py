@@ -49,6 +49,9 @@ class ServiceSettings:
         Jobs solving at once; later ones wait as ``queued``.
     worker_start_method
         ``multiprocessing`` start method of job processes: ``spawn`` (safe default) or ``fork``.
+    job_grace_s
+        Seconds a job may run past twice its search time (loading, routing, saving) before the
+        watchdog ends it as failed.
     """
 
     database_url: str | None = None
@@ -60,6 +63,7 @@ class ServiceSettings:
     solver_workers: int = 2
     max_running_jobs: int = 2
     worker_start_method: str = "spawn"
+    job_grace_s: float = 300.0
 
     @property
     def db_url(self) -> str:
@@ -86,7 +90,7 @@ class ServiceSettings:
     def from_env(cls) -> ServiceSettings:
         """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
         ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
-        ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS`` and ``WORKER_START_METHOD``."""
+        ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS``, ``WORKER_START_METHOD`` and ``JOB_GRACE_S``."""
         defaults = cls()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -98,4 +102,5 @@ class ServiceSettings:
             solver_workers=_env_int("SOLVER_WORKERS", defaults.solver_workers),
             max_running_jobs=_env_int("MAX_RUNNING_JOBS", defaults.max_running_jobs),
             worker_start_method=os.environ.get("WORKER_START_METHOD") or "spawn",
+            job_grace_s=_env_float("JOB_GRACE_S", defaults.job_grace_s),
         )
