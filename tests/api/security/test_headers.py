@@ -33,3 +33,20 @@ def test_no_swagger_page_from_a_cdn(api):
     assert api.client.get("/docs").status_code == 404
     assert api.client.get("/redoc").status_code == 404
     assert api.client.get("/openapi.json").status_code == 200
+
+
+def test_a_cached_download_never_waits_for_another_render(api, planned):
+    import threading
+
+    from api import outputs
+
+    path = f"/plans/{planned.plan_id}/sheets.csv?operator=Wight Cars"
+    assert api.get(path).status_code == 200  # rendered and cached
+    answers: list[int] = []
+    with outputs._lock:  # as if another plan were being rendered
+        fetch = threading.Thread(target=lambda: answers.append(api.get(path).status_code))
+        fetch.start()
+        fetch.join(timeout=10)
+        answered_while_held = list(answers)
+    fetch.join()
+    assert answered_while_held == [200]
