@@ -69,3 +69,15 @@ def test_rebuilding_sqlite_tables_keeps_every_row(tmp_path):
         )
         assert connection.execute(text("select max(id) from datasets")).scalar() == 8
     engine.dispose()
+
+
+def test_the_audit_log_is_append_only(api):
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    assert api.get("/datasets/999999").status_code == 404  # an entry to try to change
+    sessions = api.client.app.state.service.sessions
+    for statement in ("update audit set outcome = 'ok'", "delete from audit"):
+        with pytest.raises(DBAPIError, match="append-only"), sessions() as db, db.begin():
+            db.execute(text(statement))
+    assert api.get("/audit").json()
