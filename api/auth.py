@@ -87,6 +87,7 @@ def start_session(db: Session, user_id: int, seconds: float = SESSION_S) -> str:
     """A new browser session of a user; returns the secret for its cookie (stored as a digest)."""
     secret = "ss_" + secrets.token_urlsafe(32)
     now = utcnow()
+    db.execute(delete(WebSession).where(WebSession.expires_at < now))  # nothing kept past use
     db.add(
         WebSession(
             secret_sha256=hash_token(secret),
