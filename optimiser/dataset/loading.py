@@ -275,8 +275,8 @@ def load_tables(
     problems = list(problems or [])
     settings, setting_problems = parse_settings(settings_values, settings_file, base_dir)
     problems += setting_problems
-    for table in tables.values():
-        problems += table.problems  # over a cap: refused, whatever else the rows hold
+    for read in tables.values():
+        problems += read.problems  # over a cap: refused, whatever else the rows hold
     complete = True
     for table_name in TABLES:
         table = tables.get(table_name)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optimiser.domain.errors import InputProblem
 
@@ -53,13 +54,13 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _blank(values: tuple[object, ...] | list[object]) -> bool:
+def _blank(values: Sequence[object]) -> bool:
     # count() runs in C: a sheet padded with a million empty rows is skipped quickly
     return values.count(None) + values.count("") == len(values)
 
 
 def _bounded(
-    file: str, lines: Iterable[tuple[int, tuple[object, ...] | list[object]]]
+    file: str, lines: Iterable[tuple[int, Sequence[object]]]
 ) -> tuple[list[object], list[tuple[int, list[object]]], list[InputProblem]]:
     """The header and the non-blank rows of ``(row number, values)`` lines, within the caps.
 
@@ -150,7 +151,7 @@ def _unzipped_size(source: Path | bytes) -> int:
         return sum(info.file_size for info in archive.infolist())
 
 
-def _sheet_lines(sheet) -> Iterator[tuple[int, tuple[object, ...]]]:  # noqa: ANN001 - openpyxl's type
+def _sheet_lines(sheet: Any) -> Iterator[tuple[int, tuple[object, ...]]]:  # openpyxl: untyped
     """A read-only sheet's rows within explicit bounds (the header, the row cap and one row more;
     one column past the cap), whatever its declared dimension says: a far corner cell cannot make
     the reader pad a million rows of sixteen thousand cells."""
@@ -162,7 +163,7 @@ def _sheet_lines(sheet) -> Iterator[tuple[int, tuple[object, ...]]]:  # noqa: AN
         yield first + offset, values
 
 
-def _declared_extent(sheet, file: str) -> list[InputProblem]:  # noqa: ANN001 - openpyxl's type
+def _declared_extent(sheet: Any, file: str) -> list[InputProblem]:
     """A problem when a sheet's declared used range is past the caps (its cells there are never
     read, so they would be lost without a word)."""
     from openpyxl.utils import get_column_letter
