@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -88,10 +88,25 @@ def _upload_problems(
     return named, problems
 
 
+def _load_here(files: Mapping[str, bytes], name: str) -> Dataset:
+    try:
+        return load_uploaded(files, name=name)
+    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
+        raise InputError(
+            [InputProblem("(upload)", None, None, f"cannot read the files: {exc}")]
+        ) from None
+
+
 def parse_upload(
-    files: Iterable[tuple[str, bytes]], name: str | None, network: Path
+    files: Iterable[tuple[str, bytes]],
+    name: str | None,
+    network: Path,
+    load: Callable[[Mapping[str, bytes], str], Dataset] = _load_here,
 ) -> tuple[Dataset, dict[str, bytes], list[str]]:
     """Validate uploaded ``(file name, bytes)`` pairs into a dataset on the service's network.
+
+    ``load(files, name)`` reads and checks the files (the service's runs in a worker process with
+    memory and time limits: :class:`api.intake.Intake`).
 
     Returns
     -------
@@ -108,12 +123,7 @@ def parse_upload(
         raise InputError(problems)
     workbook = next((n for n in named if n.lower().endswith(".xlsx")), None)
     name = (name or "").strip() or (Path(workbook).stem if workbook else "dataset")
-    try:
-        dataset = load_uploaded(named, name=name)
-    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
-        raise InputError(
-            [InputProblem("(upload)", None, None, f"cannot read the files: {exc}")]
-        ) from None
+    dataset = load(named, name)
     notes = []
     if dataset.settings.network is not None:
         notes.append(

@@ -40,7 +40,9 @@ def upload(
     UnreachableLocationError
         If an address cannot be reached on the service's roads; nothing is stored.
     """
-    dataset, named, notes = datasets.parse_upload(files, name, service.settings.road_network)
+    dataset, named, notes = datasets.parse_upload(
+        files, name, service.settings.road_network, service.intake.load
+    )
     travel = service.travel_for(dataset)
     row = datasets.store(db, named, dataset, who)
     audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)

@@ -112,14 +112,28 @@ def test_csv_caps_rows_columns_and_cells(monkeypatch):
     assert table.problems[0].column == "notes" and table.rows[0][1]["notes"] == ""
 
 
-def test_upload_over_the_row_cap_is_422(api, monkeypatch):
-    monkeypatch.setattr(tables, "MAX_ROWS", 3)
-    response = upload(api)
+def test_upload_over_the_row_cap_is_422(api):
+    rows = "".join(f"P{i},N,S1,9\n" for i in range(MAX_ROWS + 1))
+    files = {**DATASET_FILES, "pupils.csv": ("pupil_id,name,school_id,age\n" + rows).encode()}
+    response = upload(api, files)
     assert response.status_code == 422, response.text
     assert any(
-        p["file"] == "pupils.csv" and "more than 3 rows" in p["message"]
+        p["file"] == "pupils.csv" and f"more than {MAX_ROWS:,} rows" in p["message"]
         for p in response.json()["problems"]
     )
+
+
+def test_an_upload_past_the_readers_time_or_memory_is_422(backend, tmp_path):
+    from tests.api.helpers import make_api, with_users
+
+    with make_api(backend, tmp_path / "slow", parse_timeout_s=0.01) as slow:
+        response = upload(with_users(slow))
+        assert response.status_code == 422, response.text
+        assert "took longer than" in response.json()["problems"][0]["message"]
+    with make_api(backend, tmp_path / "small", parse_memory_bytes=64 * 1024**2) as small:
+        response = upload(with_users(small))
+        assert response.status_code == 422, response.text
+        assert "more than the" in response.json()["problems"][0]["message"]
 
 
 def test_error_lists_are_capped_with_a_count_of_the_rest(api):
