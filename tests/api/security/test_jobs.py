@@ -91,3 +91,56 @@ def test_a_database_lock_over_30_s_delays_a_job_but_never_wedges_it(backend, tmp
         final = wait_for(api, job_id, timeout_s=240)
         assert final["status"] == "succeeded", final
         assert api.get(f"/datasets/{dataset_id}/pupils").status_code == 200
+
+
+ORPHAN = """
+import multiprocessing, os, sys, time
+def sleep():
+    time.sleep(120)
+if __name__ == "__main__":
+    os.setpgid(0, 0)
+    child = multiprocessing.get_context("spawn").Process(target=sleep)
+    child.start()
+    print(os.getpid(), child.pid, flush=True)
+    os._exit(0)  # as after kill -9: the solver child is left in the group
+"""
+
+
+def test_a_restart_ends_the_solvers_a_crashed_job_left_behind(backend, database_url, tmp_path):
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from api.db import Job, transaction
+
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN)
+    started = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    leader, child = map(int, started.stdout.readline().split())
+    started.wait(timeout=30)
+    started.stdout.close()
+    assert child in _group_members(leader)  # (with the resource tracker spawn starts)
+    with make_api(backend, tmp_path / "first", db_url=database_url) as first:
+        first.add_user("officer", Role.OFFICER)
+        dataset_id = upload(first).json()["id"]
+        job_id = first.post(f"/datasets/{dataset_id}/plans", json=QUICK_PLAN).json()["id"]
+        wait_for(first, job_id)
+        runner = first.client.app.state.service.runner
+        deadline = time.monotonic() + 20
+        while runner._procs and time.monotonic() < deadline:  # its process has ended
+            time.sleep(0.1)
+        tokens = dict(first.tokens)
+        with transaction(first.client.app.state.service.sessions) as db:  # as a crash leaves it
+            db.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(
+                    status="running", pid=leader, owner=f"{job_module.HOST}:1:x", heartbeat_at=None
+                )
+            )
+    with make_api(backend, tmp_path / "second", db_url=database_url) as second:
+        second.tokens.update(tokens)
+        job = second.get(f"/jobs/{job_id}").json()
+        assert job["status"] == "interrupted", job
+        assert _gone(leader, within_s=10), job
