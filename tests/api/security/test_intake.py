@@ -147,3 +147,20 @@ def test_error_lists_are_capped_with_a_count_of_the_rest(api):
     assert body["problems"][-1]["message"].startswith("and ")
     assert "more" in body["problems"][-1]["message"]
     assert body["detail"].startswith("9,000 problems")
+
+
+def test_the_upload_page_caps_its_problem_list_too(api):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    browser = TestClient(api.client.app)
+    browser.post("/login", data={"token": api.tokens["officer"]})
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', browser.get("/upload").text)[1]
+    bad = "pupil_id,name,school_id,age\n" + "".join(f"P{i},N,S9,99\n" for i in range(3_000))
+    files = {**DATASET_FILES, "pupils.csv": bad.encode()}
+    parts = [("files", (n, io.BytesIO(b), "text/csv")) for n, b in files.items()]
+    page = browser.post("/upload", files=parts, data={"csrf_token": token, "name": "bad"})
+    assert page.status_code == 422
+    assert "and 8,800 more" in page.text
+    assert len(page.content) < 300_000
