@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -27,6 +27,7 @@ from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, InputProblem
 
 CSV_FILES = ("pupils.csv", "schools.csv", "fleet.csv", "settings.toml")
+MAX_FILENAME_CHARS = 255  # the stored file name's column
 
 
 def with_service_network(dataset: Dataset, network: Path) -> Dataset:
@@ -44,6 +45,17 @@ def _upload_problems(
     named: dict[str, bytes] = {}
     for raw_name, content in files:
         name = Path(raw_name.replace("\\", "/")).name
+        if len(name) > MAX_FILENAME_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            problems.append(
+                InputProblem(
+                    name[:60] + "…" if len(name) > 60 else name.encode("unicode_escape").decode(),
+                    None,
+                    None,
+                    f"the file name must be at most {MAX_FILENAME_CHARS} characters, with no "
+                    "control characters: rename the file",
+                )
+            )
+            continue
         key = name.lower()
         if key.endswith(".xlsx"):
             key = name
@@ -76,10 +88,25 @@ def _upload_problems(
     return named, problems
 
 
+def _load_here(files: Mapping[str, bytes], name: str) -> Dataset:
+    try:
+        return load_uploaded(files, name=name)
+    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
+        raise InputError(
+            [InputProblem("(upload)", None, None, f"cannot read the files: {exc}")]
+        ) from None
+
+
 def parse_upload(
-    files: Iterable[tuple[str, bytes]], name: str | None, network: Path
+    files: Iterable[tuple[str, bytes]],
+    name: str | None,
+    network: Path,
+    load: Callable[[Mapping[str, bytes], str], Dataset] = _load_here,
 ) -> tuple[Dataset, dict[str, bytes], list[str]]:
     """Validate uploaded ``(file name, bytes)`` pairs into a dataset on the service's network.
+
+    ``load(files, name)`` reads and checks the files (the service's runs in a worker process with
+    memory and time limits: :class:`api.intake.Intake`).
 
     Returns
     -------
@@ -96,12 +123,7 @@ def parse_upload(
         raise InputError(problems)
     workbook = next((n for n in named if n.lower().endswith(".xlsx")), None)
     name = (name or "").strip() or (Path(workbook).stem if workbook else "dataset")
-    try:
-        dataset = load_uploaded(named, name=name)
-    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
-        raise InputError(
-            [InputProblem("(upload)", None, None, f"cannot read the files: {exc}")]
-        ) from None
+    dataset = load(named, name)
     notes = []
     if dataset.settings.network is not None:
         notes.append(
@@ -162,13 +184,13 @@ def load_stored(db: Session, dataset_id: int, network: Path) -> Dataset:
     return with_service_network(dataset, network)
 
 
-def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, int]:
+def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRow, list[int]]:
     """Delete a dataset and its files; its plans and jobs too when ``with_plans``.
 
     Returns
     -------
     tuple
-        The deleted row and how many plans went with it.
+        The deleted row and the ids of the plans that went with it.
 
     Raises
     ------
@@ -183,17 +205,18 @@ def remove(db: Session, dataset_id: int, *, with_plans: bool) -> tuple[DatasetRo
     )
     if active:
         raise Conflict(f"dataset {dataset_id} has {active} job(s) running: cancel them first")
-    plans = db.scalar(select(func.count()).select_from(PlanRow).where(PlanRow.dataset_id == row.id))
+    plans = list(db.scalars(select(PlanRow.id).where(PlanRow.dataset_id == row.id)))
     if plans and not with_plans:
         raise Conflict(
-            f"dataset {dataset_id} has {plans} plan(s): delete with with_plans=true to remove them"
+            f"dataset {dataset_id} has {len(plans)} plan(s): delete with with_plans=true to "
+            "remove them"
         )
     db.execute(update(Job).where(Job.dataset_id == row.id).values(plan_id=None))
     db.execute(delete(PlanRow).where(PlanRow.dataset_id == row.id))
     db.execute(delete(Job).where(Job.dataset_id == row.id))
     db.execute(delete(DatasetFile).where(DatasetFile.dataset_id == row.id))
     db.delete(row)
-    return row, int(plans or 0)
+    return row, plans
 
 
 def _settings_values(files: Mapping[str, bytes]) -> Mapping[str, Mapping[str, object]]:

@@ -7,13 +7,17 @@ The tables are created and changed only by the Alembic migrations in ``api/migra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -26,6 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -70,6 +75,7 @@ class JobStateText(TypeDecorator[JobState]):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -82,6 +88,7 @@ class User(Base):
 
 class DatasetRow(Base):
     __tablename__ = "datasets"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -99,6 +106,7 @@ class DatasetFile(Base):
     """One uploaded file, byte for byte, so the dataset can be reloaded exactly."""
 
     __tablename__ = "dataset_files"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(
@@ -112,6 +120,7 @@ class Job(Base):
     """A planning job. ``attempt`` grows on each re-run; a worker may only write its own."""
 
     __tablename__ = "jobs"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -128,12 +137,16 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The lease: which service process runs the job, and when it last said it was alive.
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class PlanRow(Base):
     """A plan, as its ``plan.json`` text: from a job, or uploaded (a council's current routes)."""
 
     __tablename__ = "plans"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -142,7 +155,7 @@ class PlanRow(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     plan_json: Mapped[str] = mapped_column(Text)
     operators: Mapped[list] = mapped_column(JSON)
-    cost_per_day_pence: Mapped[int] = mapped_column(Integer)
+    cost_per_day_pence: Mapped[int] = mapped_column(BigInteger)
     routes: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -150,6 +163,7 @@ class PlanRow(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -160,6 +174,21 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(20))  # ok | denied
     detail: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64), default="")  # the client's address
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random secret, stored here only as its digest.
+    Signing out deletes the row, so the cookie is dead wherever a copy of it is."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def normalise_url(url: str) -> str:
@@ -197,3 +226,29 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+def retrying(action: Callable[[], T], *, within_s: float = 300.0, first_wait_s: float = 1.0) -> T:
+    """Run ``action`` (a whole transaction), again with doubling waits while the database is
+    locked or unreachable (``OperationalError``), for up to ``within_s`` seconds; then raise.
+
+    A backup holding SQLite's write lock for a minute, or PostgreSQL restarting, delays a job's
+    writes instead of losing them.
+    """
+    deadline = time.monotonic() + within_s
+    wait = first_wait_s
+    while True:
+        try:
+            return action()
+        except OperationalError as exc:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning("database busy (%s); retrying in %.0f s", exc.orig, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)

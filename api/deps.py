@@ -1,8 +1,13 @@
 """Typed request dependencies: the service state, a database session, and who is calling.
 
-A caller authenticates with ``Authorization: Bearer <token>``; a browser page may instead send the
-same token in the ``send_routes_token`` cookie. Role gates refuse with 403 and write the refusal
-to the audit log.
+A caller authenticates with ``Authorization: Bearer <token>``; a browser signed in through the
+sign-in page sends its session in the ``send_routes_token`` cookie instead. A state-changing
+request authenticated by the cookie must come from this site and carry the session's CSRF token
+(:mod:`api.csrf`).
+
+Every refusal (401, 403, 404) is written to the audit log through the request's own database
+session, after its work is rolled back: a request never holds two pooled connections, so any
+number of refused requests at once cannot starve the pool.
 """
 
 from __future__ import annotations
@@ -15,10 +20,15 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.auth import Principal, Role, principal_for_token
+from api.auth import Principal, Role, principal_for_session, principal_for_token
+from api.csrf import CSRF_HEADER, SAFE_METHODS, same_origin, token_matches
+from api.refusals import Forbidden, NotFound
 from api.service import Service
 
 TOKEN_COOKIE = "send_routes_token"
+PAGE_SCOPE_KEY = "send_routes.page"  # set by page routes, whose forms carry the CSRF token
+PRINCIPAL_SCOPE_KEY = "send_routes.principal"
+REFUSALS = {401: "unauthenticated", 403: "denied", 404: "not found"}
 
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `send-routes users add`.")
 _cookie = APIKeyCookie(
@@ -33,47 +43,90 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def get_db(service: ServiceDep) -> Iterator[Session]:
+def _refusal(exc: BaseException) -> tuple[int, str] | None:
+    """The status and sentence of a refusal worth auditing, or ``None``."""
+    if isinstance(exc, HTTPException) and exc.status_code in REFUSALS:
+        return exc.status_code, str(exc.detail)
+    if isinstance(exc, NotFound):
+        return 404, str(exc)
+    if isinstance(exc, Forbidden):
+        return 403, str(exc)
+    return None
+
+
+def get_db(request: Request, service: ServiceDep) -> Iterator[Session]:
+    """The request's database session; a refusal raised while it is open is audited in it."""
     with service.sessions() as db:
-        yield db
+        try:
+            yield db
+        except Exception as exc:
+            refusal = _refusal(exc)
+            if refusal is not None:
+                db.rollback()
+                code, sentence = refusal
+                who = request.scope.get(PRINCIPAL_SCOPE_KEY)
+                audit.record(
+                    db,
+                    who,
+                    f"{request.method} {request.url.path}",
+                    request.url.path,
+                    outcome=REFUSALS[code],
+                    detail=sentence,
+                    name=None if who else "(unknown)",
+                )
+                db.commit()
+            raise
 
 
 DbDep = Annotated[Session, Depends(get_db)]
 
 
+def _check_cookie_request(request: Request, secret: str) -> None:
+    """A state-changing request on the session cookie: from this site, with the CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    if not same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this request was sent from another site")
+    if request.scope.get(PAGE_SCOPE_KEY):
+        return  # a page's form: its handler checks the token in the form
+    if not token_matches(request.headers.get(CSRF_HEADER), secret):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "a request on the session cookie that changes anything needs the X-CSRF-Token header",
+        )
+
+
 def get_principal(
+    request: Request,
     db: DbDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The caller, from the bearer token or else the cookie; 401 when neither is valid."""
-    token = bearer.credentials if bearer is not None else cookie
-    who = principal_for_token(db, token) if token else None
+    """The caller, from the bearer token or else the session cookie; 401 when neither is valid."""
+    if bearer is not None:
+        who = principal_for_token(db, bearer.credentials)
+    elif cookie:
+        who = principal_for_session(db, cookie)
+    else:
+        who = None
     if who is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing or unknown token",
+            "unknown, expired or revoked token" if bearer or cookie else "no token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.scope[PRINCIPAL_SCOPE_KEY] = who
+    if bearer is None and cookie:
+        _check_cookie_request(request, cookie)
     return who
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that lets only ``roles`` through (403 otherwise, audited)."""
+    """A dependency that lets only ``roles`` through (403 otherwise, audited by :func:`get_db`)."""
     allowed = ", ".join(str(r) for r in roles)
 
-    def gate(
-        request: Request, who: Annotated[Principal, Depends(get_principal)], service: ServiceDep
-    ) -> Principal:
+    def gate(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if who.role not in roles:
-            audit.record_now(
-                service.sessions,
-                who,
-                f"{request.method} {request.url.path}",
-                request.url.path,
-                outcome="denied",
-                detail=f"needs role {allowed}",
-            )
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the role: {allowed}")
         return who
 

@@ -2,15 +2,19 @@
 
 ``InputError`` and ``PlanFormatError`` -> 422 with each problem's file, row and column;
 ``UnreachableLocationError`` and unanswerable requests -> 422; ``InfeasibleError`` and conflicts
--> 409; refusals past the role gates -> 403; unknown ids -> 404; a body over the size limit -> 413.
+-> 409; refusals past the role gates -> 403; unknown ids -> 404; a body over the size limit -> 413;
+a locked or unreachable database -> 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,13 +34,27 @@ def _error(code: int, detail: str, problems: list[dict] | None = None) -> JSONRe
     )
 
 
+MAX_PROBLEMS = 200  # problems listed in one reply; the rest are counted
+
+
+def capped(problems: list[Any]) -> tuple[list[Any], int]:
+    """The first :data:`MAX_PROBLEMS` problems and how many more there are."""
+    return problems[:MAX_PROBLEMS], max(0, len(problems) - MAX_PROBLEMS)
+
+
 def _input_error(_: Request, exc: InputError) -> JSONResponse:
+    shown, more = capped(exc.problems)
     problems = [
-        {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
-        for p in exc.problems
+        {"file": p.file, "row": p.row, "column": p.column, "message": p.message} for p in shown
     ]
-    n = len(problems)
-    return _error(422, f"{n} problem{'s' if n != 1 else ''} in the input", problems)
+    n = len(exc.problems)
+    detail = f"{n:,} problem{'s' if n != 1 else ''} in the input"
+    if more:
+        detail += f" (the first {MAX_PROBLEMS} are listed)"
+        problems.append(
+            {"file": "(upload)", "row": None, "column": None, "message": f"and {more:,} more"}
+        )
+    return _error(422, detail, problems)
 
 
 def _plan_format_error(_: Request, exc: PlanFormatError) -> JSONResponse:
@@ -73,6 +91,18 @@ def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     return _error(422, "the request is not valid", problems)
 
 
+BUSY_RETRY_AFTER_S = 5
+
+
+def _busy(_: Request, _exc: OperationalError) -> JSONResponse:
+    """The database is locked (a backup) or unreachable: try again, not a defect."""
+    response = _error(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "the database is busy: try again in a few seconds"
+    )
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map the project's errors to status codes."""
     app.add_exception_handler(InputError, _input_error)
@@ -86,6 +116,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(InfeasibleError, lambda _r, e: _error(409, str(e)))
     app.add_exception_handler(SendRoutesError, lambda _r, e: _error(422, str(e)))
+    app.add_exception_handler(OperationalError, _busy)
 
 
 class _TooLarge(Exception):

@@ -3,31 +3,45 @@ cancel, recover and re-run.
 
 The web process never solves. :class:`JobRunner` starts one ``multiprocessing`` process per job
 (:func:`api.worker.run_job`), at most ``max_running`` at a time (the rest wait as ``queued``), and
-a thread per process notices when it ends. A job found ``running`` when the service starts was cut
-off by a stop: it is marked ``interrupted`` and can be re-run. The functions on a request's
+a thread per process notices when it ends. A job found ``running`` whose service is gone (its lease
+expired, or its process no longer exists) was cut off by a stop or a crash: it is marked
+``interrupted`` and can be re-run. The functions on a request's
 session work inside the caller's transaction; :mod:`api.services.jobs` commits and audits.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
+import socket
 import threading
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.auth import Principal, Role
-from api.db import ACTIVE_JOB_STATES, RERUNNABLE, Job, JobState, transaction, utcnow
+from api.db import (
+    ACTIVE_JOB_STATES,
+    RERUNNABLE,
+    Job,
+    JobState,
+    retrying,
+    transaction,
+    utcnow,
+)
 from api.refusals import Conflict, NotFound
 from api.schemas import JobOut, PlanRequest, SessionProgress
 from api.settings import ServiceSettings
 
 HIDDEN = "the job stopped with an error; an officer can read it"
+log = logging.getLogger(__name__)
 
 
 def create(
@@ -160,16 +174,40 @@ def to_out(job: Job, who: Principal | None = None) -> JobOut:
     )
 
 
-def _looks_like_job_process(pid: int) -> bool:
-    """Whether ``pid`` is still a job process of this service (guards against pid reuse)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"multiprocessing" in cmdline and os.getpgid(pid) == pid
+HEARTBEAT_S = 5.0  # how often a service renews the leases of the jobs it runs
+LEASE_S = 60.0  # a lease not renewed for this long belongs to a service that is gone
+RECOVER_EVERY = 6  # watchdog ticks between looks for jobs of services that are gone
+HOST = socket.gethostname()
+_LIVE_OWNERS: set[str] = set()  # runners of this process that have not shut down
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` on this machine."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _is_job_group(pgid: int) -> bool:
+    """Whether ``pgid`` is still the group of a job process or of the solvers it started (the
+    job process itself may be gone: kill -9 leaves its children), never another program's."""
+    for pid in _group_members(pgid):
+        try:
+            if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _kill_group(pid: int) -> None:
+    """End a job's whole process group: the job process and every solver it started."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pid, sig)
@@ -182,18 +220,66 @@ def _kill_group(pid: int) -> None:
             return
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
+    """Whether the service that holds a job's lease is still running.
+
+    A runner of this process is alive while it has not shut down; a service on this machine
+    while its process exists and renews the lease; a service elsewhere while it renews the lease.
+    """
+    if not owner:
+        return False
+    if owner in _LIVE_OWNERS:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    beat = _aware(heartbeat)
+    fresh = beat is not None and (datetime.now(UTC) - beat).total_seconds() < LEASE_S
+    if host == HOST and pid_text.isdigit():
+        if int(pid_text) == os.getpid():
+            return False  # a runner of this process that has shut down
+        return fresh and _pid_alive(int(pid_text))
+    return fresh
+
+
+def wall_clock_bound_s(time_limit_s: float, grace_s: float) -> float:
+    """The longest a job may run: its two sessions' searches one after the other, plus time to
+    load, route and save."""
+    return 2 * float(time_limit_s) + grace_s
+
+
 class JobRunner:
-    """Starts, follows and stops job processes of one service process."""
+    """Starts, follows and stops job processes of one service process.
+
+    Each job it runs carries its lease (``owner``, renewed in ``heartbeat_at``); a second service
+    on the same database never touches a job whose lease is alive. A watchdog thread renews the
+    leases, ends jobs past their wall-clock bound, fails jobs whose process is gone, and recovers
+    jobs of services that are gone.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], settings: ServiceSettings) -> None:
         self.sessions = sessions
         self.settings = settings
         self.max_running = max(1, settings.max_running_jobs)
+        self.owner = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        _LIVE_OWNERS.add(self.owner)
         self._context = multiprocessing.get_context(settings.worker_start_method)
         self._procs: dict[int, multiprocessing.process.BaseProcess] = {}
         self._reapers: list[threading.Thread] = []
         self._lock = threading.RLock()
         self._stopping = False
+        self._stop_watch = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="job-watchdog", daemon=True)
+        self._watchdog.start()
 
     # -- start ------------------------------------------------------------------------------
     def start_queued(self) -> None:
@@ -212,6 +298,8 @@ class JobRunner:
                     job.started_at = utcnow()
                     job.finished_at = None
                     job.progress = {"stage": "starting", "sessions": {}}
+                    job.owner = self.owner
+                    job.heartbeat_at = utcnow()
                     job_id, attempt = job.id, job.attempt
                 self._spawn(job_id, attempt)
 
@@ -240,16 +328,80 @@ class JobRunner:
 
     def _reap(self, job_id: int, attempt: int, proc: multiprocessing.process.BaseProcess) -> None:
         proc.join()
+        if proc.pid is not None:
+            _kill_group(proc.pid)  # solver processes a killed job process left behind
         with self._lock:
             if self._procs.get(job_id) is proc:
                 del self._procs[job_id]
-        with transaction(self.sessions) as db:
-            job = db.get(Job, job_id)
-            if job is not None and job.attempt == attempt and job.status is JobState.RUNNING:
-                job.status = JobState.INTERRUPTED if self._stopping else JobState.FAILED
-                job.error = f"the job process ended unexpectedly (exit code {proc.exitcode})"
-                job.finished_at = utcnow()
+
+        def record_end() -> None:
+            with transaction(self.sessions) as db:
+                job = db.get(Job, job_id)
+                if job is not None and job.attempt == attempt and job.status is JobState.RUNNING:
+                    job.status = JobState.INTERRUPTED if self._stopping else JobState.FAILED
+                    job.error = f"the job process ended unexpectedly (exit code {proc.exitcode})"
+                    job.finished_at = utcnow()
+
+        try:
+            retrying(record_end, within_s=60.0)
+        except OperationalError:
+            log.exception("could not record the end of job %s; the watchdog will", job_id)
         self.start_queued()
+
+    # -- watch ------------------------------------------------------------------------------
+    def _watch(self) -> None:
+        tick = 0
+        while not self._stop_watch.wait(HEARTBEAT_S):
+            tick += 1
+            try:
+                self.watch_once(recover=tick % RECOVER_EVERY == 0)
+            except Exception:  # the watchdog must outlive any one bad moment of the database
+                log.exception("job watchdog")
+
+    def watch_once(self, *, recover: bool = False) -> None:
+        """Renew this service's leases, end its jobs past their bound or without a process, and
+        (with ``recover``) recover jobs of services that are gone."""
+        now = utcnow()
+        with transaction(self.sessions) as db:
+            db.execute(
+                update(Job)
+                .where(Job.owner == self.owner, Job.status == JobState.RUNNING)
+                .values(heartbeat_at=now)
+            )
+            mine = list(
+                db.scalars(
+                    select(Job).where(Job.owner == self.owner, Job.status == JobState.RUNNING)
+                )
+            )
+            for job in mine:
+                self._police(db, job, now)
+        if recover:
+            self.recover()
+            self.start_queued()
+
+    def _police(self, db: Session, job: Job, now: datetime) -> None:
+        started = _aware(job.started_at) or now
+        elapsed = (now - started).total_seconds()
+        with self._lock:
+            proc = self._procs.get(job.id)
+        if proc is None and elapsed > 2 * HEARTBEAT_S:
+            job.status = JobState.FAILED
+            job.error = "the job process is gone (its end could not be recorded)"
+            job.finished_at = now
+            audit.record(db, None, "job.failed", f"job/{job.id}", detail=job.error)
+            return
+        bound = wall_clock_bound_s(job.time_limit_s, self.settings.job_grace_s)
+        if elapsed > bound:
+            job.status = JobState.FAILED
+            grace = self.settings.job_grace_s
+            job.error = (
+                f"stopped after {elapsed:.0f} s: past its wall-clock bound of {bound:.0f} s "
+                f"(twice its {job.time_limit_s:g} s search time, plus {grace:g} s)"
+            )
+            job.finished_at = now
+            audit.record(db, None, "job.failed", f"job/{job.id}", detail=job.error)
+            if proc is not None and proc.pid is not None:
+                _kill_group(proc.pid)
 
     # -- stop -------------------------------------------------------------------------------
     def stop(self, job_id: int) -> None:
@@ -260,11 +412,16 @@ class JobRunner:
             _kill_group(proc.pid)
 
     def recover(self) -> list[int]:
-        """At start-up: mark jobs left ``running`` by a stopped service ``interrupted``."""
+        """Mark ``interrupted`` the running jobs whose service is gone (a stop, a crash), and end
+        whatever is left of their processes on this machine. Jobs of a live service, this one
+        or another on the same database, are never touched."""
         interrupted = []
         with transaction(self.sessions) as db:
             for job in db.scalars(select(Job).where(Job.status == JobState.RUNNING)):
-                if job.pid and _looks_like_job_process(job.pid):
+                if owner_alive(job.owner, job.heartbeat_at):
+                    continue
+                here = job.owner is None or job.owner.partition(":")[0] == HOST
+                if here and job.pid and _is_job_group(job.pid):
                     _kill_group(job.pid)
                 job.status = JobState.INTERRUPTED
                 job.error = "the service stopped while this job ran; re-run it"
@@ -275,6 +432,7 @@ class JobRunner:
 
     def shutdown(self) -> None:
         """Stop every job process; their jobs become ``interrupted``."""
+        self._stop_watch.set()
         with self._lock:
             self._stopping = True
             procs = dict(self._procs)
@@ -294,3 +452,5 @@ class JobRunner:
             reapers = list(self._reapers)
         for reaper in reapers:
             reaper.join(timeout=10)
+        self._watchdog.join(timeout=HEARTBEAT_S * 2)
+        _LIVE_OWNERS.discard(self.owner)

@@ -23,7 +23,15 @@ from optimiser.plan.document import Plan
 
 STATIC_PREFIX = "/static"
 LEAFLET_DIR = "lib/leaflet"
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards the table of folder locks, and deletions
+_folder_locks: dict[Path, threading.Lock] = {}
+
+
+def _folder_lock(folder: Path) -> threading.Lock:
+    """One lock per output folder: a plan being rendered never holds up another plan's
+    downloads, nor a cached file of its own already written."""
+    with _lock:
+        return _folder_locks.setdefault(folder, threading.Lock())
 
 
 def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
@@ -34,7 +42,9 @@ def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
 def _build_once(folder: Path, build) -> dict[str, str]:
     """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them."""
     index = folder / "index.json"
-    with _lock:
+    if index.exists():  # written last, by a rename: its folder is complete
+        return json.loads(index.read_text(encoding="utf-8"))
+    with _folder_lock(folder):
         if index.exists():
             return json.loads(index.read_text(encoding="utf-8"))
         tmp = folder.with_name(folder.name + ".tmp")
@@ -81,6 +91,16 @@ def operator_sheets(
 
     names = _build_once(folder, build)
     return {k: folder / v for k, v in names.items()}
+
+
+def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:
+    """Delete every rendered output of a plan (all its cache folders, half-built ones too)."""
+    for folder in settings.output_dir.glob(f"plan-{plan_id}-*"):
+        if folder.name.split("-")[1] == str(plan_id):
+            shutil.rmtree(folder, ignore_errors=True)
+    with _lock:
+        for key in [k for k in _folder_locks if k.parent.name.startswith(f"plan-{plan_id}-")]:
+            del _folder_locks[key]
 
 
 def map_page(path: Path) -> str:

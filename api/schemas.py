@@ -6,6 +6,7 @@ times of day ``HH:MM:SS`` strings, timestamps ISO 8601 in UTC.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -257,6 +258,51 @@ class PlanSplitGroup(BaseModel):
     reason: str
 
 
+# Bounds of a plan's numbers: far past any real route, and small enough that sums in pence stay
+# exact in 64 bits and every output can draw them.
+ROUTE_BOUNDS = {"cost": 1_000_000.0, "distance_km": 100_000.0, "duration_min": 100_000.0}
+STOP_BOUNDS = {"lat": 90.0, "lon": 180.0}
+
+
+def _non_finite(value: Any, where: str, found: list[str]) -> None:
+    """Every NaN or infinity in a parsed JSON value (JSON has neither; Python's reader allows
+    both, and no reply could carry them back)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(f"{where}: {value} is not a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _non_finite(item, f"{where}.{key}" if where else str(key), found)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _non_finite(item, f"{where}[{i}]", found)
+
+
+def _out_of_bounds(obj: Any, bounds: dict[str, float], where: str, found: list[str]) -> None:
+    if not isinstance(obj, dict):
+        return
+    for key, most in bounds.items():
+        value = obj.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > most:
+            found.append(f"{where}: '{key}' {value:g} is out of range (at most {most:,.0f})")
+
+
+def plan_extremes(data: Any) -> list[str]:
+    """What no plan can hold, before the reader builds it: non-finite numbers, costs, distances
+    and coordinates out of range, routes without stops."""
+    found: list[str] = []
+    _non_finite(data, "", found)
+    routes = data.get("routes") if isinstance(data, dict) else None
+    for i, route in enumerate(routes if isinstance(routes, list) else []):
+        where = f"routes[{i}]"
+        _out_of_bounds(route, ROUTE_BOUNDS, where, found)
+        stops = route.get("stops") if isinstance(route, dict) else None
+        if isinstance(stops, list) and not stops:
+            found.append(f"{where}: a route needs its stops (it has none)")
+        for j, stop in enumerate(stops if isinstance(stops, list) else []):
+            _out_of_bounds(stop, STOP_BOUNDS, f"{where}.stops[{j}]", found)
+    return found
+
+
 class PlanDocument(BaseModel):
     """A ``plan.json`` document (``docs/plan_format.md``): times ``HH:MM:SS``, distances km,
     money pounds.
@@ -280,6 +326,9 @@ class PlanDocument(BaseModel):
     def _read(cls, data: Any, handler: ModelWrapValidatorHandler[PlanDocument]) -> PlanDocument:
         if isinstance(data, cls):
             return data
+        extremes = plan_extremes(data)
+        if extremes:
+            raise PlanFormatError(extremes)
         try:
             plan = plan_from_json(data)
         except (TypeError, AttributeError, OverflowError) as exc:
@@ -400,3 +449,4 @@ class AuditOut(BaseModel):
     target: str
     outcome: str
     detail: str
+    source: str = ""

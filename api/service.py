@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import datasets
 from api.db import make_engine, session_factory
+from api.intake import Intake
 from api.jobs import JobRunner
 from api.migrations import upgrade
+from api.ratelimit import FailureLimiter
 from api.settings import ServiceSettings
 from optimiser.domain.entities import Dataset
 
@@ -30,9 +32,11 @@ class Service:
     engine: Engine
     sessions: sessionmaker[Session]
     runner: JobRunner
+    intake: Intake
     _graph: Any = None
     _datasets: OrderedDict[int, tuple[Dataset, Any]] = field(default_factory=OrderedDict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    signin_failures: FailureLimiter = field(default_factory=FailureLimiter)
 
     @classmethod
     def open(cls, settings: ServiceSettings) -> Service:
@@ -41,13 +45,17 @@ class Service:
         engine = make_engine(settings.db_url)
         upgrade(engine)
         sessions = session_factory(engine)
-        service = cls(settings, engine, sessions, JobRunner(sessions, settings))
+        intake = Intake(
+            settings.parse_memory_bytes, settings.parse_timeout_s, settings.worker_start_method
+        )
+        service = cls(settings, engine, sessions, JobRunner(sessions, settings), intake)
         service.runner.recover()
         service.runner.start_queued()
         return service
 
     def close(self) -> None:
         self.runner.shutdown()
+        self.intake.close()
         self.engine.dispose()
 
     def graph(self) -> Any:

@@ -49,6 +49,13 @@ class ServiceSettings:
         Jobs solving at once; later ones wait as ``queued``.
     worker_start_method
         ``multiprocessing`` start method of job processes: ``spawn`` (safe default) or ``fork``.
+    parse_memory_bytes
+        Address space of the worker process that reads an upload (422 above it).
+    parse_timeout_s
+        Longest an upload may take to read in that worker (422 above it).
+    job_grace_s
+        Seconds a job may run past twice its search time (loading, routing, saving) before the
+        watchdog ends it as failed.
     """
 
     database_url: str | None = None
@@ -60,6 +67,9 @@ class ServiceSettings:
     solver_workers: int = 2
     max_running_jobs: int = 2
     worker_start_method: str = "spawn"
+    job_grace_s: float = 300.0
+    parse_memory_bytes: int = 3 * 1024**3
+    parse_timeout_s: float = 120.0
 
     @property
     def db_url(self) -> str:
@@ -86,7 +96,8 @@ class ServiceSettings:
     def from_env(cls) -> ServiceSettings:
         """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
         ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
-        ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS`` and ``WORKER_START_METHOD``."""
+        ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS``, ``WORKER_START_METHOD``, ``JOB_GRACE_S``,
+        ``PARSE_MEMORY_BYTES`` and ``PARSE_TIMEOUT_S``."""
         defaults = cls()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -98,4 +109,7 @@ class ServiceSettings:
             solver_workers=_env_int("SOLVER_WORKERS", defaults.solver_workers),
             max_running_jobs=_env_int("MAX_RUNNING_JOBS", defaults.max_running_jobs),
             worker_start_method=os.environ.get("WORKER_START_METHOD") or "spawn",
+            job_grace_s=_env_float("JOB_GRACE_S", defaults.job_grace_s),
+            parse_memory_bytes=_env_int("PARSE_MEMORY_BYTES", defaults.parse_memory_bytes),
+            parse_timeout_s=_env_float("PARSE_TIMEOUT_S", defaults.parse_timeout_s),
         )

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.datasets import load_stored
-from api.db import Job, JobState, make_engine, session_factory, transaction, utcnow
+from api.db import Job, JobState, make_engine, retrying, session_factory, transaction, utcnow
 from api.plans import new_plan_row
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.solver.progress import ProgressEvent
@@ -57,7 +58,14 @@ class ProgressWriter:
             self.flush()
 
     def flush(self) -> None:
+        """Write the progress; best effort: a locked database skips this write, never the job."""
         self._last = time.monotonic()
+        try:
+            self._write()
+        except OperationalError:
+            pass  # the next event writes it again; the final result is written with retries
+
+    def _write(self) -> None:
         with transaction(self.sessions) as db:
             db.execute(
                 update(Job)
@@ -79,13 +87,16 @@ def _current(db: Session, job_id: int, attempt: int) -> Job | None:
 
 
 def _fail(sessions: sessionmaker[Session], job_id: int, attempt: int, message: str) -> None:
-    with transaction(sessions) as db:
-        job = _current(db, job_id, attempt)
-        if job is not None:
-            job.status = JobState.FAILED
-            job.error = message[:4000]
-            job.finished_at = utcnow()
-            audit.record(db, None, "job.failed", f"job/{job_id}", detail=message[:500])
+    def write() -> None:
+        with transaction(sessions) as db:
+            job = _current(db, job_id, attempt)
+            if job is not None:
+                job.status = JobState.FAILED
+                job.error = message[:4000]
+                job.finished_at = utcnow()
+                audit.record(db, None, "job.failed", f"job/{job_id}", detail=message[:500])
+
+    retrying(write)
 
 
 def _plan(
@@ -116,25 +127,29 @@ def _plan(
     result = plan_dataset(dataset, travel=travel, params=params, workers=workers, progress=progress)
     progress.stage("saving")
     plan = result.plan
-    with transaction(sessions) as db:
-        job = _current(db, job_id, attempt)
-        if job is None:
-            return  # cancelled while solving: the result is not wanted
-        row = new_plan_row(
-            plan,
-            dataset_id=dataset_id,
-            job_id=job_id,
-            source="optimiser",
-            label=f"job {job_id}",
-            created_by=job.created_by,
-        )
-        db.add(row)
-        db.flush()
-        job.status = JobState.SUCCEEDED
-        job.plan_id = row.id
-        job.finished_at = utcnow()
-        job.progress = {**progress.state, "stage": "done"}
-        audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
+
+    def save() -> None:
+        with transaction(sessions) as db:
+            job = _current(db, job_id, attempt)
+            if job is None:
+                return  # cancelled while solving: the result is not wanted
+            row = new_plan_row(
+                plan,
+                dataset_id=dataset_id,
+                job_id=job_id,
+                source="optimiser",
+                label=f"job {job_id}",
+                created_by=job.created_by,
+            )
+            db.add(row)
+            db.flush()
+            job.status = JobState.SUCCEEDED
+            job.plan_id = row.id
+            job.finished_at = utcnow()
+            job.progress = {**progress.state, "stage": "done"}
+            audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
+
+    retrying(save)
 
 
 def run_job(db_url: str, job_id: int, attempt: int, network: str, workers: int) -> None:

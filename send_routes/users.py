@@ -1,4 +1,5 @@
-"""``send-routes users``: add and list the service's users (tokens are printed once)."""
+"""``send-routes users``: add, list, disable, enable and rotate the service's users (tokens are
+printed once)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,51 @@ def list_users(database_url: DatabaseOpt = None) -> None:
             extra = f" ({user.operator})" if user.operator else ""
             state = "" if user.active else " [disabled]"
             typer.echo(f"{user.id}\t{user.role}{extra}\t{user.name}{state}")
+
+
+UserArg = Annotated[str, typer.Argument(help="The user's id (see `users list`) or exact name")]
+
+
+def _change(database_url: str | None, who: str, change, action: str) -> object:
+    """Apply ``change(db, user)`` to one user in a transaction, audited; exit 2 if unknown."""
+    from api import audit
+    from api.auth import find_user
+    from api.db import transaction
+
+    with transaction(_sessions(database_url)) as db:
+        user = find_user(db, who)
+        if user is None:
+            typer.secho(f"error: no user {who!r}", fg="red", err=True)
+            raise typer.Exit(2)
+        result = change(db, user)
+        audit.record(db, None, action, f"user/{user.id}", detail=user.name)
+    return result
+
+
+@app.command("disable")
+def disable(who: UserArg, database_url: DatabaseOpt = None) -> None:
+    """Disable a user: their token stops working and their browser sessions end."""
+    from api.auth import set_active
+
+    _change(database_url, who, lambda db, user: set_active(db, user, False), "user.disable")
+    typer.echo(f"disabled {who}")
+
+
+@app.command("enable")
+def enable(who: UserArg, database_url: DatabaseOpt = None) -> None:
+    """Enable a disabled user again (with the token they had)."""
+    from api.auth import set_active
+
+    _change(database_url, who, lambda db, user: set_active(db, user, True), "user.enable")
+    typer.echo(f"enabled {who}")
+
+
+@app.command("rotate")
+def rotate(who: UserArg, database_url: DatabaseOpt = None) -> None:
+    """Give a user a new token and print it once; the old token and their sessions stop working."""
+    from api.auth import rotate_token
+
+    typer.echo(_change(database_url, who, rotate_token, "user.rotate"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api.deps import DatasetId, DbDep, OfficerDep, ServiceDep, StaffDep
+from api.downloads import NO_STORE, attachment
 from api.schemas import (
     DatasetDetailOut,
     DatasetOut,
@@ -83,7 +84,7 @@ def download_file(dataset_id: DatasetId, filename: str, who: OfficerDep, db: DbD
     return Response(
         datasets.file(db, dataset_id, filename, who),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(filename), "Cache-Control": NO_STORE},
     )
 
 

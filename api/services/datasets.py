@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from api import audit, datasets, plans
+from api import audit, datasets, outputs, plans
 from api.auth import Principal
 from api.refusals import NotFound
 from api.schemas import (
@@ -40,7 +40,9 @@ def upload(
     UnreachableLocationError
         If an address cannot be reached on the service's roads; nothing is stored.
     """
-    dataset, named, notes = datasets.parse_upload(files, name, service.settings.road_network)
+    dataset, named, notes = datasets.parse_upload(
+        files, name, service.settings.road_network, service.intake.load
+    )
     travel = service.travel_for(dataset)
     row = datasets.store(db, named, dataset, who)
     audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)
@@ -140,10 +142,16 @@ def delete(
     """
     row, removed = datasets.remove(db, dataset_id, with_plans=with_plans)
     audit.record(
-        db, who, "dataset.delete", f"dataset/{dataset_id}", detail=f"{row.name}; plans {removed}"
+        db,
+        who,
+        "dataset.delete",
+        f"dataset/{dataset_id}",
+        detail=f"{row.name}; plans {len(removed)}",
     )
     db.commit()
     service.forget_dataset(dataset_id)
+    for plan_id in removed:  # the rendered map, sheets and finance report hold the same data
+        outputs.remove_plan_outputs(service.settings, plan_id)
 
 
 def check_plan(

@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from api.auth import Principal, Role
 from api.db import ACTIVE_JOB_STATES, RERUNNABLE
 from api.deps import DatasetId, DbDep, JobId, OfficerDep, ServiceDep, StaffDep, UserDep
+from api.errors import capped
 from api.refusals import Conflict
 from api.schemas import PlanRequest
 from api.service import Service
@@ -71,7 +72,10 @@ def _upload_page(
     detail: str = "",
     name: str = "",
 ) -> HTMLResponse:
-    grouped = views.problems_by_file(problems or [])
+    shown, more = capped(problems or [])
+    if more:  # a page of 60,000 problems helps nobody: the first ones and a count of the rest
+        shown = [*shown, InputProblem("(upload)", None, None, f"and {more:,} more")]
+    grouped = views.problems_by_file(shown)
     return render(
         request,
         "upload.html",

@@ -7,13 +7,11 @@ or an unknown id becomes a page saying so, with the API's own sentence.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
@@ -24,7 +22,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
-from api.deps import OFFICER_ROLES, STAFF_ROLES, TOKEN_COOKIE
+from api.csrf import csrf_token, same_origin, token_matches
+from api.deps import OFFICER_ROLES, PAGE_SCOPE_KEY, STAFF_ROLES, TOKEN_COOKIE
 from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from optimiser.domain.errors import SendRoutesError
 
@@ -100,24 +99,6 @@ def _environment() -> jinja2.Environment:
 templates = Jinja2Templates(env=_environment())
 
 
-def csrf_token(session_token: str) -> str:
-    """The CSRF token of one signed-in session: derived from its secret, so never stored, and
-    useless to a site that cannot read the session cookie."""
-    return hmac.new(session_token.encode("utf-8"), b"send-routes form", hashlib.sha256).hexdigest()
-
-
-def same_origin(request: Request) -> bool:
-    """Whether a state-changing request comes from this site.
-
-    Browsers send ``Origin`` with every form post; without it, ``Sec-Fetch-Site`` decides, and a
-    client that sends neither (not a browser) passes on to the token check.
-    """
-    origin = request.headers.get("origin")
-    if origin is None:
-        return request.headers.get("sec-fetch-site") in (None, "same-origin", "none")
-    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host")
-
-
 def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse (403) a form post that is cross-site or lacks this session's CSRF token.
 
@@ -129,7 +110,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
     session = request.cookies.get(TOKEN_COOKIE) or ""
-    if not session or not submitted or not hmac.compare_digest(submitted, csrf_token(session)):
+    if not session or not token_matches(submitted, session):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the form has expired: open the page again and resend it"
         )
@@ -191,6 +172,7 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            request.scope[PAGE_SCOPE_KEY] = True  # its forms carry the CSRF token themselves
             try:
                 return await handler(request)
             except HTTPException as exc:

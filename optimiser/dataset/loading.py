@@ -45,6 +45,13 @@ REQUIRED_COLUMNS = {
         "cost_per_km",
     ),
 }
+# The largest values a fleet row may hold: far above any real vehicle, and small enough that every
+# sum and product the planner makes stays exact in 64-bit integers (money in pence).
+MAX_SEATS = 100  # seats or wheelchair spaces of one vehicle
+MAX_COUNT = 10_000  # vehicles of one fleet row
+MAX_SESSION_GBP = 100_000  # pounds per vehicle per session
+MAX_KM_GBP = 1_000  # pounds per kilometre
+MAX_CO2 = 100_000  # grams of CO2 per kilometre
 _SESSIONS = {
     "AM": frozenset({Session.AM}),
     "PM": frozenset({Session.PM}),
@@ -133,14 +140,28 @@ def _fleet(rows: RowReader) -> list[VehicleType]:
     for row, cells in rows.table.rows:
         vehicle_type = rows.text(row, cells, "vehicle_type", required=True)
         operator = rows.text(row, cells, "operator", required=True)
-        seats = rows.number(row, cells, "seats", required=True, integer=True, minimum=0)
-        spaces = rows.number(
-            row, cells, "wheelchair_spaces", required=True, integer=True, minimum=0
+        seats = rows.number(
+            row, cells, "seats", required=True, integer=True, minimum=0, maximum=MAX_SEATS
         )
-        count = rows.number(row, cells, "count", required=True, integer=True, minimum=0)
-        per_session = rows.number(row, cells, "cost_per_session", required=True, minimum=0)
-        per_km = rows.number(row, cells, "cost_per_km", required=True, minimum=0)
-        co2 = rows.number(row, cells, "co2_g_per_km", minimum=0) or Decimal(0)
+        spaces = rows.number(
+            row,
+            cells,
+            "wheelchair_spaces",
+            required=True,
+            integer=True,
+            minimum=0,
+            maximum=MAX_SEATS,
+        )
+        count = rows.number(
+            row, cells, "count", required=True, integer=True, minimum=0, maximum=MAX_COUNT
+        )
+        per_session = rows.number(
+            row, cells, "cost_per_session", required=True, minimum=0, maximum=MAX_SESSION_GBP
+        )
+        per_km = rows.number(
+            row, cells, "cost_per_km", required=True, minimum=0, maximum=MAX_KM_GBP
+        )
+        co2 = rows.number(row, cells, "co2_g_per_km", minimum=0, maximum=MAX_CO2) or Decimal(0)
         depot, postcode, given = rows.location(
             row, cells, "depot_lat", "depot_lon", "depot_postcode"
         )
@@ -266,6 +287,8 @@ def load_tables(
     problems = list(problems or [])
     settings, setting_problems = parse_settings(settings_values, settings_file, base_dir)
     problems += setting_problems
+    for read in tables.values():
+        problems += read.problems  # over a cap: refused, whatever else the rows hold
     complete = True
     for table_name in TABLES:
         table = tables.get(table_name)

@@ -71,6 +71,21 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
 }
 
 
+# The largest value of each number setting: far above any real policy, and small enough that
+# the planner's sums in pence and seconds stay exact.
+_MAXIMA: dict[str, float] = {
+    "costs.passenger_assistant_per_session": 10_000,
+    "costs.school_days_per_year": 366,
+    "policy.max_ride_min_under_11": 300,
+    "policy.max_ride_min_11_plus": 300,
+    "policy.boarding_min": 60,
+    "policy.wheelchair_boarding_min": 60,
+    "solver.time_limit_s": 86_400,
+    "solver.ride_time_weight_per_min": 1_000,
+    "solver.workers": 1_024,
+}
+
+
 def _valid(value: object, kind: type) -> bool:
     """Whether a settings value has the setting's type: a string, or a finite number >= 0."""
     if kind is str:
@@ -149,6 +164,11 @@ def parse_settings(
                 message = f"{value!r} is not a valid {kind.__name__}"
                 problems.append(InputProblem(file, None, f"{section}.{key}", message))
                 continue
+            most = _MAXIMA.get(f"{section}.{key}")
+            if most is not None and value > most:  # type: ignore[operator]
+                message = f"{value!r} is above the maximum {most:,}"
+                problems.append(InputProblem(file, None, f"{section}.{key}", message))
+                continue
             converted = convert(value)  # type: ignore[arg-type]
             if target.startswith("policy."):
                 policy[target.removeprefix("policy.")] = converted
@@ -166,7 +186,7 @@ def parse_settings(
 
 def settings_from_sheet(table: Table) -> tuple[dict[str, dict[str, object]], list[InputProblem]]:
     values: dict[str, dict[str, object]] = {}
-    problems = []
+    problems = list(table.problems)
     for row, cells in table.rows:
         section, key, raw = cells.get("section", ""), cells.get("key", ""), cells.get("value", "")
         if not section or not key:

@@ -145,11 +145,15 @@ def test_an_operator_sees_only_its_own_pupils(api, planned):
     assert planned.plan_id not in [p["id"] for p in listed]
 
 
-def test_a_cookie_holding_the_token_authenticates_a_page(api):
-    api.client.cookies.set("send_routes_token", api.tokens["finance"])
+def test_a_signed_in_session_cookie_authenticates_a_page(api):
+    response = api.client.post("/login", data={"token": api.tokens["finance"], "next": "/"})
+    assert response.status_code == 200
     try:
         assert api.client.get("/me").json()["role"] == "finance"
         assert api.client.get("/audit").status_code == 403
+        # the cookie holds a session, never the token itself: a bare token there is refused
+        api.client.cookies.set("send_routes_token", api.tokens["finance"])
+        assert api.client.get("/me").status_code == 401
     finally:
         api.client.cookies.clear()
 

@@ -104,8 +104,8 @@ def test_forms_need_the_session_csrf_token(api):
         headers={"Origin": "http://elsewhere.example"},
     )
     assert cross.status_code == 403 and "another site" in cross.text
-    other = browser(api, "officer")  # the same user elsewhere has the same session token
-    assert csrf_of(other.get("/").text) == token
+    other = browser(api, "officer")  # each sign-in is a session of its own, with its own token
+    assert csrf_of(other.get("/").text) != token
 
 
 def test_sign_out_needs_the_token_and_forgets_the_cookie(api):
@@ -116,6 +116,18 @@ def test_sign_out_needs_the_token_and_forgets_the_cookie(api):
     assert response.headers["location"] == "/login?signed_out=true"
     assert "send_routes_token=" in response.headers["set-cookie"]
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_revokes_the_session_wherever_the_cookie_was_copied(api):
+    client = browser(api, "officer")
+    stolen = client.cookies.get("send_routes_token")
+    assert stolen and stolen != api.tokens["officer"]
+    token = csrf_of(client.get("/").text)
+    client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    thief = TestClient(api.client.app)
+    thief.cookies.set("send_routes_token", stolen)
+    assert thief.get("/me").status_code == 401
+    assert thief.get("/", follow_redirects=False).status_code == 303
 
 
 def test_upload_lists_every_problem_of_the_api(api):

@@ -1,0 +1,115 @@
+"""Reading uploads in a separate process with memory and time limits.
+
+The readers are bounded already (rows, columns, cells, unzipped size: see
+:mod:`optimiser.dataset.tables`), but a file is still the most hostile thing the service meets, so
+an upload is parsed and checked in a worker process of its own, whose address space is capped
+(``parse_memory_bytes``) and whose answer is awaited at most ``parse_timeout_s``. A worker that
+runs out of either is killed, the upload refused with 422, and the next upload gets a new worker;
+the web process never holds the parse's memory. One worker, reused, so the postcode directory is
+loaded once.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import resource
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from optimiser.domain.entities import Dataset
+from optimiser.domain.errors import InputError, InputProblem
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _load(files: dict[str, bytes], name: str) -> tuple[str, Any]:
+    """In the worker: the dataset, or the problems (an exception carries them badly across)."""
+    from optimiser.dataset.loading import load_uploaded
+
+    try:
+        return "dataset", load_uploaded(files, name=name)
+    except InputError as exc:
+        return "problems", exc.problems
+    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
+        return "unreadable", str(exc)
+    except MemoryError:
+        return "memory", None
+
+
+def _refused(message: str) -> InputError:
+    return InputError([InputProblem("(upload)", None, None, message)])
+
+
+class Intake:
+    """Parses uploads in a worker process with memory and time limits (see the module)."""
+
+    def __init__(self, memory_bytes: int, timeout_s: float, start_method: str = "spawn") -> None:
+        self.memory_bytes = memory_bytes
+        self.timeout_s = timeout_s
+        self._context = multiprocessing.get_context(start_method)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=self._context,
+                initializer=_limit_memory,
+                initargs=(self.memory_bytes,),
+            )
+        return self._pool
+
+    def _discard(self) -> None:
+        """Kill the worker (it overran a limit or died) and forget it."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def load(self, files: Mapping[str, bytes], name: str) -> Dataset:
+        """The dataset of uploaded files, read and checked in the worker.
+
+        Raises
+        ------
+        InputError
+            With every problem of the files, or one saying a limit was reached.
+        """
+        with self._lock:  # one upload read at a time: its worker's limits are the service's
+            future = self._executor().submit(_load, dict(files), name)
+            try:
+                kind, value = future.result(timeout=self.timeout_s)
+            except FutureTimeout:
+                self._discard()
+                raise _refused(
+                    f"reading the files took longer than {self.timeout_s:g} s: split the "
+                    "upload, or remove what it does not need"
+                ) from None
+            except Exception:  # the worker died (out of memory, killed): never a 500
+                self._discard()
+                kind, value = "memory", None
+        if kind == "dataset":
+            return value
+        if kind == "problems":
+            raise InputError(value)
+        if kind == "unreadable":
+            raise _refused(f"cannot read the files: {value}")
+        raise _refused(
+            f"reading the files needed more than the {self.memory_bytes / 2**30:.1f} GB the "
+            "service allows: split the upload, or remove what it does not need"
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
