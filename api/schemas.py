@@ -230,6 +230,13 @@ class PlanRoute(BaseModel):
     distance_km: float = Field(description="road distance depot to depot, km")
     duration_min: float = Field(description="depot departure to return, minutes")
     cost: float = Field(description="pounds per session")
+    agreed_cost: float | None = Field(
+        default=None, description="the daily price agreed with the operator, pounds (optional)"
+    )
+    twin_route_id: str | None = Field(
+        default=None,
+        description="the route of the other session driven by the same vehicle and crew",
+    )
 
 
 class PlanFleetUse(BaseModel):
