@@ -1,0 +1,53 @@
+"""A start plan given to the solver: taken whole, or route by route when part of it is refused;
+and loaded quickly and faithfully when pupils' ride time has a price."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from optimiser.domain.entities import Session
+from optimiser.routing.from_dataset import build_session_model
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.solve import solve
+from tests.helpers.worlds import pupil, school, vehicle, world
+
+FIRST_ONLY = SearchParameters(time_limit_s=30, solution_limit=1)
+
+
+def _six_pupils():
+    pupils = [pupil(f"P{k}", (k - 2.5, 1), school="S1") for k in range(6)]
+    schools = [school("S1", (0, 4), am=("08:30", "08:50"))]
+    data, travel = world(pupils, schools, [vehicle("Car", (0, 0), seats=4, count=3)])
+    model = build_session_model(data, travel, Session.AM)
+    index = {model.request_pupils[i][0]: i for i in range(len(model.problem.requests))}
+    return model.problem, index
+
+
+def _route(index: dict[str, int], *pids: str) -> list[tuple[int, str]]:
+    return [(index[p], "pickup") for p in pids] + [(index[p], "dropoff") for p in pids]
+
+
+def _served(solution) -> list[list[tuple[int, str]]]:
+    return [[(v.request, str(v.kind)) for v in r.visits] for r in solution.routes]
+
+
+def test_a_start_plan_with_a_refused_route_keeps_the_others():
+    problem, index = _six_pupils()
+    good = _route(index, "P0", "P1", "P2")
+    five = _route(index, "P3", "P4", "P5", "P0")  # P0 twice, and five on four seats: refused
+    plan = [good, five, []]
+    solution = solve(problem, FIRST_ONLY, None, plan)
+    assert _served(solution)[0] == good
+    assert len(solution.routes) == 1 and sorted(solution.dropped) == sorted(
+        index[p] for p in ("P3", "P4", "P5")
+    )
+
+
+def test_a_start_plan_loads_as_given_when_ride_time_has_a_price():
+    problem, index = _six_pupils()
+    priced = replace(problem, ride_cost_per_s=83)  # 5p a minute
+    plan = [_route(index, "P0", "P1", "P2"), _route(index, "P3", "P4", "P5"), []]
+    solution = solve(priced, replace(FIRST_ONLY, time_limit_s=5), None, plan)
+    # Loaded by a search from the routes locked: ReadAssignmentFromRoutes searched the timing
+    # for the whole time limit on such models.
+    assert _served(solution) == plan[:2]
