@@ -69,7 +69,7 @@ def mirror_plan(am: SessionModel, am_solution: Solution, pm: SessionModel) -> Pl
             continue
         runs = []
         for run in _runs([(v.request, str(v.kind)) for v in route.visits]):
-            backwards = _one_of_each(_backwards(am, run, pm_request, placed))
+            backwards = _in_order(pm, _one_of_each(_backwards(am, run, pm_request, placed)))
             if backwards:
                 runs.append(backwards)
                 placed |= {request for request, _ in backwards}
@@ -108,6 +108,23 @@ def _backwards(
                 continue
             if (pm_index, str(turned)) not in out:
                 out.append((pm_index, str(turned)))
+    return out
+
+
+def _in_order(pm: SessionModel, run: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """An afternoon run with each stretch of pickups in a row (at schools) in order of the
+    schools' latest departure; set-downs stay where they are, so the load never grows."""
+    out: list[tuple[int, str]] = []
+    block: list[tuple[int, str]] = []
+    for visit in [*run, (-1, "")]:
+        if visit[1] == VisitKind.PICKUP:
+            block.append(visit)
+            continue
+        block.sort(key=lambda v: pm.problem.requests[v[0]].visits[0].latest_s)
+        out += block
+        block = []
+        if visit[0] >= 0:
+            out.append(visit)
     return out
 
 
