@@ -34,7 +34,7 @@ from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
 from optimiser.routing.subproblem import plan_cost
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
-from optimiser.solver.params import SearchParameters
+from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
 from optimiser.solver.progress import (
     FIRST_ROUTES,
     IMPROVING,
@@ -50,8 +50,12 @@ ProgressFn = Callable[[ProgressEvent], None]
 # only (the search's own time comes from its time limits), and the tracker's estimate follows
 # each phase's real time once it has run over.
 MODEL_S_PER_JOURNEY, CHECKING_S_PER_JOURNEY, PHASE_FLOOR_S = 0.002, 0.01, 0.5
-# The share of a search's time limit expected for its first routes.
+# The share of a search's time limit expected for its first routes, at least.
 FIRST_ROUTES_SHARE = 0.1
+# A first plan is built whatever the time limit, and insertion takes longer the more journeys
+# there are: seconds per journey squared (a session of about 480 journeys of the sample took
+# 70 to 100 s before its first plan), a first guess the tracker corrects as it runs over.
+FIRST_S_PER_JOURNEY_SQUARED = 80 / 480**2
 # Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
@@ -383,20 +387,23 @@ def _budget_search(
     """Tell the tracker what each phase ahead is expected to take: the search from its time
     limits (side by side where there are workers for it; then the afternoon's second search;
     then each decomposed session's), the rest from the number of journeys."""
-    limits = [b.time_limit_s for b in budgets]
-    side = sum(limits)
-    if workers > 1 and len(limits) > 1:
-        side = max(max(limits), side / min(workers, len(limits)))
+    sizes = [sum(map(len, m.request_pupils)) for m in models]
+    first = [FIRST_S_PER_JOURNEY_SQUARED * n**2 for n in sizes]
+    # a search improves for its time limit, or for MIN_SEARCH_S after a first plan that took it
+    walls = [max(b.time_limit_s, f + MIN_SEARCH_S) for b, f in zip(budgets, first, strict=True)]
+    side = sum(walls)
+    if workers > 1 and len(walls) > 1:
+        side = max(max(walls), side / min(workers, len(walls)))
     pair = _continuity_pair(dataset, models)
     again = _continuity_s(budgets[pair[1]]) if pair is not None else 0.0
-    search = side + again + params.time_limit_s * len(decomposed)
+    first_s = min(side, max([FIRST_ROUTES_SHARE * side, *first]))
     journeys = sum(len(dataset.pupils_in(s)) for s in Session)
     tracker.budget("model", PHASE_FLOOR_S + MODEL_S_PER_JOURNEY * journeys)
-    tracker.budget(FIRST_ROUTES, FIRST_ROUTES_SHARE * search)
-    tracker.budget(IMPROVING, (1 - FIRST_ROUTES_SHARE) * search)
+    tracker.budget(FIRST_ROUTES, first_s)
+    tracker.budget(IMPROVING, side - first_s + again + params.time_limit_s * len(decomposed))
     tracker.budget("checking", PHASE_FLOOR_S + CHECKING_S_PER_JOURNEY * journeys)
-    for model in models:
-        tracker.expect(str(model.session), model.problem.name, sum(map(len, model.request_pupils)))
+    for model, n in zip(models, sizes, strict=True):
+        tracker.expect(str(model.session), model.problem.name, n)
     for session in decomposed:
         tracker.expect(str(session), _whole(session), len(dataset.pupils_in(session)))
 
