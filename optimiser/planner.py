@@ -481,6 +481,7 @@ def plan_dataset(
             share = len(part.pupils_in(session)) / total
             budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
     _budget_search(tracker, dataset, models, budgets, workers, by_routes, params)
+    tracker.report()
     solutions = _solve_all(models, budgets, workers, tracker) if models else []
     for k, (model, solution, part) in enumerate(zip(models, solutions, part_of, strict=True)):
         if _short_of_vehicles(model, solution, part):

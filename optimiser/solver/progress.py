@@ -109,8 +109,9 @@ class ProgressTracker:
 
     Call it with the solver's events (it is a :data:`Progress`); call :meth:`enter` as the run
     moves on to a phase, :meth:`budget` when a phase's expected time is known, :meth:`expect`
-    for each problem before its search, :meth:`tick` while waiting, and :meth:`finish` at the
-    end. Each call hands ``sink`` an event with the run's fraction, phase and totals.
+    for each problem before its search, :meth:`tick` while waiting (:meth:`report` to report
+    at once), and :meth:`finish` at the end. Each call hands ``sink`` an event with the run's
+    fraction, phase and totals.
     """
 
     def __init__(self, sink: Progress | None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -155,7 +156,7 @@ class ProgressTracker:
             left = self.budgets[FIRST_ROUTES] - self.spent[FIRST_ROUTES]
             self.budgets[IMPROVING] = max(0.0, self.budgets[IMPROVING] + left)
         self.phase, self.phase_started = phase, now
-        self._send(ProgressEvent("", self.solutions, 0, 0.0, 0.0))
+        self.report()
 
     def __call__(self, event: ProgressEvent) -> None:
         """A solver's event: keep its problem's best plan, and report it with the run's state."""
@@ -171,7 +172,11 @@ class ProgressTracker:
     def tick(self) -> None:
         """Report the run's state again if nothing has been reported for a second."""
         if self.clock() - self.last_sent >= HEARTBEAT_S:
-            self._send(ProgressEvent("", self.solutions, 0, 0.0, 0.0))
+            self.report()
+
+    def report(self) -> None:
+        """Report the run's state now (say, once the budgets ahead are known)."""
+        self._send(ProgressEvent("", self.solutions, 0, 0.0, 0.0))
 
     def finish(self) -> None:
         """The run is over: report it done (fraction 1)."""
