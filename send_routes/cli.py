@@ -20,7 +20,7 @@ from optimiser.domain.entities import (
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.plan.document import Plan
-from send_routes.terminal import Output, ProgressDisplay
+from send_routes.terminal import Output, ProgressDisplay, by_file_and_row
 
 app = typer.Typer(
     help="Plan SEND home-to-school transport: shared, safe, explainable routes.",
@@ -41,8 +41,7 @@ def _fail(exc: Exception) -> None:
     """Print an error as one clear line per problem and exit non-zero."""
     if isinstance(exc, InputError):
         err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]")
-        # by file, then row (a file's own problems first), in the order found within a row
-        for p in sorted(exc.problems, key=lambda p: (p.file, p.row or 0)):
+        for p in by_file_and_row(exc.problems):
             err.print(f"  {p}", markup=False, highlight=False)
     elif isinstance(exc, PlanFormatError):
         err.print("[bold red]The plan file is not valid:[/]")

@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from optimiser.domain.errors import PlanFormatError, SendRoutesError
 from optimiser.plan.document import load_plan
-from send_routes.terminal import Output
+from send_routes.terminal import Output, by_file_and_row
 
 app = typer.Typer(
     help="A council's current routes: import them as a scored plan, or export a plan as them.",
@@ -34,7 +34,7 @@ def _fail(console: Console, exc: SendRoutesError) -> None:
     problems = getattr(exc, "problems", None)
     if problems:
         console.print(f"[bold red]{len(problems)} problem(s):[/bold red]")
-        for problem in problems:
+        for problem in by_file_and_row(problems):
             console.print(f"  {escape(str(problem))}", highlight=False)
     else:
         console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}")

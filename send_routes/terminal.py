@@ -36,6 +36,14 @@ class Output(Console):
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
 
+def by_file_and_row(problems: list[Any]) -> list[Any]:
+    """Input problems by file, then row (a file's own problems first), in the order found
+    within a row; anything without a file (a plan's problems, as text) keeps its order."""
+    if not all(hasattr(p, "file") and hasattr(p, "row") for p in problems):
+        return list(problems)
+    return sorted(problems, key=lambda p: (p.file, p.row or 0))
+
+
 def describe(event: ProgressEvent) -> str:
     """A run's state in words: the money of the best plans so far (no penalties), the journeys
     they leave out, and the time so far of the whole expected."""
