@@ -53,7 +53,9 @@ def describe(event: ProgressEvent) -> str:
     if event.total_unplaced:
         n = event.total_unplaced
         parts.append(f"{n} journey{'s' if n != 1 else ''} not yet placed")
-    if event.wall_s is not None and event.estimate_s is not None:
+    if event.wall_s is not None and event.phase == "done":
+        parts.append(f"{event.wall_s:.0f} s in all")
+    elif event.wall_s is not None and event.estimate_s is not None:
         parts.append(f"{event.wall_s:.0f} s of about {event.estimate_s:.0f} s")
     return ", ".join(parts)
 
