@@ -123,3 +123,29 @@ def test_the_estimate_comes_from_the_budgets_and_grows_when_a_phase_overruns():
     assert seen[-1].fraction >= before
     tracker.finish()
     assert seen[-1].fraction == 1.0 and seen[-1].phase == "done"
+
+
+def test_a_decomposed_session_reports_first_routes_then_rounds_without_penalties():
+    from optimiser.solver.decomposition import DecompositionParameters
+    from tests.helpers.worlds import ring_of_pupils
+
+    data, travel = ring_of_pupils(18)
+    events: list[ProgressEvent] = []
+    plan_dataset(
+        data,
+        travel=travel,
+        params=SearchParameters(time_limit_s=60, solution_limit=20),
+        workers=1,
+        max_pupils=7,  # 18 pupils: one model over the whole fleet, solved by decomposition
+        decomposition_params=DecompositionParameters(
+            rounds=2, subproblem_requests=6, subproblem_time_s=30
+        ),
+        progress=events.append,
+    )
+    found = [e for e in events if e.problem]
+    assert [e.problem for e in found] == ["AM (whole session)"] * 3  # construction, two rounds
+    assert found[0].phase == "first routes" and found[-1].phase == "improving"
+    assert all(0 < e.cost < PENALTY and e.total_cost == e.cost for e in found)
+    assert events[-1].total_unplaced == 0
+    fractions = [e.fraction for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
