@@ -134,21 +134,26 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _pounds(millipence: int | None) -> float | None:
+    """Pounds from the solver's cost units (millipence)."""
+    return round(millipence / 100_000, 2) if millipence is not None else None
+
+
 def to_out(job: Job, who: Principal | None = None) -> JobOut:
     """The public view of a job: progress in solutions, pounds and seconds. An error message may
     quote input data, so only officers read it."""
+    progress = job.progress or {}
     sessions = []
-    for name, entry in sorted((job.progress or {}).get("sessions", {}).items()):
-        best = entry.get("best_objective")
+    for name, entry in sorted(progress.get("sessions", {}).items()):
         sessions.append(
             SessionProgress(
                 session=name,
                 solutions=int(entry.get("solutions", 0)),
-                best_objective_gbp=round(best / 100_000, 2) if best is not None else None,
+                best_cost_gbp=_pounds(entry.get("best_cost")),
+                unplaced=entry.get("unplaced"),
                 elapsed_s=float(entry.get("elapsed_s", 0.0)),
             )
         )
-    bests = [s.best_objective_gbp for s in sessions if s.best_objective_gbp is not None]
     started, finished = _aware(job.started_at), _aware(job.finished_at)
     elapsed = None
     if started is not None:
@@ -157,13 +162,17 @@ def to_out(job: Job, who: Principal | None = None) -> JobOut:
         id=job.id,
         dataset_id=job.dataset_id,
         status=job.status,
-        stage=(job.progress or {}).get("stage"),
+        stage=progress.get("stage"),
+        phase=progress.get("phase"),
+        fraction=progress.get("fraction"),
+        estimate_s=progress.get("estimate_s"),
+        unplaced=progress.get("unplaced"),
         attempt=job.attempt,
         time_limit_s=job.time_limit_s,
         solution_limit=job.solution_limit,
         ride_time_weight_per_min=job.ride_time_weight_per_min,
         solutions_found=sum(s.solutions for s in sessions),
-        best_cost_gbp=round(sum(bests), 2) if bests else None,
+        best_cost_gbp=_pounds(progress.get("cost")),
         elapsed_s=elapsed,
         sessions=sessions,
         plan_id=job.plan_id,

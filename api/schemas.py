@@ -150,9 +150,10 @@ class PlanRequest(BaseModel):
 class SessionProgress(BaseModel):
     session: str = Field(description="AM or PM")
     solutions: int
-    best_objective_gbp: float | None = Field(
-        description="best solver objective so far, pounds: route costs plus penalties"
+    best_cost_gbp: float | None = Field(
+        None, description="the best plan so far, pounds a day, without placement penalties"
     )
+    unplaced: int | None = Field(None, description="journeys the best plan so far leaves out")
     elapsed_s: float
 
 
@@ -165,13 +166,27 @@ class JobOut(BaseModel):
     stage: str | None = Field(
         None, description="while running: starting, loading, solving, saving; done at the end"
     )
+    phase: str | None = Field(
+        None,
+        description="load, roads, model, first routes, improving, checking, writing; then done",
+    )
+    fraction: float | None = Field(
+        None, description="share of the whole run done, 0 to 1; it never goes back"
+    )
+    estimate_s: float | None = Field(
+        None, description="expected seconds of the whole run, from the time limits so far"
+    )
+    unplaced: int | None = Field(
+        None, description="journeys not yet placed by the best plans so far"
+    )
     attempt: int
     time_limit_s: float = Field(description="search time per session, seconds")
     solution_limit: int | None
     ride_time_weight_per_min: float | None = Field(description="pounds per ride minute")
     solutions_found: int
     best_cost_gbp: float | None = Field(
-        description="sum over sessions of the best objective so far, pounds"
+        description="the best plans so far of every session, pounds a day, without placement "
+        "penalties (see unplaced)"
     )
     elapsed_s: float | None = Field(description="seconds since the job started")
     sessions: list[SessionProgress]

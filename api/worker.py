@@ -24,38 +24,65 @@ from api.datasets import load_stored
 from api.db import Job, JobState, make_engine, retrying, session_factory, transaction, utcnow
 from api.plans import new_plan_row
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
-from optimiser.solver.progress import ProgressEvent
+from optimiser.solver.progress import ProgressEvent, ProgressTracker
 
 PROGRESS_EVERY_S = 0.5
+# Expected seconds to store the plan (the writing phase of a job).
+SAVING_S = 1.0
+# The job's coarse stage for each phase of the run.
+STAGES = {
+    "load": "loading",
+    "roads": "loading",
+    "model": "solving",
+    "first routes": "solving",
+    "improving": "solving",
+    "checking": "solving",
+    "writing": "saving",
+    "done": "saving",
+}
 
 
 class ProgressWriter:
-    """Collects the planner's progress events and writes them to the job, at most twice a second."""
+    """Writes a run's progress events (of a :class:`ProgressTracker`) to the job: the phase, the
+    fraction done, the expected time, the best plans' cost without placement penalties and the
+    journeys not yet placed, and each session's; at once when the phase changes, else at most
+    twice a second."""
 
     def __init__(self, sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
         self.sessions = sessions
         self.job_id = job_id
         self.attempt = attempt
-        self.state: dict[str, Any] = {"stage": "loading", "sessions": {}}
+        self.state: dict[str, Any] = {"stage": "loading", "phase": "load", "sessions": {}}
         self._last = 0.0
 
-    def stage(self, name: str) -> None:
-        self.state["stage"] = name
-        self.flush()
-
     def __call__(self, event: ProgressEvent) -> None:
-        session = event.session or "?"
-        entry = self.state["sessions"].setdefault(
-            session, {"solutions": 0, "best_objective": None, "elapsed_s": 0.0}
+        changed = event.phase != self.state.get("phase")
+        self.state.update(
+            stage=STAGES.get(event.phase, "solving"),
+            phase=event.phase,
+            fraction=event.fraction,
+            wall_s=event.wall_s,
+            estimate_s=event.estimate_s,
+            cost=event.total_cost,  # millipence, without placement penalties
+            unplaced=event.total_unplaced,
         )
-        entry["solutions"] = max(entry["solutions"], event.solutions)
-        objective = event.objective
-        if entry["best_objective"] is None or objective < entry["best_objective"]:
-            entry["best_objective"] = int(objective)
-        entry["elapsed_s"] = round(event.elapsed_s, 2)
-        self.state["stage"] = "solving"
-        if time.monotonic() - self._last >= PROGRESS_EVERY_S:
+        if event.problem and event.session:
+            self._session(event)
+        if changed or time.monotonic() - self._last >= PROGRESS_EVERY_S:
             self.flush()
+
+    def _session(self, event: ProgressEvent) -> None:
+        """A session's solutions, and the best plan of each of its problems (parts) so far."""
+        entry = self.state["sessions"].setdefault(
+            event.session, {"solutions": 0, "parts": {}, "elapsed_s": 0.0}
+        )
+        entry["solutions"] += 1
+        best = entry["parts"].get(event.problem)
+        if best is None or [event.unplaced, event.cost] < best:
+            entry["parts"][event.problem] = [event.unplaced, int(event.cost)]
+        entry["best_cost"] = sum(cost for _, cost in entry["parts"].values())
+        entry["unplaced"] = sum(unplaced for unplaced, _ in entry["parts"].values())
+        entry["elapsed_s"] = round(event.elapsed_s, 2)
 
     def flush(self) -> None:
         """Write the progress; best effort: a locked database skips this write, never the job."""
@@ -107,6 +134,10 @@ def _plan(
     from optimiser.roads.travel import build_travel
     from optimiser.solver.params import SearchParameters
 
+    progress = ProgressWriter(sessions, job_id, attempt)
+    tracker = ProgressTracker(progress)
+    tracker.budget("writing", SAVING_S)
+    tracker.report()
     with transaction(sessions) as db:
         job = _current(db, job_id, attempt)
         if job is None:
@@ -120,12 +151,10 @@ def _plan(
             dataset.settings, ride_time_weight_pence_per_min=float(weight) * 100
         )
         dataset = dataclasses.replace(dataset, settings=settings)
-    progress = ProgressWriter(sessions, job_id, attempt)
-    progress.stage("loading")
+    tracker.enter("roads")
     travel = build_travel(dataset, load_network(network))
-    progress.stage("solving")
-    result = plan_dataset(dataset, travel=travel, params=params, workers=workers, progress=progress)
-    progress.stage("saving")
+    result = plan_dataset(dataset, travel=travel, params=params, workers=workers, progress=tracker)
+    tracker.enter("writing")
     plan = result.plan
 
     def save() -> None:
@@ -146,7 +175,7 @@ def _plan(
             job.status = JobState.SUCCEEDED
             job.plan_id = row.id
             job.finished_at = utcnow()
-            job.progress = {**progress.state, "stage": "done"}
+            job.progress = {**progress.state, "stage": "done", "phase": "done", "fraction": 1.0}
             audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
 
     retrying(save)

@@ -34,12 +34,28 @@ from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
 from optimiser.routing.subproblem import plan_cost
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
-from optimiser.solver.params import SearchParameters
-from optimiser.solver.progress import ProgressEvent
+from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
+from optimiser.solver.progress import (
+    FIRST_ROUTES,
+    IMPROVING,
+    Progress,
+    ProgressEvent,
+    ProgressTracker,
+)
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
 
 ProgressFn = Callable[[ProgressEvent], None]
+# Expected seconds of the phases around the search, per journey, with a floor: first guesses
+# only (the search's own time comes from its time limits), and the tracker's estimate follows
+# each phase's real time once it has run over.
+MODEL_S_PER_JOURNEY, CHECKING_S_PER_JOURNEY, PHASE_FLOOR_S = 0.002, 0.01, 0.5
+# The share of a search's time limit expected for its first routes, at least.
+FIRST_ROUTES_SHARE = 0.1
+# A first plan is built whatever the time limit, and insertion takes longer the more journeys
+# there are: seconds per journey squared (a session of about 480 journeys of the sample took
+# 70 to 100 s before its first plan), a first guess the tracker corrects as it runs over.
+FIRST_S_PER_JOURNEY_SQUARED = 80 / 480**2
 # Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
@@ -75,24 +91,42 @@ def _init_worker(progress_queue: multiprocessing.Queue) -> None:
 def _solve_in_worker(model: SessionModel, params: SearchParameters) -> Solution:
     def report(event: ProgressEvent) -> None:
         if _progress_queue is not None:
-            _progress_queue.put(replace(event, session=str(model.session)))
+            _progress_queue.put(_as_journeys(model, event))
 
     return solve(model.problem, params, report)
+
+
+def _as_journeys(
+    model: SessionModel, event: ProgressEvent, key: str | None = None
+) -> ProgressEvent:
+    """A solver's event of ``model`` with its session, its requests left out counted as journeys
+    (one per pupil), and the problem named ``key`` (default: the model's problem), so that every
+    search of one part of the day reports as one."""
+    return replace(
+        event,
+        session=str(model.session),
+        problem=key or model.problem.name,
+        unplaced=sum(len(model.request_pupils[i]) for i in event.dropped),
+        dropped=(),
+    )
+
+
+def _reporter(tracker: ProgressTracker, model: SessionModel, key: str | None = None) -> Progress:
+    """Where a search of ``model`` reports: the tracker, in journeys."""
+    return lambda event: tracker(_as_journeys(model, event, key))
 
 
 def _solve_all(
     models: list[SessionModel],
     params: list[SearchParameters],
     workers: int,
-    progress: ProgressFn | None,
+    tracker: ProgressTracker,
 ) -> list[Solution]:
     """Solve the models, side by side in worker processes when there are several."""
     if workers <= 1 or len(models) == 1:
-
-        def report(model: SessionModel) -> Callable[[ProgressEvent], None]:
-            return lambda e: progress(replace(e, session=str(model.session))) if progress else None
-
-        return [solve(m.problem, p, report(m)) for m, p in zip(models, params, strict=True)]
+        return [
+            solve(m.problem, p, _reporter(tracker, m)) for m, p in zip(models, params, strict=True)
+        ]
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with ProcessPoolExecutor(
@@ -106,9 +140,14 @@ def _solve_all(
             try:
                 event = events.get(timeout=0.2)
             except queue.Empty:
+                tracker.tick()
                 continue
-            if progress is not None:
-                progress(event)
+            tracker(event)
+        while True:  # what the workers reported as they finished
+            try:
+                tracker(events.get_nowait())
+            except queue.Empty:
+                break
         return [f.result() for f in futures]
 
 
@@ -217,7 +256,7 @@ def _retry_with_more_vehicles(
     part: Dataset,
     travel: TravelData,
     params: SearchParameters,
-    progress: ProgressFn | None,
+    tracker: ProgressTracker,
 ) -> tuple[SessionModel, Solution]:
     """Search again with twice the vehicles offered, starting from the plan found; keep the better.
 
@@ -231,12 +270,8 @@ def _retry_with_more_vehicles(
         k = index[model.problem.vehicles[route.vehicle].vehicle_id]
         initial[k] = [(v.request, v.kind) for v in route.visits]
     budget = replace(params, time_limit_s=max(10.0, params.time_limit_s / 2))
-
-    def report(event: ProgressEvent) -> None:
-        if progress is not None:
-            progress(replace(event, session=str(model.session)))
-
-    retry = solve(bigger.problem, budget, report, initial)
+    tracker.add_budget(IMPROVING, budget.time_limit_s)
+    retry = solve(bigger.problem, budget, _reporter(tracker, bigger, model.problem.name), initial)
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)
 
 
@@ -245,7 +280,7 @@ def _plan_afternoon_like_morning(
     models: list[SessionModel],
     solutions: list[Solution],
     budgets: list[SearchParameters],
-    progress: ProgressFn | None,
+    tracker: ProgressTracker,
 ) -> None:
     """Re-plan the afternoon from the morning routes driven backwards (same crew both ways).
 
@@ -256,24 +291,33 @@ def _plan_afternoon_like_morning(
     price). Sessions solved in one model each only: a decomposed or split session keeps its plan
     and gets its twins from the matching of routes alone (:func:`optimiser.plan.twins.link_twins`).
     """
-    price = dataset.settings.continuity_per_change_pence
-    am = [k for k, m in enumerate(models) if m.session is Session.AM]
-    pm = [k for k, m in enumerate(models) if m.session is Session.PM]
-    if price <= 0 or len(am) != 1 or len(pm) != 1:
+    pair = _continuity_pair(dataset, models)
+    if pair is None:
         return
-    a, p = am[0], pm[0]
+    a, p = pair
+    price = dataset.settings.continuity_per_change_pence
     kept = keep_together(models[p], route_groups(models[a], solutions[a]), price)
     start = mirror_plan(models[a], solutions[a], kept)
-    params = replace(budgets[p], time_limit_s=max(1.0, CONTINUITY_SHARE * budgets[p].time_limit_s))
-
-    def report(event: ProgressEvent) -> None:
-        if progress is not None:
-            progress(replace(event, session=str(Session.PM)))
-
-    mirrored = solve(kept.problem, params, report, start)
+    params = replace(budgets[p], time_limit_s=_continuity_s(budgets[p]))
+    mirrored = solve(kept.problem, params, _reporter(tracker, kept, models[p].problem.name), start)
     own = plan_cost(kept.problem, solutions[p].routes, solutions[p].dropped)
     if plan_cost(kept.problem, mirrored.routes, mirrored.dropped) < own:
         models[p], solutions[p] = kept, mirrored
+
+
+def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int, int] | None:
+    """The morning's and the afternoon's model, where the afternoon is re-planned from the
+    morning (one model each, a price per change), else None."""
+    am = [k for k, m in enumerate(models) if m.session is Session.AM]
+    pm = [k for k, m in enumerate(models) if m.session is Session.PM]
+    if dataset.settings.continuity_per_change_pence <= 0 or len(am) != 1 or len(pm) != 1:
+        return None
+    return am[0], pm[0]
+
+
+def _continuity_s(budget: SearchParameters) -> float:
+    """The afternoon's second search's time limit."""
+    return max(1.0, CONTINUITY_SHARE * budget.time_limit_s)
 
 
 def _plan_by_routes(
@@ -282,7 +326,7 @@ def _plan_by_routes(
     session: Session,
     params: SearchParameters,
     executor: Executor,
-    progress: ProgressFn | None,
+    tracker: ProgressTracker,
     max_pupils: int,
     dparams: DecompositionParameters | None,
 ) -> tuple[SessionModel, Solution]:
@@ -293,15 +337,92 @@ def _plan_by_routes(
     size = min(max_pupils, dparams.construction_pupils)
     parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, size)
     xy, minutes = request_positions(dataset, session, model.request_pupils)
-
-    def report(event: ProgressEvent) -> None:
-        if progress is not None:
-            progress(replace(event, session=str(session)))
-
+    report = _reporter(tracker, model, _whole(session))
+    tracker.expect(str(session), _whole(session), sum(map(len, model.request_pupils)))
     solution = solve_by_decomposition(
         problem, parts, xy, minutes, params, dparams=dparams, executor=executor, progress=report
     )
     return model, solution
+
+
+def _plan_decomposed(
+    dataset: Dataset,
+    travel: TravelData,
+    sessions: list[Session],
+    params: SearchParameters,
+    workers: int,
+    tracker: ProgressTracker,
+    max_pupils: int,
+    dparams: DecompositionParameters | None,
+) -> list[tuple[SessionModel, Solution]]:
+    """Each large session by route-based decomposition, on the executor the settings choose."""
+    if not sessions:
+        return []
+    executor = make_executor(workers, dataset.settings.ray_address)
+    try:
+        return [
+            _plan_by_routes(
+                dataset, travel, session, params, executor, tracker, max_pupils, dparams
+            )
+            for session in sessions
+        ]
+    finally:
+        executor.close()
+
+
+def _whole(session: Session) -> str:
+    """How progress names a session planned by decomposition."""
+    return f"{session} (whole session)"
+
+
+def _budget_search(
+    tracker: ProgressTracker,
+    dataset: Dataset,
+    models: list[SessionModel],
+    budgets: list[SearchParameters],
+    workers: int,
+    decomposed: list[Session],
+    params: SearchParameters,
+) -> None:
+    """Tell the tracker what each phase ahead is expected to take: the search from its time
+    limits (side by side where there are workers for it; then the afternoon's second search;
+    then each decomposed session's), the rest from the number of journeys."""
+    sizes = [sum(map(len, m.request_pupils)) for m in models]
+    first = [FIRST_S_PER_JOURNEY_SQUARED * n**2 for n in sizes]
+    # a search improves for its time limit, or for MIN_SEARCH_S after a first plan that took it
+    walls = [max(b.time_limit_s, f + MIN_SEARCH_S) for b, f in zip(budgets, first, strict=True)]
+    side = sum(walls)
+    if workers > 1 and len(walls) > 1:
+        side = max(max(walls), side / min(workers, len(walls)))
+    pair = _continuity_pair(dataset, models)
+    again = _continuity_s(budgets[pair[1]]) if pair is not None else 0.0
+    first_s = min(side, max([FIRST_ROUTES_SHARE * side, *first]))
+    journeys = sum(len(dataset.pupils_in(s)) for s in Session)
+    tracker.budget("model", PHASE_FLOOR_S + MODEL_S_PER_JOURNEY * journeys)
+    tracker.budget(FIRST_ROUTES, first_s)
+    tracker.budget(IMPROVING, side - first_s + again + params.time_limit_s * len(decomposed))
+    tracker.budget("checking", PHASE_FLOOR_S + CHECKING_S_PER_JOURNEY * journeys)
+    for model, n in zip(models, sizes, strict=True):
+        tracker.expect(str(model.session), model.problem.name, n)
+    for session in decomposed:
+        tracker.expect(str(session), _whole(session), len(dataset.pupils_in(session)))
+
+
+def _travel(dataset: Dataset, travel: TravelData | None, tracker: ProgressTracker) -> TravelData:
+    """The travel data given, or built now (the roads phase)."""
+    if travel is not None:
+        return travel
+    tracker.enter("roads")
+    return build_travel(dataset)
+
+
+def _tracker(progress: ProgressFn | ProgressTracker | None) -> ProgressTracker:
+    """The caller's tracker, or one of this call's own (no outputs to write)."""
+    if isinstance(progress, ProgressTracker):
+        return progress
+    tracker = ProgressTracker(progress)
+    tracker.budget("writing", 0.0)
+    return tracker
 
 
 def plan_dataset(
@@ -310,7 +431,7 @@ def plan_dataset(
     travel: TravelData | None = None,
     params: SearchParameters | None = None,
     workers: int | None = None,
-    progress: ProgressFn | None = None,
+    progress: ProgressFn | ProgressTracker | None = None,
     max_pupils: int = MAX_PUPILS_PER_PART,
     decomposition: str = "routes",
     decomposition_params: DecompositionParameters | None = None,
@@ -323,16 +444,24 @@ def plan_dataset(
     executor the settings choose; ``"fixed-share"`` cuts it into parts that each get a fixed share
     of every fleet row and are solved apart (kept for comparison in the benchmarks).
 
+    ``progress`` hears of every phase and every plan the searches find, as events of a
+    :class:`~optimiser.solver.progress.ProgressTracker`: pass a tracker to carry one run's
+    progress on past this call (loading before, writing outputs after; the caller finishes it),
+    or a function to have events of a tracker of this call's own (finished here).
+
     Raises
     ------
     InvalidPlanError
         If the independent validator finds any violation in what the solver produced.
     """
     started = time.perf_counter()
-    travel = travel or build_travel(dataset)
-    params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
     if decomposition not in ("routes", "fixed-share"):
         raise ValueError(f"decomposition must be 'routes' or 'fixed-share', not {decomposition!r}")
+    own = not isinstance(progress, ProgressTracker)
+    tracker = _tracker(progress)
+    travel = _travel(dataset, travel, tracker)
+    tracker.enter("model")
+    params = params or SearchParameters(time_limit_s=dataset.settings.time_limit_s)
     workers = workers or dataset.settings.workers
     models, budgets, part_of = [], [], []
     by_routes = [
@@ -351,32 +480,22 @@ def plan_dataset(
             # Each session's search time is shared among its parts by size.
             share = len(part.pupils_in(session)) / total
             budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
-    solutions = _solve_all(models, budgets, workers, progress) if models else []
+    _budget_search(tracker, dataset, models, budgets, workers, by_routes, params)
+    tracker.report()
+    solutions = _solve_all(models, budgets, workers, tracker) if models else []
     for k, (model, solution, part) in enumerate(zip(models, solutions, part_of, strict=True)):
         if _short_of_vehicles(model, solution, part):
             models[k], solutions[k] = _retry_with_more_vehicles(
-                model, solution, part, travel, budgets[k], progress
+                model, solution, part, travel, budgets[k], tracker
             )
-    _plan_afternoon_like_morning(dataset, models, solutions, budgets, progress)
-    if by_routes:
-        executor = make_executor(workers, dataset.settings.ray_address)
-        try:
-            for session in by_routes:
-                model, solution = _plan_by_routes(
-                    dataset,
-                    travel,
-                    session,
-                    params,
-                    executor,
-                    progress,
-                    max_pupils,
-                    decomposition_params,
-                )
-                models.append(model)
-                solutions.append(solution)
-                part_of.append(dataset)
-        finally:
-            executor.close()
+    _plan_afternoon_like_morning(dataset, models, solutions, budgets, tracker)
+    for model, solution in _plan_decomposed(
+        dataset, travel, by_routes, params, workers, tracker, max_pupils, decomposition_params
+    ):
+        models.append(model)
+        solutions.append(solution)
+        part_of.append(dataset)
+    tracker.enter("checking")
     routes: list[Route] = []
     left_out: list[tuple[Pupil, Session]] = []
     set_aside: set[tuple[str, Session]] = set()
@@ -413,6 +532,8 @@ def plan_dataset(
     by_session: dict[Session, list[Solution]] = defaultdict(list)
     for model, solution in zip(models, solutions, strict=True):
         by_session[model.session].append(solution)
+    if own:
+        tracker.finish()
     return PlanResult(
         plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
     )

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from optimiser.domain.entities import (
@@ -21,14 +20,19 @@ from optimiser.domain.entities import (
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.plan.document import Plan
+from send_routes.terminal import Output, ProgressDisplay, by_file_and_row
 
 app = typer.Typer(
     help="Plan SEND home-to-school transport: shared, safe, explainable routes.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: no boxes, and no type shown for a flag
 )
-console = Console()
-err = Console(stderr=True)
+console = Output()
+err = Output(stderr=True)
+
+# Expected seconds to write the outputs (map, sheets, finance): a first guess, per pupil.
+WRITING_FLOOR_S, WRITING_S_PER_PUPIL = 2.0, 0.02
 
 DatasetArg = Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook")]
 
@@ -37,7 +41,7 @@ def _fail(exc: Exception) -> None:
     """Print an error as one clear line per problem and exit non-zero."""
     if isinstance(exc, InputError):
         err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]")
-        for p in exc.problems:
+        for p in by_file_and_row(exc.problems):
             err.print(f"  {p}", markup=False, highlight=False)
     elif isinstance(exc, PlanFormatError):
         err.print("[bold red]The plan file is not valid:[/]")
@@ -134,46 +138,39 @@ def plan(
     workers: Annotated[int | None, typer.Option(help="Parallel solver processes")] = None,
 ) -> None:
     """Plan both sessions of a dataset, validate the plan, and write plan.json and the outputs."""
-    from optimiser.planner import plan_dataset
-    from optimiser.routing.from_dataset import PENALTY
-    from optimiser.solver.params import SearchParameters
-    from optimiser.solver.progress import ProgressEvent
-
-    data = _load(dataset)
-    limit = time_limit if time_limit is not None else data.settings.time_limit_s
-    best: dict[str, int] = {}
-
-    def progress(event: ProgressEvent) -> None:
-        session = str(event.session)
-        if session not in best or event.objective < best[session]:
-            best[session] = event.objective
-            # The objective is money (millipence) plus a penalty per pupil not yet placed.
-            money, waiting = event.objective % PENALTY, event.objective // PENALTY
-            err.print(
-                f"  {session}: solution {event.solutions}: £{money / 100_000:,.2f} a day"
-                + (f", {waiting} pupil(s) not yet placed" if waiting else "")
-                + f" after {event.elapsed_s:.0f} s",
-                highlight=False,
-            )
-
-    console.print(f"Planning {data.name}: {len(data.pupils)} pupils, {limit:.0f} s per session")
-    try:
-        result = plan_dataset(
-            data, params=SearchParameters(time_limit_s=limit), workers=workers, progress=progress
-        )
-    except SendRoutesError as exc:
-        _fail(exc)
-    out.mkdir(parents=True, exist_ok=True)
-    result.plan.write(out / "plan.json")
-    print_summary(result.plan)
-    console.print(f"Wrote {out / 'plan.json'} (validated: 0 violations) in {result.wall_s:.0f} s")
     from maps.outputs import write_all_outputs
+    from optimiser.planner import plan_dataset
     from optimiser.roads.network import load_network
     from optimiser.roads.travel import network_path
+    from optimiser.solver.params import SearchParameters
+    from optimiser.solver.progress import ProgressTracker
 
-    written = write_all_outputs(
-        result.plan, data, result.travel, load_network(network_path(data)), out
-    )
+    display = ProgressDisplay(err)
+    tracker = ProgressTracker(display)
+    try:
+        data = _load(dataset)
+        limit = time_limit if time_limit is not None else data.settings.time_limit_s
+        tracker.budget("writing", WRITING_FLOOR_S + WRITING_S_PER_PUPIL * len(data.pupils))
+        display.console.print(
+            f"Planning {data.name}: {len(data.pupils)} pupils, {limit:.0f} s of search per session",
+            markup=False,
+        )
+        params = SearchParameters(time_limit_s=limit)
+        result = plan_dataset(data, params=params, workers=workers, progress=tracker)
+        tracker.enter("writing")
+        out.mkdir(parents=True, exist_ok=True)
+        result.plan.write(out / "plan.json")
+        written = write_all_outputs(
+            result.plan, data, result.travel, load_network(network_path(data)), out
+        )
+        tracker.finish()
+    except SendRoutesError as exc:
+        display.close()
+        _fail(exc)
+    finally:
+        display.close()
+    print_summary(result.plan)
+    console.print(f"Wrote {out / 'plan.json'} (validated: 0 violations) in {result.wall_s:.0f} s")
     for key in ("map", "sheets", "finance", "finance_xlsx", "ride_times_chart"):
         if key in written:
             console.print(f"Wrote {written[key]}")

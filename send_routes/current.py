@@ -20,11 +20,13 @@ from rich.markup import escape
 
 from optimiser.domain.errors import PlanFormatError, SendRoutesError
 from optimiser.plan.document import load_plan
+from send_routes.terminal import Output, by_file_and_row
 
 app = typer.Typer(
     help="A council's current routes: import them as a scored plan, or export a plan as them.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 
@@ -32,7 +34,7 @@ def _fail(console: Console, exc: SendRoutesError) -> None:
     problems = getattr(exc, "problems", None)
     if problems:
         console.print(f"[bold red]{len(problems)} problem(s):[/bold red]")
-        for problem in problems:
+        for problem in by_file_and_row(problems):
             console.print(f"  {escape(str(problem))}", highlight=False)
     else:
         console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}")
@@ -72,7 +74,7 @@ def import_command(
     from optimiser.validate.validator import plan_costs, validate_plan
     from send_routes.validate import report_validation
 
-    console = Console()
+    console = Output()
     try:
         data = load_dataset(dataset)
         travel = build_travel(data)
@@ -117,7 +119,7 @@ def export_command(
     """Write a plan as current routes: one row per pupil on a route, in pick-up order."""
     from optimiser.plan.current import write_current_routes
 
-    console = Console()
+    console = Output()
     try:
         loaded = load_plan(plan)
     except PlanFormatError as exc:

@@ -164,4 +164,8 @@ def register(app: typer.Typer) -> typer.Typer:
     return app
 
 
-app = register(typer.Typer(help="Outputs of a plan: map, route sheets, finance, comparison."))
+app = register(
+    typer.Typer(
+        help="Outputs of a plan: map, route sheets, finance, comparison.", rich_markup_mode=None
+    )
+)

@@ -16,7 +16,9 @@ import typer
 from optimiser.domain.errors import InputError
 from optimiser.roads.network import import_osm, save_graph
 
-app = typer.Typer(help="Road networks from OpenStreetMap extracts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Road networks from OpenStreetMap extracts.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.callback()

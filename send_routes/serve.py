@@ -26,7 +26,7 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, workers=1)
 
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 app.command()(serve)
 
 if __name__ == "__main__":  # pragma: no cover

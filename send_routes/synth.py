@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Seeded synthetic datasets (invented children, real places).")
+app = typer.Typer(
+    help="Seeded synthetic datasets (invented children, real places).", rich_markup_mode=None
+)
 
 
 @app.command("cohort")

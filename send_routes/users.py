@@ -9,7 +9,11 @@ import typer
 
 from api.auth import Role
 
-app = typer.Typer(help="Manage the service's users and their tokens.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage the service's users and their tokens.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 DatabaseOpt = Annotated[
     str | None,

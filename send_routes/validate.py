@@ -19,6 +19,7 @@ from optimiser.domain.money import format_pounds
 from optimiser.plan.document import Plan, load_plan
 from optimiser.roads.travel import TravelData, build_travel
 from optimiser.validate.validator import plan_costs, validate_plan, violations_by_cause
+from send_routes.terminal import Output
 
 
 def _count(n: int, word: str) -> str:
@@ -99,7 +100,7 @@ def validate(
     # Imported here: the loader brings in geocoding, which checking a loaded plan does not need.
     from optimiser.dataset.loading import load_dataset
 
-    console = Console()
+    console = Output()
     try:
         data = load_dataset(dataset)
         travel = build_travel(data)
@@ -116,5 +117,5 @@ def validate(
     raise typer.Exit(report_validation(data, travel, loaded, console))
 
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 app.command()(validate)

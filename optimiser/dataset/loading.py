@@ -193,7 +193,9 @@ def _fleet(rows: RowReader) -> list[VehicleType]:
     return fleet
 
 
-def _pupils(rows: RowReader, schools: dict[str, School], school_ids: set[str]) -> list[Pupil]:
+def _pupils(
+    rows: RowReader, schools: dict[str, School], school_ids: set[str], schools_file: str
+) -> list[Pupil]:
     _duplicates(rows, "pupil_id", lambda c: c.get("pupil_id", ""))
     known_ids = {cells.get("pupil_id", "") for _, cells in rows.table.rows} - {""}
     pupils = []
@@ -202,7 +204,7 @@ def _pupils(rows: RowReader, schools: dict[str, School], school_ids: set[str]) -
         name = rows.text(row, cells, "name", required=True)
         school_id = rows.text(row, cells, "school_id", required=True)
         if school_id and school_id not in school_ids:
-            rows.problem(row, "school_id", f"unknown school '{school_id}' (not in schools)")
+            rows.problem(row, "school_id", f"unknown school '{school_id}' (not in {schools_file})")
         age = rows.number(row, cells, "age", required=True, integer=True, minimum=2, maximum=25)
         raw_sessions = cells.get("sessions", "").upper().replace(" ", "")
         sessions = _SESSIONS.get(raw_sessions)
@@ -315,7 +317,7 @@ def load_tables(
     fleet = _fleet(fleet_rows)
     pupil_rows = RowReader(tables["pupils"], problems, places)
     declared_schools = {c.get("school_id", "") for _, c in tables["schools"].rows}
-    pupils = _pupils(pupil_rows, schools, declared_schools)
+    pupils = _pupils(pupil_rows, schools, declared_schools, tables["schools"].file)
     _needs_check(pupils, fleet, pupil_rows)
     if problems:
         raise InputError(problems)

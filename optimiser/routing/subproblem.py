@@ -14,7 +14,7 @@ subproblem solutions can use more vehicles of a row than the row has.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -244,6 +244,17 @@ def plan_cost(problem: Problem, routes: Iterable[VehicleRoute], dropped: Iterabl
     for group, cost in problem.keep_together:
         used = len({vehicle_of[i] for i in group if i in vehicle_of})
         total += cost * max(0, used - 1)
+    return total
+
+
+def placement_penalty(problem: Problem, vehicle_of: Mapping[int, int]) -> int:
+    """The part of :func:`plan_cost` that is penalty, not money, for a plan serving each request
+    of ``vehicle_of`` on its vehicle: each request left out, and each same-vehicle group served
+    on more than one vehicle."""
+    total = sum(r.penalty for i, r in enumerate(problem.requests) if i not in vehicle_of)
+    for group in problem.same_vehicle:
+        if len({vehicle_of[i] for i in group if i in vehicle_of}) > 1:
+            total += 2 * max(problem.requests[i].penalty for i in group)
     return total
 
 

@@ -39,12 +39,13 @@ from optimiser.routing.subproblem import (
     construction_parts,
     extract,
     fleet_rows,
+    placement_penalty,
     plan_cost,
     variants,
 )
 from optimiser.solver.executor import Executor, InlineExecutor
 from optimiser.solver.params import SearchParameters
-from optimiser.solver.progress import Progress, ProgressEvent
+from optimiser.solver.progress import FIRST_ROUTES, IMPROVING, Progress, ProgressEvent
 from optimiser.solver.solve import solve
 
 
@@ -376,7 +377,8 @@ def solve_by_decomposition(
     progress
         Called with a :class:`~optimiser.solver.progress.ProgressEvent` after construction and
         after each improvement round (``solutions`` counts them; ``objective`` is the whole
-        session's, penalties included; ``build_s`` is the construction's time).
+        session's, penalties included, and ``penalty`` and ``unplaced`` say how much of it is
+        for requests left out; ``build_s`` is the construction's time).
     """
     started = time.perf_counter()
     dparams = dparams or DecompositionParameters()
@@ -399,8 +401,21 @@ def solve_by_decomposition(
     def report() -> None:
         if progress is not None:
             objective = plan_cost(problem, list(state.routes.values()), state.dropped)
+            vehicle_of = {v.request: r.vehicle for r in state.routes.values() for v in r.visits}
             elapsed = round(time.perf_counter() - started, 1)
-            progress(ProgressEvent(problem.name, solutions, objective, elapsed, built_s))
+            progress(
+                ProgressEvent(
+                    problem.name,
+                    solutions,
+                    objective,
+                    elapsed,
+                    built_s,
+                    penalty=placement_penalty(problem, vehicle_of),
+                    unplaced=len(state.dropped),
+                    dropped=tuple(sorted(state.dropped)),
+                    phase=FIRST_ROUTES if solutions == 1 else IMPROVING,
+                )
+            )
 
     report()
     improver = _Improver(state, request_xy, request_min, params, dparams)

@@ -21,11 +21,12 @@ from dataclasses import replace
 from typing import Any
 
 from optimiser.routing.problem import Problem
+from optimiser.routing.subproblem import placement_penalty
 from optimiser.solver.measures import lateness_cost, typical_arc_cost, vehicle_kinds
 from optimiser.solver.model import InitialPlan, _Model
 from optimiser.solver.ortools_parameters import routing_search_parameters
 from optimiser.solver.params import FIRST_SOLUTION_LIMIT_S, MIN_SEARCH_S, SearchParameters
-from optimiser.solver.progress import Progress, ProgressEvent
+from optimiser.solver.progress import FIRST_ROUTES, IMPROVING, Progress, ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class _Search:
         if self.recording is model and (self.run_best is None or cost < self.run_best[0]):
             self.run_best = (cost, model.plan_of(model.routes_of()))
         if self.progress is not None:
+            plan = model.plan_of(model.routes_of())
+            vehicle_of = {r: v for v, route in enumerate(plan) for r, _ in route}
             self.progress(
                 ProgressEvent(
                     problem=self.problem.name,
@@ -98,6 +101,12 @@ class _Search:
                     objective=cost,
                     elapsed_s=round(self.elapsed(), 1),
                     build_s=round(self.build_s, 1),
+                    penalty=placement_penalty(self.problem, vehicle_of),
+                    unplaced=len(self.problem.requests) - len(vehicle_of),
+                    dropped=tuple(
+                        r for r in range(len(self.problem.requests)) if r not in vehicle_of
+                    ),
+                    phase=FIRST_ROUTES if len(self.found) == 1 else IMPROVING,
                 )
             )
 

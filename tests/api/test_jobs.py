@@ -43,6 +43,8 @@ def _start_long(api) -> dict:
     while time.monotonic() < deadline:
         job = api.get(f"/jobs/{job_id}").json()
         if job["status"] == "running" and job["solutions_found"] > 0:
+            assert job["phase"] in ("first routes", "improving") and 0 < job["fraction"] < 1
+            assert job["best_cost_gbp"] < 100_000 and job["unplaced"] is not None
             return job
         time.sleep(0.2)
     pytest.fail(f"job never reported a solution: {job}")
@@ -58,6 +60,11 @@ def test_a_plan_request_is_accepted_and_solved_in_a_worker(api):
     assert job["status"] == "succeeded", job
     assert job["solutions_found"] >= 2 and job["best_cost_gbp"] > 0
     assert {s["session"] for s in job["sessions"]} == {"AM", "PM"}
+    # the money of the routes, never the placement penalty (£10m a journey); the phase and bar
+    assert job["best_cost_gbp"] < 100_000 and job["unplaced"] == 0
+    costs = sum(s["best_cost_gbp"] for s in job["sessions"])
+    assert job["best_cost_gbp"] == pytest.approx(costs, abs=0.02)
+    assert job["phase"] == "done" and job["fraction"] == 1.0 and job["estimate_s"] > 0
     assert job["elapsed_s"] > 0 and job["finished_at"] and job["error"] is None
     assert _pid(api, job["id"]) != os.getpid()
     plan = api.get(f"/plans/{job['plan_id']}").json()

@@ -53,10 +53,22 @@
     saving: "Saving the plan",
     done: "Finished"
   };
+  /* The run's phases, as the solver reports them (the same as the command line's). */
+  var PHASES = {
+    load: "Loading the dataset",
+    roads: "Loading the roads and travel times",
+    model: "Building the routing model",
+    "first routes": "Finding first routes",
+    improving: "Improving the routes",
+    checking: "Checking the plan",
+    writing: "Saving the plan",
+    done: "Saving the plan"
+  };
 
   function fraction(job, limit, sessions) {
     if (job.status === "succeeded") return 1;
     if (job.status !== "running") return 0;
+    if (typeof job.fraction === "number") return job.fraction; /* never goes back */
     if (job.stage === "saving" || job.stage === "done") return 0.97;
     if (job.stage !== "solving") return 0.03;
     var done = 0;
@@ -67,7 +79,9 @@
 
   function statusText(job) {
     if (job.status === "queued") return "Waiting for a free solver";
-    if (job.status === "running") return "Planning: " + (STAGES[job.stage] || "working");
+    if (job.status === "running") {
+      return "Planning: " + (PHASES[job.phase] || STAGES[job.stage] || "working");
+    }
     if (job.status === "succeeded") return "Finished: the plan is ready";
     return "Stopped";
   }
@@ -98,8 +112,13 @@
       document.getElementById("job-cost").textContent =
         job.best_cost_gbp === null ? "–" : money.format(job.best_cost_gbp);
       document.getElementById("job-solutions").textContent = whole.format(job.solutions_found);
-      document.getElementById("job-time").textContent =
-        job.elapsed_s === null ? "–" : whole.format(job.elapsed_s) + " s";
+      document.getElementById("job-unplaced").textContent =
+        job.unplaced === null || job.unplaced === undefined ? "–" : whole.format(job.unplaced);
+      var time = job.elapsed_s === null ? "–" : whole.format(job.elapsed_s) + " s";
+      if (job.status === "running" && typeof job.estimate_s === "number") {
+        time += " of about " + whole.format(job.estimate_s) + " s";
+      }
+      document.getElementById("job-time").textContent = time;
     }
 
     function finish(job) {
