@@ -10,6 +10,7 @@ carried both ways who keep their vehicle (twin routes), operator and fellow pass
     python benchmarks/fairness_bench.py --time-limit 120              # the sample as shipped
     python benchmarks/fairness_bench.py --time-limit 60 --continuity 0 2 5 20   # price trade-off
     python benchmarks/fairness_bench.py --time-limit 60 --ride-weight 0 0.05
+    python benchmarks/fairness_bench.py --time-limit 60 --policy detour_factor=2,detour_min=15
 
 A plan without twin routes (made before they existed) is scored with twins matched as the
 planner matches them (optimiser.plan.twins.link_twins): the fairest reading of it.
@@ -75,6 +76,10 @@ def _row(label: str, seconds: float, r: dict) -> str:
     )
 
 
+def _pairs(spec: str) -> list[tuple[str, str]]:
+    return [tuple(part.split("=", 1)) for part in spec.split(",")]  # type: ignore[misc]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=SAMPLE)
@@ -82,6 +87,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per session")
     parser.add_argument("--continuity", type=float, nargs="*", help="£ per change, one run each")
     parser.add_argument("--ride-weight", type=float, nargs="*", help="£ per ride minute, each")
+    parser.add_argument(
+        "--policy",
+        nargs="*",
+        default=[],
+        help="runs with policy fields changed, each 'field=value,field=value' "
+        "(e.g. detour_factor=2,detour_min=15,max_schools_per_route=4)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     dataset = load_dataset(args.dataset)
@@ -107,7 +119,12 @@ def main() -> None:
         (f"ride weight £{w:g}/min", replace(settings, ride_time_weight_pence_per_min=w * 100))
         for w in args.ride_weight or []
     ]
-    if args.continuity or args.ride_weight:
+    for spec in args.policy:
+        fields = {k: type(getattr(settings.policy, k))(v) for k, v in _pairs(spec)}
+        runs.append(
+            (f"policy {spec}", replace(settings, policy=replace(settings.policy, **fields)))
+        )
+    if args.continuity or args.ride_weight or args.policy:
         runs = runs[1:]
     for label, chosen in runs:
         started = time.perf_counter()

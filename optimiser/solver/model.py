@@ -378,6 +378,25 @@ class _Model:
         ]
         return self.read_routes(routes)
 
+    def complete(self, plan: InitialPlan, search: Any) -> Any:
+        """A plan's routes kept as they are, every visit they leave out inserted by the
+        first-solution heuristic of ``search`` (a first-solution search from the routes locked
+        but open at their ends): a complete first solution that keeps a partial plan. None if
+        the search finds none."""
+        routes = [
+            [self.index(self.nodes.node_of(i, kind)) for i, kind in plan[v]]
+            if v < len(plan)
+            else []
+            for v in self.fleet
+        ]
+        routing = self.routing
+        if not routing.ApplyLocksToAllVehicles(routes, False):
+            return None
+        try:
+            return routing.SolveWithParameters(search)
+        finally:
+            routing.ApplyLocksToAllVehicles([[] for _ in routes], False)
+
     def read_routes(self, routes: list[list[int]]) -> Any:
         """Routes of solver indices, one per vehicle of the model, as an assignment (None if the
         model rejects them).
