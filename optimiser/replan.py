@@ -29,10 +29,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from optimiser.dataset.tables import read_single_table
 from optimiser.domain.entities import Dataset, Session
+from optimiser.domain.errors import InputError, InputProblem
 from optimiser.plan.changes import PupilChange, PupilComparison, compare_by_pupil, match_routes
-from optimiser.plan.document import Plan, Route, StopType
+from optimiser.plan.current import current_plan
+from optimiser.plan.document import Plan, Route, StopType, load_plan
 from optimiser.planner import WHOLE_FLEET, ProgressFn, assemble_plan
 from optimiser.roads.travel import TravelData, build_travel, home_key
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
@@ -426,6 +430,34 @@ def classify(
             reason = "knock_on"
         out.append(ReasonedChange(change, reason))
     return out
+
+
+def read_current(path: Path | str, dataset: Dataset, travel: TravelData) -> tuple[Plan, list[str]]:
+    """The routes run today: a ``plan.json``, or current routes (CSV or workbook,
+    ``docs/current_routes.md``) read against today's dataset.
+
+    A routes file names no addresses, so a house move cannot be told from it (the pupil's route
+    is timed to the new address and kept if it still holds); rows of pupils who are no longer in
+    the dataset, or no longer travel in the row's session, are left out: their ids are returned
+    (``pupil_id/session``), the plan is read from the rest.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return load_plan(path), []
+    if not path.exists():
+        raise InputError([InputProblem(path.name, None, None, "file is missing")])
+    table = read_single_table(path, path.name, "routes")
+    kept, gone = [], []
+    for number, cells in table.rows:
+        pupil = dataset.find_pupil(cells.get("pupil_id", "").strip())
+        session = cells.get("session", "").strip().upper()
+        if pupil is None or (session in ("AM", "PM") and Session(session) not in pupil.sessions):
+            if cells.get("pupil_id", "").strip():
+                gone.append(f"{cells['pupil_id'].strip()}/{session}")
+                continue
+        kept.append((number, cells))
+    table = replace(table, rows=tuple(kept))
+    return current_plan(table, dataset, travel).plan, gone
 
 
 def replan(
