@@ -89,6 +89,7 @@ RULE_CAUSES = frozenset(
 PLACE_TOL_DEG = 1e-4  # about 10 m: a home this close to the current stop has not moved
 # Vehicles offered per fleet row, tried in turn until the current routes fit on them.
 OFFER_BOOSTS = (1.0, 2.0, WHOLE_FLEET)
+SPARE_PER_SLOT = 3  # unused vehicles offered per fleet row and assistant, beyond today's
 CSV_COLUMNS = ("pupil_id", "session", "reason", "changes", "route_before", "route_after")
 
 
@@ -326,7 +327,22 @@ def start_plan(
         visits = _visits(routes, request_of, skip, placed)
         placed |= {r for r, _ in visits}
         out.initial[v] = visits
+    _one_vehicle_per_group(model, out.initial)
     return out
+
+
+def _one_vehicle_per_group(model: SessionModel, initial: list[list[tuple[int, str]]]) -> None:
+    """A sibling group the current routes carry apart starts on the vehicle carrying most of it;
+    its other members are left for the search (the group's rules would reject their routes)."""
+    vehicle_of = {r: v for v, visits in enumerate(initial) for r, _ in visits}
+    for group in model.problem.same_vehicle:
+        on = [vehicle_of[r] for r in group if r in vehicle_of]
+        if len(set(on)) < 2:
+            continue
+        keep = max(set(on), key=lambda v: (on.count(v), -v))
+        apart = {r for r in group if vehicle_of.get(r, keep) != keep}
+        for v in set(on) - {keep}:
+            initial[v] = [(r, kind) for r, kind in initial[v] if r not in apart]
 
 
 def priced_and_locked(
@@ -363,6 +379,34 @@ def _session_model(
         start = start_plan(dataset, model, current, skip)
         if start.fits:
             break
+    return _fewer_vehicles(model, start)
+
+
+def _fewer_vehicles(model: SessionModel, start: StartPlan) -> tuple[SessionModel, StartPlan]:
+    """Only the vehicles of the start plan and ``SPARE_PER_SLOT`` unused ones of each fleet row
+    and assistant: every vehicle offered slows loading the start plan and the search (on the
+    sample, 346 vehicles took 25 s to load 115 routes), while a re-plan needs few new ones."""
+    used = {v for v, visits in enumerate(start.initial) if visits}
+    used |= set(start.vehicle_of.values())
+    spare: dict[VehicleSlot, int] = defaultdict(int)
+    keep = []
+    for v, slot in enumerate(model.slots):
+        if v in used:
+            keep.append(v)
+        elif spare[slot] < SPARE_PER_SLOT:
+            spare[slot] += 1
+            keep.append(v)
+    local = {v: k for k, v in enumerate(keep)}
+    model = replace(
+        model,
+        problem=model.problem.with_fleet(tuple(keep)),
+        slots=tuple(model.slots[v] for v in keep),
+    )
+    start = StartPlan(
+        [start.initial[v] for v in keep],
+        {p: local[v] for p, v in start.vehicle_of.items()},
+        start.fits,
+    )
     return model, start
 
 
