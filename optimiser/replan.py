@@ -447,10 +447,8 @@ def classify(
     dataset: Dataset,
     affected: dict[str, str],
     broken: frozenset[str],
-    current: Plan,
 ) -> list[ReasonedChange]:
     """Each changed journey with its reason (:data:`REASONS`)."""
-    on_routes = {(r.session, pid) for r in current.routes for pid in r.pupil_ids}
     out = []
     for change in comparison.changes:
         pupil = dataset.find_pupil(change.pupil_id)
@@ -463,9 +461,7 @@ def classify(
         elif "no_longer_carried" in kinds:
             reason = "not_placed"
         elif "now_carried" in kinds:
-            reason = (
-                "now_placed" if (change.session, change.pupil_id) not in on_routes else "new_pupil"
-            )
+            reason = "now_placed"
         elif change.before is not None and change.before.route_id in broken:
             reason = "route_broke"
         elif _vehicle_changed(change) or "passenger_assistant" in kinds:
@@ -563,7 +559,7 @@ def replan(
     plan = assemble_plan(dataset, travel, models, solutions, name_routes=_namer(current))
     comparison = compare_by_pupil(current, plan)
     broken = broken_routes(dataset, travel, current, affected)
-    changes = classify(comparison, dataset, affected, broken, current)
+    changes = classify(comparison, dataset, affected, broken)
     counts: dict[str, int] = defaultdict(int)
     for c in changes:
         counts[c.reason] += 1
