@@ -496,6 +496,37 @@ def plan_dataset(
         solutions.append(solution)
         part_of.append(dataset)
     tracker.enter("checking")
+    plan = assemble_plan(dataset, travel, models, solutions)
+    by_session: dict[Session, list[Solution]] = defaultdict(list)
+    for model, solution in zip(models, solutions, strict=True):
+        by_session[model.session].append(solution)
+    if own:
+        tracker.finish()
+    return PlanResult(
+        plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
+    )
+
+
+def assemble_plan(
+    dataset: Dataset,
+    travel: TravelData,
+    models: list[SessionModel],
+    solutions: list[Solution],
+    *,
+    name_routes: Callable[[list[Route]], None] | None = None,
+) -> Plan:
+    """The validated plan of solved session models: routes assembled and numbered, journeys left
+    out placed alone where an idle vehicle can carry them (sibling groups apart if need be), every
+    journey still left out explained, twins linked, the summary computed.
+
+    ``name_routes``, when given, renames the numbered routes (ids and vehicle ids) before twins
+    are linked.
+
+    Raises
+    ------
+    InvalidPlanError
+        If the independent validator finds any violation.
+    """
     routes: list[Route] = []
     left_out: list[tuple[Pupil, Session]] = []
     set_aside: set[tuple[str, Session]] = set()
@@ -517,6 +548,8 @@ def plan_dataset(
     left_out = place_solo(dataset, travel, routes, left_out, apart=True)
     apart = [journey for journey in grouped if journey not in left_out]
     _number(routes)
+    if name_routes is not None:
+        name_routes(routes)
     link_twins(routes)
     unassigned = explain_unplaced(dataset, travel, routes, left_out, set_aside)
     plan = Plan(
@@ -529,14 +562,7 @@ def plan_dataset(
     violations = validate_plan(dataset, travel, plan)
     if violations:
         raise InvalidPlanError(violations)
-    by_session: dict[Session, list[Solution]] = defaultdict(list)
-    for model, solution in zip(models, solutions, strict=True):
-        by_session[model.session].append(solution)
-    if own:
-        tracker.finish()
-    return PlanResult(
-        plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
-    )
+    return plan
 
 
 def _number(routes: list[Route]) -> None:

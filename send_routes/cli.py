@@ -248,6 +248,7 @@ def _mount() -> None:
     """Commands that live beside the stage they belong to."""
     from send_routes.current import app as current_app
     from send_routes.outputs import register
+    from send_routes.replan import replan_command
     from send_routes.roads import app as roads_app
     from send_routes.serve import serve
     from send_routes.synth import app as synth_app
@@ -256,6 +257,7 @@ def _mount() -> None:
 
     app.add_typer(roads_app, name="roads")
     app.add_typer(current_app, name="current")
+    app.command("replan")(replan_command)
     app.add_typer(synth_app, name="synth")
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")

@@ -37,6 +37,11 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
             float,
             lambda v: int(round(Decimal(str(v)) * 100)),
         ),
+        "replan_per_change": (
+            "replan_per_change_pence",
+            float,
+            lambda v: int(round(Decimal(str(v)) * 100)),
+        ),
     },
     "policy": {
         "max_ride_min_under_11": ("policy.max_ride_min_under_11", int, int),

@@ -173,6 +173,10 @@ class Settings:
     # beyond the first that carries a morning route's pupils home (see
     # optimiser.routing.continuity). 0 plans the afternoon without regard to the morning.
     continuity_per_change_pence: int = 500
+    # The price of changing a pupil's vehicle when re-planning from the routes run today (see
+    # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one
+    # current route. A change is only made where it saves more than this a day.
+    replan_per_change_pence: int = 1500
     workers: int = 2
     ray_address: str | None = None  # a Ray cluster for large sessions' subproblems
     # [sheets]: printed on every route sheet; all optional.

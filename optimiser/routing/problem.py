@@ -49,6 +49,9 @@ class Request:
     allowed_vehicles: tuple[int, ...] | None = None  # None = any vehicle
     solo: bool = False  # no other load on board while this one is
     penalty: int = 10**12  # cost of leaving this request out (millipence)
+    # (vehicle, cost): served by any vehicle but this one costs ``cost`` millipence (a re-plan's
+    # price of changing the vehicle a pupil rides today); None: any vehicle at no extra cost.
+    stay: tuple[int, int] | None = None
 
     @property
     def visits(self) -> tuple[Visit, ...]:
@@ -121,6 +124,8 @@ class Problem:
                 problems.append(f"request {r.request_id} visits row {v.row} outside the matrix")
             if v.earliest_s > v.latest_s:
                 problems.append(f"request {r.request_id} has a reversed window")
+        if r.stay is not None and (not 0 <= r.stay[0] < len(self.vehicles) or r.stay[1] < 0):
+            problems.append(f"request {r.request_id} stays on a non-vehicle or costs < 0")
         unknown = set(r.load) - set(self.dimensions)
         if unknown:
             problems.append(f"request {r.request_id} loads unknown dimensions {sorted(unknown)}")
@@ -156,12 +161,15 @@ class Problem:
         def renumber(vehicles: tuple[int, ...]) -> tuple[int, ...]:
             return tuple(local[v] for v in vehicles if v in local)
 
-        requests = tuple(
-            r
-            if r.allowed_vehicles is None
-            else replace(r, allowed_vehicles=renumber(r.allowed_vehicles))
-            for r in self.requests
-        )
+        def local_request(r: Request) -> Request:
+            if r.allowed_vehicles is not None:
+                r = replace(r, allowed_vehicles=renumber(r.allowed_vehicles))
+            if r.stay is not None:
+                # Its vehicle left out: every vehicle kept costs the same, so the price goes.
+                r = replace(r, stay=(local[r.stay[0]], r.stay[1]) if r.stay[0] in local else None)
+            return r
+
+        requests = tuple(local_request(r) for r in self.requests)
         return replace(
             self,
             requests=requests,

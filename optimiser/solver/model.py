@@ -125,6 +125,7 @@ class _Model:
         self._requests()
         self._relations()
         self._sites()
+        self._stay_costs()
         for v_index in range(len(vehicles)):
             # Leave the depot as late and come back as early as the plan allows.
             routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(routing.Start(v_index)))
@@ -141,6 +142,29 @@ class _Model:
                     (dist * v.cost_per_m).tolist()
                 )
             routing.SetArcCostEvaluatorOfVehicle(evaluators[v.cost_per_m], v_index)
+
+    def _stay_costs(self) -> None:
+        """Each request with a ``stay`` vehicle costs its price on any other vehicle: a dimension
+        that counts, per vehicle, the price of every such request it picks up, its span costed.
+        """
+        problem, nodes, routing = self.problem, self.nodes, self.routing
+        staying = [(i, r.stay) for i, r in enumerate(problem.requests) if r.stay is not None]
+        if not staying:
+            return
+        evaluators: dict[tuple[int, ...], int] = {}
+        per_vehicle = []
+        for v_index in range(len(problem.vehicles)):
+            price = [0] * len(nodes.rows)
+            for i, (home, cost) in staying:
+                if home != v_index:
+                    price[nodes.visit_nodes(i)[0]] = int(cost)
+            key = tuple(price)
+            if key not in evaluators:
+                evaluators[key] = routing.RegisterUnaryTransitVector(price)
+            per_vehicle.append(evaluators[key])
+        total = sum(int(cost) for _, (_, cost) in staying) + 1
+        routing.AddDimensionWithVehicleTransits(per_vehicle, 0, total, True, "stay")
+        routing.GetDimensionOrDie("stay").SetSpanCostCoefficientForAllVehicles(1)
 
     def _time_dimension(self) -> None:
         """The time dimension (travel plus service) and each vehicle's hours."""
