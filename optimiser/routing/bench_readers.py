@@ -375,3 +375,12 @@ def read_bks(path: str | Path) -> dict[str, tuple[int, float]]:
             row["instance"]: (int(row["vehicles"]), float(row["distance"]))
             for row in csv.DictReader(f)
         }
+
+
+def read_optimal(path: str | Path) -> dict[str, tuple[int, float]]:
+    """Cordeau's ``optimal.csv``: instance name -> (vehicles offered, optimal cost)."""
+    with open(path, newline="") as f:
+        return {
+            row["instance"]: (int(row["vehicles"]), float(row["optimal_cost"]))
+            for row in csv.DictReader(f)
+        }
