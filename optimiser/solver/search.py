@@ -5,9 +5,9 @@ OR-Tools' iterated local search (``SolveWithIteratedLocalSearch``: string remova
 Christiaens and Vanden Berghe's SISR, re-insertion, greedy descent, simulated-annealing
 acceptance). OR-Tools' iterated local search takes no seed, so later runs on a fleet start from
 other construction heuristics in turn (restarts). Where vehicles have a fixed cost it also tries
-smaller fleets (route minimisation). In practice these runs serve the public benchmarks: SEND
-sessions have ride-time limits, and take guided local search instead (see
-:mod:`optimiser.solver.solve`).
+smaller fleets (route minimisation). SEND sessions take it too where their first solution is
+quick and they have no sibling groups; larger sessions and those with groups take guided local
+search (see :mod:`optimiser.solver.solve`).
 
 A solve may build several models (route minimisation works on smaller fleets); every model
 reports to the one :class:`_Search`, and plans are kept in the problem's own vehicle numbering.
