@@ -133,9 +133,9 @@ def read_darp(path: str | Path) -> Instance:
     for the start depot, n pickups, their n drop-offs (pickup i's at n + i) and the end depot."""
     path = Path(path)
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    fleet, n, duration, capacity, ride = lines[0][:5]
+    fleet, n, capacity = int(lines[0][0]), int(lines[0][1]), int(lines[0][3])
+    duration, ride = float(lines[0][2]), float(lines[0][4])
     a = np.asarray([[float(p) for p in ln[:7]] for ln in lines[1:]])
-    n = int(n)
     if len(a) != 2 * n + 2 or list(a[:, 0]) != list(range(2 * n + 2)):
         raise ValueError(f"{path}: expected nodes 0..{2 * n + 1} in order")
     if list(a[-1, 1:]) != list(a[0, 1:]):
@@ -152,11 +152,11 @@ def read_darp(path: str | Path) -> Instance:
         ready=a[:, 5].astype(np.int64),
         due=a[:, 6].astype(np.int64),
         service=a[:, 3].astype(np.int64),
-        capacity=int(capacity),
-        fleet=int(fleet),
+        capacity=capacity,
+        fleet=fleet,
         pairs=tuple((i, n + i) for i in range(1, n + 1)),
-        max_ride=float(ride),
-        max_duration=float(duration),
+        max_ride=ride,
+        max_duration=duration,
     )
 
 
