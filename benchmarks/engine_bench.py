@@ -1,4 +1,4 @@
-"""Engine quality on the public Solomon and Li & Lim benchmarks, beside PyVRP and VROOM.
+"""Engine quality on the public Solomon, Li & Lim and Cordeau dial-a-ride benchmarks.
 
 Run from the repository root (the benchmark files live in ``../shared/bench`` by default)::
 
@@ -6,6 +6,7 @@ Run from the repository root (the benchmark files live in ``../shared/bench`` by
     python -m benchmarks.engine_bench --set lilim --instances 'lc1*' 'lr2*' --budget 10
     python -m benchmarks.engine_bench --set solomon --instances C101,R101 --engines ours \\
         --param metaheuristic=TABU_SEARCH --out /tmp/tabu.md
+    python -m benchmarks.engine_bench --set darp --budget 60
 
 Each instance is one job; a job runs every chosen engine one after the other with the same budget,
 and at most ``--workers`` jobs (default 2) run at once, so the engines share the same machine at
@@ -19,7 +20,10 @@ large fixed cost per vehicle), compared with ``bks.csv`` on vehicles and double-
 PyVRP (0.14 has shipments) and VROOM (shipments) run on both sets, with the same integer matrices
 and, for Li & Lim, the same kind of fixed cost per vehicle. ``ours+vroom`` is our engine with
 ``warm_start="vroom"``: VROOM's plan (in at most half the budget) loaded as the first solution.
-Every solution is checked for feasibility from the coordinates.
+Cordeau's dial-a-ride set "a" (``--set darp``) has ride limits and a maximum route duration, the
+shape of a SEND session, which neither PyVRP nor VROOM can express: only our engine runs on it
+(distance only, compared with the proven optimal costs in ``optimal.csv``).
+Every solution is checked for feasibility from the coordinates (``bench_readers.check_routes``).
 """
 
 from __future__ import annotations
@@ -48,12 +52,16 @@ DEFAULT_ENGINES = ("ours", "ours+vroom", "pyvrp", "vroom")
 
 
 def load(kind: str, name: str, root: Path) -> bm.Instance:
+    if kind == "darp":
+        return bm.read_darp(root / "darp" / name)
     if kind == "solomon":
         return bm.read_solomon(root / "solomon" / f"{name}.txt")
     return bm.read_lilim(root / "lilim" / f"{name}.txt")
 
 
 def problem_for(inst: bm.Instance):
+    if inst.kind == "darp":
+        return bm.to_problem(inst)  # distance only, scale 1000
     if inst.kind == "solomon":
         return bm.to_problem(inst)  # distance only, DIMACS rule, scale 10
     return bm.to_problem(inst, fixed_cost=bm.HIERARCHICAL_FIXED_COST)  # scale 1000
@@ -200,6 +208,7 @@ def run_job(job: tuple) -> list[dict]:
                 "dimacs": dimacs,
                 "wall_s": wall,
                 "feasible": not issues,
+                "violations": 0 if not routes else len(issues),
                 "issues": issues[:3],
                 "error": error,
             }
@@ -209,7 +218,11 @@ def run_job(job: tuple) -> list[dict]:
 
 def instance_names(kind: str, root: Path, patterns: list[str] | None) -> list[str]:
     folder = root / kind
-    names = sorted(p.stem for p in folder.glob("*.txt"))
+    if kind == "darp":
+        names = sorted(p.name for p in folder.iterdir() if re.fullmatch(r"a\d+-\d+", p.name))
+        names.sort(key=lambda n: tuple(int(x) for x in n[1:].split("-")))
+    else:
+        names = sorted(p.stem for p in folder.glob("*.txt"))
     if not patterns:
         if kind == "lilim":  # the 100-task set by default: lc101 ... lrc208
             return [n for n in names if re.fullmatch(r"l(c|r|rc)[12]\d\d", n)]
@@ -236,7 +249,63 @@ def _instance_rows(names, engines, by, first, cells, missing: str) -> list[str]:
     return rows
 
 
+def _pct(value: float) -> str:
+    """A gap in % to two decimals; a cost a rounding below the optimum shows as 0.00."""
+    return f"{value:.2f}".replace("-0.00", "0.00")
+
+
+def render_darp(budget: float, results: list[dict], root: Path, note: str) -> str:
+    """The dial-a-ride table: each instance against its optimal cost, then the means."""
+    optimal = bm.read_optimal(root / "darp" / "optimal.csv")
+    order = {n: k for k, n in enumerate(optimal)}
+    rows = sorted(results, key=lambda r: (order.get(r["instance"], len(order)), r["engine"]))
+    lines = [
+        f"# darp at {budget:g} s per instance",
+        "",
+        f"{date.today().isoformat()}; {os.cpu_count()}-core machine; instances run side by side;",
+        "timings vary with the machine's load. Cost is the exact Euclidean distance of the routes;",
+        "violations are counted by bench_readers.check_routes (coverage, capacity, pairing,",
+        "windows, ride limit, route duration).",
+        f"Our engine: {note}.",
+        "",
+        "| instance | engine | vehicles offered | vehicles used | optimal | cost | gap % |"
+        " violations | s |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        fleet, best = optimal[r["instance"]]
+        cost = "– | –"
+        if r["vehicles"]:
+            cost = f"{r['distance']:.2f} | {_pct(gap(r['distance'], best))}"
+        lines.append(
+            f"| {r['instance']} | {r['engine']} | {fleet} | {r['vehicles']} | {best:.2f} | {cost} |"
+            f" {r['violations'] if r['vehicles'] else r['error'] or 'no plan'} |"
+            f" {r['wall_s']:.1f} |"
+        )
+    lines += [
+        "",
+        "| engine | instances | feasible | optimal cost reached | mean gap % (feasible) |"
+        " max gap % | mean s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for e in sorted({r["engine"] for r in results}):
+        rs = [r for r in results if r["engine"] == e]
+        ok = [r for r in rs if r["feasible"]]
+        gaps = [gap(r["distance"], optimal[r["instance"]][1]) for r in ok]
+        # the optimal costs have two decimals
+        reached = sum(r["distance"] <= optimal[r["instance"]][1] + 0.005 for r in ok)
+        lines.append(
+            f"| {e} | {len(rs)} | {len(ok)}/{len(rs)} | {reached}/{len(rs)} |"
+            f" {_pct(statistics.mean(gaps)) if gaps else 'nan'} |"
+            f" {_pct(max(gaps)) if gaps else 'nan'} |"
+            f" {statistics.mean(r['wall_s'] for r in rs):.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render(kind: str, budget: float, results: list[dict], root: Path, note: str) -> str:
+    if kind == "darp":
+        return render_darp(budget, results, root, note)
     engines = [e for e in ENGINES if any(r["engine"] == e for r in results)]
     by = {(r["instance"], r["engine"]): r for r in results}
     names = sorted({r["instance"] for r in results}, key=lambda n: (len(n), n))
@@ -338,10 +407,10 @@ def parse_overrides(items: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--set", choices=("solomon", "lilim"), required=True)
+    ap.add_argument("--set", choices=("solomon", "lilim", "darp"), required=True)
     ap.add_argument("--instances", nargs="*", help="names or globs (comma or space separated)")
     ap.add_argument("--budget", type=float, default=10.0, help="seconds per instance and engine")
-    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
+    ap.add_argument("--engines", help=f"default {','.join(DEFAULT_ENGINES)}; ours only for darp")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--param", action="append", default=[], help="SearchParameters field=value")
     ap.add_argument("--bench", type=Path, default=BENCH)
@@ -354,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         help="results (.json) of an earlier run of the same set and budget to include",
     )
     args = ap.parse_args(argv)
-    engines = [e for e in args.engines.split(",") if e]
+    chosen = args.engines or ("ours" if args.set == "darp" else ",".join(DEFAULT_ENGINES))
+    engines = [e for e in chosen.split(",") if e]
     overrides = parse_overrides(args.param)
     names = instance_names(args.set, args.bench, args.instances)
     if not names:

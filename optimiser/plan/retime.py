@@ -66,6 +66,8 @@ def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
             i, j = position[a, kind], position[b, kind]
             at_least(j, i, service[i])
             at_least(i, j, -service[i])
+    if vehicle.max_duration_s is not None:
+        at_least(0, k - 1, -vehicle.max_duration_s)  # t[end] - t[start] <= max duration
     bounds = [(vehicle.earliest_start_s, vehicle.latest_end_s)]
     bounds += [(_visit(problem, v).earliest_s, _visit(problem, v).latest_s) for v in visits]
     bounds += [(vehicle.earliest_start_s, vehicle.latest_end_s)]

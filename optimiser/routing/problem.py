@@ -69,6 +69,9 @@ class Vehicle:
     earliest_start_s: int
     latest_end_s: int
     tag: str = ""  # the caller's label (e.g. the fleet row), carried through to the solution
+    # Longest a route may last, from leaving the start depot to arriving at the end (None: only
+    # earliest_start_s and latest_end_s bound it). Dial-a-ride's maximum route duration.
+    max_duration_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class Problem:
         for vehicle in self.vehicles:
             if not (0 <= vehicle.start_row < k and 0 <= vehicle.end_row < k):
                 problems.append(f"vehicle {vehicle.vehicle_id} has a depot outside the matrix")
+            if vehicle.max_duration_s is not None and vehicle.max_duration_s < 0:
+                problems.append(f"vehicle {vehicle.vehicle_id} has a negative max_duration_s")
         n = len(self.requests)
         for a, b in self.never_together:
             if not (0 <= a < n and 0 <= b < n) or a == b:

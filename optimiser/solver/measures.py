@@ -49,6 +49,7 @@ def vehicle_kinds(problem: Problem) -> list[int]:
             vehicle.cost_per_m,
             vehicle.earliest_start_s,
             vehicle.latest_end_s,
+            vehicle.max_duration_s,
             tuple(sorted(barred[v])),
             limits[v],
         )

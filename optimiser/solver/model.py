@@ -183,6 +183,9 @@ class _Model:
                 time_dim.SetCumulVarSoftUpperBound(end, v.latest_end_s, lateness_cost)
             else:
                 time_dim.CumulVar(end).SetRange(v.earliest_start_s, v.latest_end_s)
+            if v.max_duration_s is not None:
+                # A bound on end minus start of the route, checked by the dimension's filters.
+                time_dim.SetSpanUpperBoundForVehicle(int(v.max_duration_s), v_index)
 
     def _fixed_costs(self, as_span: bool) -> None:
         """Charge each used vehicle its fixed cost.

@@ -5,9 +5,9 @@ OR-Tools' iterated local search (``SolveWithIteratedLocalSearch``: string remova
 Christiaens and Vanden Berghe's SISR, re-insertion, greedy descent, simulated-annealing
 acceptance). OR-Tools' iterated local search takes no seed, so later runs on a fleet start from
 other construction heuristics in turn (restarts). Where vehicles have a fixed cost it also tries
-smaller fleets (route minimisation). In practice these runs serve the public benchmarks: SEND
-sessions have ride-time limits, and take guided local search instead (see
-:mod:`optimiser.solver.solve`).
+smaller fleets (route minimisation). SEND sessions take it too where their first solution is
+quick and they have no sibling groups; larger sessions and those with groups take guided local
+search (see :mod:`optimiser.solver.solve`).
 
 A solve may build several models (route minimisation works on smaller fleets); every model
 reports to the one :class:`_Search`, and plans are kept in the problem's own vehicle numbering.
@@ -258,14 +258,15 @@ class _Search:
 
 def _iterated_phase(
     run: _Search, model: _Model, assignment: Any, search_s: float, first_s: float
-) -> Any:
+) -> tuple[_Model, Any]:
     """Iterated local search, with route minimisation where vehicles cost to use.
 
     Without fixed costs (or under a solution limit, which must stay reproducible): one run for
     the whole time. With them: a run for ``route_min_first`` of the time, route minimisation
     (:meth:`_Search.fewer_vehicles`), then a run on the whole fleet for half of what is left and
     one on the best plan's own vehicles for the other half; the best plan of them all is kept.
-    Returns an assignment of ``model``: the best plan, or ``assignment`` if none was better.
+    Returns the best plan as an assignment of ``model``, or of a fresh model of the whole fleet
+    where ``model`` no longer takes it, or ``assignment`` if no plan was better.
     """
     params = run.params
     deadline = time.perf_counter() + search_s + first_s
@@ -298,4 +299,14 @@ def _iterated_phase(
             found = run.iterate(model if share == 2 else run.model(own), seconds)
             if found is not None and found[0] < best[0]:
                 best = found
-    return model.assignment_of(best[1]) or assignment
+    loaded = model.assignment_of(best[1])
+    if loaded is None and best[0] < assignment.ObjectiveValue():
+        # After runs on models of smaller fleets, the whole fleet's model has been seen to
+        # refuse a plan a fresh model of the same fleet takes (ROUTING_FAIL; a 60-pupil
+        # afternoon session of the sample: the solve returned its first solution, 17% dearer
+        # than the best plan reported). The plan then comes back in a fresh model.
+        fresh = run.model()
+        loaded = run.load(fresh, best[1])
+        if loaded is not None:
+            return fresh, loaded
+    return model, loaded or assignment

@@ -2,7 +2,7 @@
 
 Where vehicles have a fixed cost, the iterated search tries to do without one vehicle at a time on
 a smaller fleet; plans move between models of different fleets in the problem's own vehicle
-numbering. Uses Li & Lim's lc101 from ``../shared/bench`` (skipped when absent).
+numbering. Uses the first 12 requests of Li & Lim's lc101 (``tests/data/bench``).
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.search import _Search
 from optimiser.solver.solve import solve
-from tests.helpers.paths import BENCH
+from tests.helpers.paths import BENCH_DATA
 
-needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark files not present")
 # A time limit no search here reaches: each stops at its solution limit, reproducibly.
 NEVER_S = 600.0
 
 
 def _lc101() -> tuple[bm.Instance, Problem]:
-    inst = bm.read_lilim(BENCH / "lilim" / "lc101.txt")
+    inst = bm.read_lilim(BENCH_DATA / "lilim" / "lc101_12.txt")
     return inst, bm.to_problem(inst, fixed_cost=bm.HIERARCHICAL_FIXED_COST)
 
 
@@ -132,14 +131,13 @@ def test_soft_windows_place_what_hard_windows_cannot_and_on_time_tells():
     assert cost == 1000 + 20 * 5 + 10**9  # fixed cost, travel, b left out
 
 
-@needs_bench
 def test_route_minimisation_takes_back_a_split_off_route():
     inst, problem = _lc101()
     solution = solve(problem, SearchParameters(time_limit_s=120, solution_limit=100))
     plan: list[list[tuple[int, str]]] = [[] for _ in problem.vehicles]
     for route in solution.routes:
         plan[route.vehicle] = [(v.request, v.kind) for v in route.visits]
-    assert _used(plan) == 10  # the best-known vehicle count
+    assert _used(plan) == 3  # as few as the fleet can do it on
     # Split two requests off the longest route onto a spare vehicle: one vehicle too many.
     longest = max(range(len(plan)), key=lambda v: len(plan[v]))
     moved = {request for request, _ in plan[longest][-4:]}
@@ -147,12 +145,20 @@ def test_route_minimisation_takes_back_a_split_off_route():
     spare = next(v for v, route in enumerate(plan) if not route)
     plan[spare] = [visit for visit in plan[longest] if visit[0] in moved]
     plan[longest] = [visit for visit in plan[longest] if visit[0] not in moved]
-    assert moved and _used(plan) == 11
+    assert moved and _used(plan) == 4
 
     # Every repair and run stops at the solution limit (the time given is never reached), so
     # the outcome is the same on any machine.
     params = SearchParameters(time_limit_s=NEVER_S, solution_limit=50)
     run = _Search(problem, params, None)
+    repaired: list[object] = []
+    soft_repair = run.soft_repair
+
+    def recording(plan, fleet, seconds):
+        repaired.append(soft_repair(plan, fleet, seconds))
+        return repaired[-1]
+
+    run.soft_repair = recording  # type: ignore[method-assign]
     model = run.model()
     model.routing.CloseModelWithParameters(routing_search_parameters(params))
     start = model.assignment_of(plan)
@@ -160,14 +166,14 @@ def test_route_minimisation_takes_back_a_split_off_route():
     before = (start.ObjectiveValue(), plan)
     after = run.fewer_vehicles(before, search_s=NEVER_S, deadline=time.perf_counter() + NEVER_S)
     assert after[0] < before[0]
-    assert _used(after[1]) == 10
+    assert _used(after[1]) == 3
+    assert repaired[0] is not None  # soft windows put the spare route's requests back
     served = sorted(request for route in after[1] for request, kind in route if kind == "pickup")
     assert served == list(range(len(problem.requests)))
     # the plan is in the problem's own vehicle numbering: it loads into the whole fleet's model
     assert model.assignment_of(after[1]).ObjectiveValue() == after[0]
 
 
-@needs_bench
 def test_a_timed_solve_returns_the_best_plan_it_reported():
     """After a search stops on its clock, the best plan must still load into the model."""
     inst, problem = _lc101()
@@ -201,7 +207,6 @@ def _minimisations_and_fleets(monkeypatch, problem: Problem) -> tuple[int, list[
     return len(entered), built
 
 
-@needs_bench
 def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
     """Distance-only problems spend the whole search on distance: no smaller fleet is tried."""
     inst, problem = _lc101()
@@ -211,7 +216,6 @@ def test_route_minimisation_is_off_without_fixed_costs(monkeypatch):
     assert _minimisations_and_fleets(monkeypatch, problem) == (0, [0])
 
 
-@needs_bench
 def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
     """Iterated local search takes no seed: a second run on a fleet from the same start would
     retrace the first, so later runs on a fleet take the next start (heuristic and ruin size)
@@ -250,7 +254,6 @@ def test_each_later_run_on_a_fleet_starts_elsewhere(monkeypatch):
         assert whole.assignment_of(best[1]) is not None
 
 
-@needs_bench
 @pytest.mark.parametrize(("left_out", "runs"), [(1, 2), (3, 1)])
 def test_a_close_miss_gets_one_more_run_from_another_start(monkeypatch, left_out, runs):
     """An attempt on a smaller fleet whose run afresh leaves only ``route_min_close_miss``
@@ -272,4 +275,5 @@ def test_a_close_miss_gets_one_more_run_from_another_start(monkeypatch, left_out
     run = _Search(problem, SearchParameters(time_limit_s=10), None)
     after = run.fewer_vehicles(best, search_s=10, deadline=time.perf_counter() + 10)
     assert after is best
-    assert calls == [(0,)] * runs
+    # both routes have 12 requests: the first of the smallest goes, vehicle 1 stays
+    assert calls == [(1,)] * runs

@@ -1,0 +1,85 @@
+"""Which search a solve runs, by problem class, on the tiny dial-a-ride instance in the repository.
+
+Iterated local search wherever the first solution is quick and no sibling groups must share a
+vehicle, ride limits or not (a SEND session has them, and so has Cordeau's dial-a-ride set);
+guided local search otherwise. Solves stop at a solution limit, so they are reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+import optimiser.solver.solve as solve_module
+from optimiser.routing import bench_readers as bm
+from optimiser.solver.model import _Model
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressEvent
+from tests.helpers.paths import BENCH_DATA
+
+NEVER_S = 600.0  # a time limit no search here reaches
+
+
+@pytest.fixture
+def iterated_runs(monkeypatch) -> list[int]:
+    """One entry per solve that took the iterated search."""
+    runs: list[int] = []
+    original = solve_module._iterated_phase
+
+    def counting(*args, **kwargs):
+        runs.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_iterated_phase", counting)
+    return runs
+
+
+def _a2_16() -> tuple[bm.Instance, object]:
+    inst = bm.read_darp(BENCH_DATA / "darp" / "a2-16")
+    return inst, bm.to_problem(inst)
+
+
+@pytest.mark.parametrize(
+    ("metaheuristic", "groups", "iterated"),
+    [
+        ("ITERATED_LOCAL_SEARCH", (), True),  # ride limits do not stop it
+        ("ITERATED_LOCAL_SEARCH", ((13, 14),), False),  # sibling groups do
+        ("GUIDED_LOCAL_SEARCH", (), False),
+    ],
+)
+def test_the_search_with_ride_limits(iterated_runs, metaheuristic, groups, iterated):
+    inst, problem = _a2_16()
+    problem = replace(problem, same_vehicle=groups)
+    assert all(r.max_ride_s is not None for r in problem.requests)
+    params = SearchParameters(time_limit_s=NEVER_S, solution_limit=100, metaheuristic=metaheuristic)
+    solution = solve_module.solve(problem, params)
+    routes = bm.routes_as_rows(solution)
+    assert solution.dropped == [] and bm.check_routes(inst, routes) == []
+    assert solution.objective < solution.first_objective
+    assert iterated_runs == ([1] if iterated else [])
+    for group in groups:  # a group rides one vehicle
+        vehicles = {r.vehicle for r in solution.routes for v in r.visits if v.request in group}
+        assert len(vehicles) == 1
+
+
+def test_the_best_plan_comes_back_in_a_fresh_model_when_the_search_model_refuses_it(monkeypatch):
+    """After runs on smaller fleets the whole fleet's model has refused a plan a fresh model
+    takes; the solve must still return its best plan, not its first."""
+    inst, problem = _a2_16()
+    original = _Model.assignment_of
+    refusing: list[_Model] = []
+
+    def refuse_in_the_first_model(self, plan):
+        if not refusing:
+            refusing.append(self)
+        return None if self is refusing[0] else original(self, plan)
+
+    monkeypatch.setattr(_Model, "assignment_of", refuse_in_the_first_model)
+    events: list[ProgressEvent] = []
+    params = SearchParameters(time_limit_s=NEVER_S, solution_limit=100)
+    solution = solve_module.solve(problem, params, progress=events.append)
+    routes = bm.routes_as_rows(solution)
+    assert solution.dropped == [] and bm.check_routes(inst, routes) == []
+    assert solution.objective == min(e.objective for e in events) < solution.first_objective
+    assert solution.status == "SUCCESS"
