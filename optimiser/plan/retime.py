@@ -11,6 +11,8 @@ The solver's own timetable is a feasible point, and is kept if the programme fai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import linprog
 
@@ -27,89 +29,37 @@ def _visit(problem: Problem, v: VisitTime) -> Visit:
     return visit
 
 
-def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
-    """The same route with each visit's start of service moved to the best timetable."""
-    visits = route.visits
-    n = len(visits)
-    if n == 0:
-        return route
-    vehicle = problem.vehicles[route.vehicle]
-    # Variables: depot departure, each visit's start of service, depot return.
-    k = n + 2
-    rows = [vehicle.start_row, *(v.row for v in visits), vehicle.end_row]
-    service = [0, *(_visit(problem, v).service_s for v in visits), 0]
-    a_ub: list[np.ndarray] = []
-    b_ub: list[float] = []
+@dataclass
+class _Programme:
+    """A route's timetable as differences of times: ``t[later] - t[earlier] >= gap``.
 
-    def at_least(later: int, earlier: int, gap: float) -> None:  # t[later] - t[earlier] >= gap
-        row = np.zeros(k)
-        row[earlier], row[later] = 1, -1
-        a_ub.append(row)
-        b_ub.append(-gap)
-
-    for i in range(k - 1):
-        at_least(i + 1, i, service[i] + int(problem.time_s[rows[i], rows[i + 1]]))
-    position = {(v.request, v.kind): i + 1 for i, v in enumerate(visits)}
-    cost = np.zeros(k)
-    cost[0], cost[-1] = -DURATION_WEIGHT, DURATION_WEIGHT
-    for (request, kind), i in position.items():
-        if kind != VisitKind.PICKUP or (request, VisitKind.DROPOFF) not in position:
-            continue
-        j = position[request, VisitKind.DROPOFF]
-        cost[j] += 1
-        cost[i] -= 1
-        limit = problem.requests[request].max_ride_s
-        if limit is not None:
-            at_least(i, j, -(limit + service[i]))  # t[j] - t[i] <= limit + service
-    for a, b, kind in problem.consecutive:
-        if (a, kind) in position and (b, kind) in position:
-            i, j = position[a, kind], position[b, kind]
-            at_least(j, i, service[i])
-            at_least(i, j, -service[i])
-    if vehicle.max_duration_s is not None:
-        at_least(0, k - 1, -vehicle.max_duration_s)  # t[end] - t[start] <= max duration
-    bounds = [(vehicle.earliest_start_s, vehicle.latest_end_s)]
-    bounds += [(_visit(problem, v).earliest_s, _visit(problem, v).latest_s) for v in visits]
-    bounds += [(vehicle.earliest_start_s, vehicle.latest_end_s)]
-    result = linprog(cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
-    if not result.success:
-        return route
-    times = np.rint(result.x).astype(int)
-    low = np.array([b[0] for b in bounds])
-    high = np.array([b[1] for b in bounds])
-    feasible = np.all(np.array(a_ub) @ times <= np.array(b_ub)) and np.all(low <= times)
-    if not (feasible and np.all(times <= high)):
-        return route
-    retimed = [
-        VisitTime(v.request, v.kind, v.row, int(t))
-        for v, t in zip(visits, times[1:-1], strict=True)
-    ]
-    return VehicleRoute(route.vehicle, int(times[0]), retimed, int(times[-1]))
-
-
-SOFT_WEIGHT = 1e3  # per second outside a window or over a ride limit, against 1 per ride second
-
-
-def retime_closest(problem: Problem, route: VehicleRoute) -> VehicleRoute:
-    """The timetable that breaks the time windows and ride limits least, for an order that
-    cannot keep them all (a council's current route, say).
-
-    The same programme as :func:`retime`, with every window and ride limit made soft: each second
-    outside a window or over a limit costs :data:`SOFT_WEIGHT`. Travel and boarding times stay
-    hard, so the timetable is one a vehicle can drive; what it breaks the validator reports.
+    Times are the depot departure, each visit's start of service and the depot return (``k`` of
+    them). ``legs`` are the drives and boardings, which no timetable can break; ``limits`` the
+    ride limits; ``rules`` siblings' shared stops and the route's longest duration; ``windows``
+    each time's bounds; ``ride_cost`` the objective (pupils' ride seconds, then time away from
+    the depot).
     """
+
+    k: int
+    legs: list[tuple[int, int, float]]
+    limits: list[tuple[int, int, float]]
+    rules: list[tuple[int, int, float]]
+    windows: list[tuple[int, int]]
+    ride_cost: np.ndarray
+
+
+def _programme(problem: Problem, route: VehicleRoute) -> _Programme:
     visits = route.visits
-    n = len(visits)
-    if n == 0:
-        return route
     vehicle = problem.vehicles[route.vehicle]
-    k = n + 2
+    k = len(visits) + 2
     rows = [vehicle.start_row, *(v.row for v in visits), vehicle.end_row]
     service = [0, *(_visit(problem, v).service_s for v in visits), 0]
-    hard: list[tuple[int, int, float]] = []  # t[later] - t[earlier] >= gap
-    soft: list[tuple[int, int, float]] = []
-    for i in range(k - 1):
-        hard.append((i + 1, i, service[i] + int(problem.time_s[rows[i], rows[i + 1]])))
+    legs = [
+        (i + 1, i, float(service[i] + int(problem.time_s[rows[i], rows[i + 1]])))
+        for i in range(k - 1)
+    ]
+    limits: list[tuple[int, int, float]] = []
+    rules: list[tuple[int, int, float]] = []
     position = {(v.request, v.kind): i + 1 for i, v in enumerate(visits)}
     ride_cost = np.zeros(k)
     ride_cost[0], ride_cost[-1] = -DURATION_WEIGHT, DURATION_WEIGHT
@@ -121,25 +71,81 @@ def retime_closest(problem: Problem, route: VehicleRoute) -> VehicleRoute:
         ride_cost[i] -= 1
         limit = problem.requests[request].max_ride_s
         if limit is not None:
-            soft.append((i, j, -(limit + service[i])))
+            limits.append((i, j, -(limit + service[i])))  # t[j] - t[i] <= limit + service
+    for a, b, kind in problem.consecutive:
+        if (a, kind) in position and (b, kind) in position:
+            i, j = position[a, kind], position[b, kind]
+            rules += [(j, i, float(service[i])), (i, j, float(-service[i]))]
+    if vehicle.max_duration_s is not None:
+        rules.append((0, k - 1, float(-vehicle.max_duration_s)))  # t[end] - t[start] <= max
     windows = [(vehicle.earliest_start_s, vehicle.latest_end_s)]
     windows += [(_visit(problem, v).earliest_s, _visit(problem, v).latest_s) for v in visits]
     windows += [(vehicle.earliest_start_s, vehicle.latest_end_s)]
-    # Variables: k times, then one slack per soft limit, then a low and a high slack per time.
-    m = len(soft)
-    width = k + m + 2 * k
+    return _Programme(k, legs, limits, rules, windows, ride_cost)
+
+
+def _difference_rows(
+    constraints: list[tuple[int, int, float]], width: int
+) -> tuple[list[np.ndarray], list[float]]:
+    """``t[later] - t[earlier] >= gap`` as rows of ``A_ub x <= b_ub``."""
     a_ub, b_ub = [], []
-    for later, earlier, gap in hard:
+    for later, earlier, gap in constraints:
         row = np.zeros(width)
         row[earlier], row[later] = 1, -1
         a_ub.append(row)
         b_ub.append(-gap)
-    for s, (later, earlier, gap) in enumerate(soft):
-        row = np.zeros(width)
-        row[earlier], row[later], row[k + s] = 1, -1, -1
-        a_ub.append(row)
-        b_ub.append(-gap)
-    for i, (low, high) in enumerate(windows):
+    return a_ub, b_ub
+
+
+def _timed(route: VehicleRoute, times: list[int]) -> VehicleRoute:
+    retimed = [
+        VisitTime(v.request, v.kind, v.row, t)
+        for v, t in zip(route.visits, times[1:-1], strict=True)
+    ]
+    return VehicleRoute(route.vehicle, times[0], retimed, times[-1])
+
+
+def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
+    """The same route with each visit's start of service moved to the best timetable."""
+    if not route.visits:
+        return route
+    lp = _programme(problem, route)
+    a_ub, b_ub = _difference_rows(lp.legs + lp.limits + lp.rules, lp.k)
+    result = linprog(
+        lp.ride_cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=lp.windows, method="highs"
+    )
+    if not result.success:
+        return route
+    times = np.rint(result.x).astype(int)
+    low = np.array([b[0] for b in lp.windows])
+    high = np.array([b[1] for b in lp.windows])
+    feasible = np.all(np.array(a_ub) @ times <= np.array(b_ub)) and np.all(low <= times)
+    if not (feasible and np.all(times <= high)):
+        return route
+    return _timed(route, [int(t) for t in times])
+
+
+SOFT_WEIGHT = 1e3  # per second outside a window or over a ride limit, against 1 per ride second
+
+
+def retime_closest(problem: Problem, route: VehicleRoute) -> VehicleRoute:
+    """The timetable that breaks the time windows and ride limits least, for an order that
+    cannot keep them all (a council's current route, say).
+
+    The same programme as :func:`retime`, with every window and ride limit made soft: each
+    second outside a window or over a limit costs :data:`SOFT_WEIGHT`. Travel and boarding times
+    stay hard, so the timetable is one a vehicle can drive; what it breaks the validator reports.
+    """
+    if not route.visits:
+        return route
+    lp = _programme(problem, route)
+    k, m = lp.k, len(lp.limits)
+    # Variables: k times, then one slack per ride limit, then a low and a high slack per time.
+    width = k + m + 2 * k
+    a_ub, b_ub = _difference_rows(lp.legs + lp.limits, width)
+    for s in range(m):
+        a_ub[len(lp.legs) + s][k + s] = -1
+    for i, (low, high) in enumerate(lp.windows):
         row = np.zeros(width)
         row[i], row[k + m + i] = -1, -1  # t >= low - slack
         a_ub.append(row)
@@ -148,15 +154,12 @@ def retime_closest(problem: Problem, route: VehicleRoute) -> VehicleRoute:
         row[i], row[k + m + k + i] = 1, -1  # t <= high + slack
         a_ub.append(row)
         b_ub.append(high)
-    cost = np.concatenate([ride_cost, np.full(m + 2 * k, SOFT_WEIGHT)])
+    cost = np.concatenate([lp.ride_cost, np.full(m + 2 * k, SOFT_WEIGHT)])
     bounds = [(0, 2 * 86_400)] * k + [(0, None)] * (m + 2 * k)
     result = linprog(cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     if not result.success:
         return route
     times = [int(t) for t in np.rint(result.x[:k])]
-    for later, earlier, gap in hard:  # rounding must never make a leg faster than the road
+    for later, earlier, gap in lp.legs:  # rounding must never make a leg faster than the road
         times[later] = max(times[later], times[earlier] + int(np.ceil(gap)))
-    retimed = [
-        VisitTime(v.request, v.kind, v.row, t) for v, t in zip(visits, times[1:-1], strict=True)
-    ]
-    return VehicleRoute(route.vehicle, times[0], retimed, times[-1])
+    return _timed(route, times)

@@ -211,3 +211,35 @@ def with_exceptions(document: dict) -> dict:
     ]
     document["summary"] = {**document["summary"], "unplaced": 1, "over_guidance": 1}
     return document
+
+
+def server_errors(app, headers: dict[str, str], max_examples: int) -> list[str]:
+    """Every operation of the service's OpenAPI schema called with generated requests
+    (schemathesis, derandomised, ``max_examples`` each): the calls answered with a 5xx."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case) -> None:
+            response = case.call(headers=headers)
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+            )
+
+        try:
+            check()
+        except AssertionError as exc:
+            failures.append(str(exc))
+    return failures
