@@ -338,7 +338,8 @@ def test_operator_sees_only_its_routes(page_for, server):
         assert surname not in text
     with page.expect_download() as sheet:
         page.get_by_role("link", name="CSV").click()
-    lines = Path(sheet.value.path()).read_text(encoding="utf-8").splitlines()
+    # utf-8-sig: the sheets CSV starts with a byte-order mark, so Excel reads names right.
+    lines = Path(sheet.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("route_id,") and len(lines) > 1
     assert {line.split(",")[0] for line in lines[1:]} == set(own)
     page.goto(f"{server.url}/dataset/1")
