@@ -196,12 +196,42 @@ def _stops(
     return stops
 
 
+#: Pupils' times to keep where a route has room: (session, pupil id) -> (when the vehicle leaves
+#: their pick-up stop, when it arrives at their set-down stop), say the routes run today.
+KeptTimes = dict[tuple[Session, str], tuple[int | None, int | None]]
+KEEP_TIME_BAND_S = 30  # a kept time may move this far either way at no cost
+
+
+def _kept_targets(
+    model: SessionModel, route: VehicleRoute, kept: KeptTimes
+) -> dict[int, tuple[int, int]]:
+    """The visits of a route whose pupils have times to keep, as targets of the re-timing."""
+    out = {}
+    for position, visit in enumerate(route.visits):
+        request = model.problem.requests[visit.request]
+        for pid in model.request_pupils[visit.request]:
+            leave, arrive = kept.get((model.session, pid), (None, None))
+            if visit.kind == VisitKind.PICKUP and leave is not None:
+                at = leave - request.visits[0].service_s
+            elif visit.kind == VisitKind.DROPOFF and arrive is not None:
+                at = arrive
+            else:
+                continue
+            out[position] = (at - KEEP_TIME_BAND_S, at + KEEP_TIME_BAND_S)
+            break
+    return out
+
+
 def _routes(
-    model: SessionModel, solution: Solution, dataset: Dataset, travel: TravelData
+    model: SessionModel,
+    solution: Solution,
+    dataset: Dataset,
+    travel: TravelData,
+    kept: KeptTimes | None = None,
 ) -> list[Route]:
     routes = []
     for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
-        vr = retime(model.problem, vr)
+        vr = retime(model.problem, vr, _kept_targets(model, vr, kept) if kept else None)
         slot = model.slots[vr.vehicle]
         vt = dataset.vehicle_type(slot.fleet_key)
         stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
@@ -514,13 +544,16 @@ def assemble_plan(
     solutions: list[Solution],
     *,
     name_routes: Callable[[list[Route]], None] | None = None,
+    kept_times: KeptTimes | None = None,
 ) -> Plan:
     """The validated plan of solved session models: routes assembled and numbered, journeys left
     out placed alone where an idle vehicle can carry them (sibling groups apart if need be), every
     journey still left out explained, twins linked, the summary computed.
 
     ``name_routes``, when given, renames the numbered routes (ids and vehicle ids) before twins
-    are linked.
+    are linked. ``kept_times``, when given, are pupils' times to keep where a route can run at
+    them at no cost to anyone's ride (of the timetables of least ride time, the one closest to
+    them): a re-plan keeps today's times on routes that barely change.
 
     Raises
     ------
@@ -531,7 +564,7 @@ def assemble_plan(
     left_out: list[tuple[Pupil, Session]] = []
     set_aside: set[tuple[str, Session]] = set()
     for model, solution in zip(models, solutions, strict=True):
-        routes += _routes(model, solution, dataset, travel)
+        routes += _routes(model, solution, dataset, travel, kept_times)
         set_aside |= {(s.pupil_id, s.session) for s in model.set_aside}
         left_out += [(dataset.pupil(s.pupil_id), s.session) for s in model.set_aside]
         left_out += [

@@ -34,10 +34,17 @@ from pathlib import Path
 from optimiser.dataset.tables import read_single_table
 from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.errors import InputError, InputProblem
-from optimiser.plan.changes import PupilChange, PupilComparison, compare_by_pupil, match_routes
+from optimiser.plan.changes import (
+    TIME_TOLERANCE_S,
+    PupilChange,
+    PupilComparison,
+    compare_by_pupil,
+    match_routes,
+    route_journeys,
+)
 from optimiser.plan.current import current_plan
 from optimiser.plan.document import Plan, Route, StopType, load_plan
-from optimiser.planner import WHOLE_FLEET, ProgressFn, assemble_plan
+from optimiser.planner import WHOLE_FLEET, KeptTimes, ProgressFn, assemble_plan
 from optimiser.roads.travel import TravelData, build_travel, home_key
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VisitKind
@@ -351,23 +358,40 @@ def priced_and_locked(
     skip: set[str],
     price_pence: int,
     locked: set[str],
+    times: KeptTimes | None = None,
+    minute_pence: int = 0,
 ) -> SessionModel:
     """``model`` with the price of each change and the locks.
 
     A request carrying pupils of a current route (those not in ``skip``) costs ``price_pence``
-    per such pupil on any vehicle but the one carrying that route; a request holding a locked
-    pupil may only go on that vehicle.
+    per such pupil on any vehicle but the one carrying that route, and ``minute_pence`` per
+    such pupil for each minute its pick-up or set-down moves from today's ``times`` beyond
+    :data:`TIME_TOLERANCE_S`; a request holding a locked pupil may only go on that vehicle.
     """
     requests = list(model.problem.requests)
+    times = times or {}
     for i, pupils in enumerate(model.request_pupils):
         stayers = [p for p in pupils if p in vehicle_of and p not in skip]
         if stayers and price_pence > 0:
             cost = price_pence * 1000 * len(stayers)  # the problem's costs are in millipence
             requests[i] = replace(requests[i], stay=(vehicle_of[stayers[0]], cost))
+        leave, arrive = (
+            times.get((model.session, stayers[0]), (None, None)) if stayers else (None, None)
+        )
+        if minute_pence > 0 and (leave, arrive) != (None, None):
+            board = requests[i].visits[0].service_s  # today's time is when the vehicle leaves
+            requests[i] = replace(
+                requests[i],
+                keep_times=(None if leave is None else leave - board, arrive),
+                keep_cost_per_s=minute_pence * 1000 * len(stayers) // 60,
+            )
         vehicles = sorted({vehicle_of[p] for p in pupils if p in locked and p in vehicle_of})
         if vehicles:
             requests[i] = replace(requests[i], allowed_vehicles=tuple(vehicles))
-    return replace(model, problem=replace(model.problem, requests=tuple(requests)))
+    problem = replace(
+        model.problem, requests=tuple(requests), keep_time_tolerance_s=TIME_TOLERANCE_S
+    )
+    return replace(model, problem=problem)
 
 
 def _session_model(
@@ -408,6 +432,17 @@ def _fewer_vehicles(model: SessionModel, start: StartPlan) -> tuple[SessionModel
         start.fits,
     )
     return model, start
+
+
+def kept_times(current: Plan, skip: set[str]) -> KeptTimes:
+    """Today's times of the pupils kept from the current routes: when the vehicle leaves their
+    pick-up stop and arrives at their set-down stop."""
+    out: KeptTimes = {}
+    for route in current.routes:
+        for pid, journey in route_journeys(route).items():
+            if pid not in skip:
+                out[(route.session, pid)] = (journey.pickup_s, journey.dropoff_s)
+    return out
 
 
 def _namer(current: Plan) -> Callable[[list[Route]], None]:
@@ -542,13 +577,22 @@ def replan(
     locks = set(locked)
     affected = affected_pupils(dataset, travel, current)
     skip = {pid for pid, why in affected.items() if why != "new_pupil"}
+    kept = kept_times(current, skip)
     models: list[SessionModel] = []
     solutions: list[Solution] = []
     for session in Session:
         if not dataset.pupils_in(session):
             continue
         model, start = _session_model(dataset, travel, session, current.routes_in(session), skip)
-        model = priced_and_locked(model, start.vehicle_of, skip, price, locks)
+        model = priced_and_locked(
+            model,
+            start.vehicle_of,
+            skip,
+            price,
+            locks,
+            kept,
+            dataset.settings.replan_per_minute_moved_pence,
+        )
 
         def report(event: ProgressEvent, session: Session = session) -> None:
             if progress is not None:
@@ -556,7 +600,9 @@ def replan(
 
         models.append(model)
         solutions.append(solve(model.problem, params, report, start.initial))
-    plan = assemble_plan(dataset, travel, models, solutions, name_routes=_namer(current))
+    plan = assemble_plan(
+        dataset, travel, models, solutions, name_routes=_namer(current), kept_times=kept
+    )
     comparison = compare_by_pupil(current, plan)
     broken = broken_routes(dataset, travel, current, affected)
     changes = classify(comparison, dataset, affected, broken)

@@ -42,6 +42,11 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
             float,
             lambda v: int(round(Decimal(str(v)) * 100)),
         ),
+        "replan_per_minute_moved": (
+            "replan_per_minute_moved_pence",
+            float,
+            lambda v: int(round(Decimal(str(v)) * 100)),
+        ),
     },
     "policy": {
         "max_ride_min_under_11": ("policy.max_ride_min_under_11", int, int),
@@ -81,6 +86,9 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
 _MAXIMA: dict[str, float] = {
     "costs.passenger_assistant_per_session": 10_000,
     "costs.school_days_per_year": 366,
+    "costs.continuity_per_change": 10_000,
+    "costs.replan_per_change": 10_000,
+    "costs.replan_per_minute_moved": 1_000,
     "policy.max_ride_min_under_11": 300,
     "policy.max_ride_min_11_plus": 300,
     "policy.boarding_min": 60,

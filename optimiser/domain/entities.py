@@ -179,6 +179,9 @@ class Settings:
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one
     # current route. A change is only made where it saves more than this a day.
     replan_per_change_pence: int = 1500
+    # The price of each minute a kept pupil's pick-up or set-down time moves beyond a minute
+    # when re-planning (optimiser.replan): a route keeps its times unless moving them pays.
+    replan_per_minute_moved_pence: int = 50
     workers: int = 2
     ray_address: str | None = None  # a Ray cluster for large sessions' subproblems
     # [sheets]: printed on every route sheet; all optional.

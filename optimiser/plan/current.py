@@ -364,10 +364,24 @@ def _stop_plans(spec: _RouteSpec) -> dict[int, _StopPlan | str]:
     return stops
 
 
-def _request(dataset: Dataset, rows: tuple[int, int], session: Session, pupil: Pupil) -> Request:
-    """One pupil as a request, with the windows the routing model gives it."""
-    school = dataset.schools[pupil.school_id]
-    service = dataset.boarding_s(pupil)
+def _bundles(spec: _RouteSpec) -> list[list[_Seat]]:
+    """The route's pupils who get on together and off together (a family at one address going
+    to one school, as the planner bundles them), in row order: one request each, boarding in
+    turn during one visit, so a stop's window applies to when the vehicle arrives there, as the
+    validator reads it."""
+    out: dict[tuple[int, int | None], list[_Seat]] = {}
+    for seat in sorted(spec.seats, key=lambda s: s.row):
+        out.setdefault((seat.pickup, seat.dropoff), []).append(seat)
+    return list(out.values())
+
+
+def _request(
+    dataset: Dataset, rows: tuple[int, int], session: Session, bundle: list[Pupil]
+) -> Request:
+    """Pupils boarding together as one request, with the windows the routing model gives it."""
+    lead = bundle[0]
+    school = dataset.schools[lead.school_id]
+    service = sum(dataset.boarding_s(p) for p in bundle)
     earliest, latest = SESSION_HOURS[session]
     if session is Session.AM:
         pickup = Visit(rows[0], earliest, latest, service)
@@ -379,22 +393,29 @@ def _request(dataset: Dataset, rows: tuple[int, int], session: Session, pupil: P
         dropoff = Visit(rows[1], earliest, latest, service)
     # Timed against the pupil's maximum, not the fair detour: a route run today is timed as it
     # can be driven, and the validator reports any detour over the policy's rule.
-    return Request(pupil.pupil_id, dropoff, pickup, max_ride_s=dataset.max_ride_s(pupil))
+    return Request(
+        "+".join(p.pupil_id for p in bundle),
+        dropoff,
+        pickup,
+        max_ride_s=min(dataset.max_ride_s(p) for p in bundle),
+    )
 
 
 def _timed(
     dataset: Dataset, travel: TravelData, spec: _RouteSpec, stops: list[_StopPlan]
 ) -> tuple[Problem, VehicleRoute]:
-    """The route as a one-vehicle routing problem and its best timetable."""
+    """The route as a one-vehicle routing problem and its best timetable (one request per
+    bundle of :func:`_bundles`; each stop's seats left grouped by bundle, in visiting order)."""
     session = spec.session
     times = travel.times(session)
-    pupils = [seat.pupil for seat in spec.seats]
-    index = {p.pupil_id: i for i, p in enumerate(pupils)}
+    bundles = _bundles(spec)
+    index = {seat.pupil.pupil_id: i for i, bundle in enumerate(bundles) for seat in bundle}
     requests = []
-    for p in pupils:
-        home, school = travel.row(home_key(p, session)), travel.row(school_key(p.school_id))
+    for bundle in bundles:
+        lead = bundle[0].pupil
+        home, school = travel.row(home_key(lead, session)), travel.row(school_key(lead.school_id))
         pair = (home, school) if session is Session.AM else (school, home)
-        requests.append(_request(dataset, pair, session, p))
+        requests.append(_request(dataset, pair, session, [seat.pupil for seat in bundle]))
     depot = travel.row(depot_key(spec.fleet))
     earliest, latest = SESSION_HOURS[session]
     vehicle = Vehicle(spec.vehicle_id, depot, depot, {}, 0, 0, earliest, latest)
@@ -406,22 +427,111 @@ def _timed(
         vehicles=(vehicle,),
         dimensions=(),
     )
-    # A first timetable, as early as the windows allow; the re-timing replaces it.
-    visits, clock, row = [], earliest, depot
-    for stop in stops:
-        for seat in stop.seats:
-            r = travel.row(stop.key)
-            request = requests[index[seat.pupil.pupil_id]]
-            visit = request.pickup if stop.kind is VisitKind.PICKUP else request.dropoff
-            assert visit is not None
-            clock = max(clock + int(times[row, r]), visit.earliest_s)
-            visits.append(VisitTime(index[seat.pupil.pupil_id], stop.kind, r, clock))
-            clock, row = clock + visit.service_s, r
-    first = VehicleRoute(0, earliest, visits, clock + int(times[row, depot]))
-    timed = retime(problem, first)
+    for stop in stops:  # each bundle's seats together, bundles in order of their first seat
+        rank = {i: n for n, i in enumerate(_stop_requests(stop, index))}
+        stop.seats.sort(key=lambda seat: rank[index[seat.pupil.pupil_id]])
+
+    first = _first_timetable(problem, stops, index, travel)
+    timed = retime(problem, first, _stated(stops, index, requests))
+    if timed is first and _tightest_last(stops, first, requests, index):
+        first = _first_timetable(problem, stops, index, travel)
+        timed = retime(problem, first, _stated(stops, index, requests))
     if timed is first:
         timed = retime_closest(problem, first)
     return problem, timed
+
+
+def _first_timetable(
+    problem: Problem, stops: list[_StopPlan], index: dict[str, int], travel: TravelData
+) -> VehicleRoute:
+    """A first timetable in the stops' order, as early as the windows allow (the re-timing
+    replaces it)."""
+    vehicle = problem.vehicles[0]
+    visits, clock, row = [], vehicle.earliest_start_s, vehicle.start_row
+    for stop in stops:
+        r = travel.row(stop.key)
+        for i in _stop_requests(stop, index):
+            request = problem.requests[i]
+            visit = request.pickup if stop.kind is VisitKind.PICKUP else request.dropoff
+            assert visit is not None
+            clock = max(clock + int(problem.time_s[row, r]), visit.earliest_s)
+            visits.append(VisitTime(i, stop.kind, r, clock))
+            clock, row = clock + visit.service_s, r
+    back = clock + int(problem.time_s[row, vehicle.end_row])
+    return VehicleRoute(0, vehicle.earliest_start_s, visits, back)
+
+
+def _stated(
+    stops: list[_StopPlan], index: dict[str, int], requests: list[Request]
+) -> dict[int, tuple[int, int]]:
+    """The times the council states, as targets for the visits' starts of service (by position
+    in the route): a stop's pick-up time is when the vehicle leaves it (its last boarding done),
+    a drop-off time when it arrives (its first visit); a time in whole minutes stands for any
+    second of that minute."""
+    out = {}
+    position = 0
+    for stop in stops:
+        order = _stop_requests(stop, index)
+        pickup = stop.kind is VisitKind.PICKUP
+        given = next(
+            (
+                t
+                for s in stop.seats
+                if (t := s.pickup_time if pickup else s.dropoff_time) is not None
+            ),
+            None,
+        )
+        if given is not None:
+            at, where = given, position
+            if pickup:  # boarding of the last family at the stop starts before it leaves
+                at, where = (
+                    given - requests[order[-1]].visits[0].service_s,
+                    position + len(order) - 1,
+                )
+            out[where] = (at, at + (59 if given % 60 == 0 else 0))
+        position += len(order)
+    return out
+
+
+def _stop_requests(stop: _StopPlan, index: dict[str, int]) -> list[int]:
+    """The requests (bundles) served at a stop, in the order of its seats."""
+    return list(dict.fromkeys(index[seat.pupil.pupil_id] for seat in stop.seats))
+
+
+def _tightest_last(
+    stops: list[_StopPlan], first: VehicleRoute, requests: list[Request], index: dict[str, int]
+) -> bool:
+    """Order the bundles within each stop so that ride limits are easiest to keep; True if any
+    order changed.
+
+    A file gives stops, not the order of boarding within a stop (the rows are in pick-up order),
+    and each bundle boards in turn. Given the stops' times, boarding last whoever must board
+    latest and setting down first whoever must be set down earliest breaks no ride limit that
+    some order keeps (an earliest-deadline-first exchange argument): a pick-up stop is ordered
+    by the bundle's set-down time less its limit, a set-down stop by pick-up time plus limit,
+    both read from the first timetable.
+    """
+    at = {(v.request, VisitKind(v.kind)): v.start_s for v in first.visits}
+    changed = False
+    for stop in stops:
+        order = _stop_requests(stop, index)
+        if len(order) < 2:
+            continue
+
+        def due(i: int, pickup: bool = stop.kind is VisitKind.PICKUP) -> int:
+            request = requests[i]
+            limit = request.max_ride_s or 0
+            board = request.pickup.service_s if request.pickup else 0
+            if pickup:
+                return at[(i, VisitKind.DROPOFF)] - limit - board
+            return at[(i, VisitKind.PICKUP)] + board + limit
+
+        ordered = sorted(order, key=due)  # stable: ties keep the file's order
+        if ordered != order:
+            rank = {i: n for n, i in enumerate(ordered)}
+            stop.seats.sort(key=lambda seat: rank[index[seat.pupil.pupil_id]])
+            changed = True
+    return changed
 
 
 def _route(
@@ -435,10 +545,11 @@ def _route(
     depot = spec.fleet.depot
     stops = [Stop(StopType.DEPOT, depot.lat, depot.lon)]
     starts = iter(timed.visits)
+    index = {seat.pupil.pupil_id: i for i, b in enumerate(_bundles(spec)) for seat in b}
     notes: list[TimeNote] = []
     for plan in stops_plan:
         place: Location = travel.location[plan.key]
-        visits = [next(starts) for _ in plan.seats]
+        visits = [next(starts) for _ in _stop_requests(plan, index)]
         service = [problem.requests[v.request].visits[0].service_s for v in visits]
         stop = Stop(
             StopType(str(plan.kind)),
@@ -624,13 +735,24 @@ def _stop_numbers(
     return {pid: (v[0], v[1], v[2], v[3]) for pid, v in out.items()}
 
 
+def _school_order(route: Route) -> list[str]:
+    """The route's pupils in the order they get off at school in the morning, or on at school in
+    the afternoon: the stop numbers give the order of the stops, and the rows the order within
+    a stop (:func:`_bundles`), which matters at a school, where families take turns."""
+    at_school = StopType.DROPOFF if route.session is Session.AM else StopType.PICKUP
+    order = [pid for stop in route.stops if stop.type is at_school for pid in stop.pupil_ids]
+    rest = [pid for pid in route.pupil_ids if pid not in order]
+    return list(dict.fromkeys([*order, *rest]))
+
+
 def current_rows(plan: Plan) -> Iterable[dict[str, str]]:
-    """A plan as current-route rows: one per pupil on a route, in route and pick-up order."""
+    """A plan as current-route rows: one per pupil on a route, in route order and, within a
+    route, in the order the pupils get off (morning) or on (afternoon) at school."""
     for route in plan.routes:
         numbers = _stop_numbers(route)
         price = route.agreed_cost_pence
-        # dicts keep the order of first pick-up: route order, and stop order within a stop
-        for pid, (pickup, dropoff, on, off) in numbers.items():
+        for pid in _school_order(route):
+            pickup, dropoff, on, off = numbers[pid]
             yield {
                 "route_id": route.route_id,
                 "session": str(route.session),

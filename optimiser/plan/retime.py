@@ -105,24 +105,62 @@ def _timed(route: VehicleRoute, times: list[int]) -> VehicleRoute:
     return VehicleRoute(route.vehicle, times[0], retimed, times[-1])
 
 
-def retime(problem: Problem, route: VehicleRoute) -> VehicleRoute:
-    """The same route with each visit's start of service moved to the best timetable."""
+TARGET_WEIGHT = 1e-4  # per second from a target time, against 1 per ride second: a tie-break
+
+
+def retime(
+    problem: Problem, route: VehicleRoute, targets: dict[int, tuple[int, int]] | None = None
+) -> VehicleRoute:
+    """The same route with each visit's start of service moved to the best timetable.
+
+    ``targets`` (visit position -> earliest and latest start of service wanted, say the minute
+    a council states) break ties among the timetables of least ride time: when the best
+    timetable misses one, the one closest to them of least ride time (a route often has room to
+    run a few minutes earlier or later at no cost to anyone's ride).
+    """
     if not route.visits:
         return route
     lp = _programme(problem, route)
-    a_ub, b_ub = _difference_rows(lp.legs + lp.limits + lp.rules, lp.k)
-    result = linprog(
-        lp.ride_cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=lp.windows, method="highs"
-    )
+    times = _least_ride(lp, {})
+    if (
+        times is not None
+        and targets
+        and not all(low <= times[p + 1] <= high for p, (low, high) in targets.items())
+    ):
+        times = _least_ride(lp, targets) or times
+    return route if times is None else _timed(route, times)
+
+
+def _least_ride(lp: _Programme, targets: dict[int, tuple[int, int]]) -> list[int] | None:
+    """The programme's optimum in whole seconds, closest to ``targets`` among those of least
+    ride time; None if there is none or rounding broke it."""
+    k = lp.k
+    width = k + 2 * len(targets)
+    a_ub, b_ub = _difference_rows(lp.legs + lp.limits + lp.rules, width)
+    rules = len(a_ub)
+    for n, (position, (low, high)) in enumerate(sorted(targets.items())):
+        i = position + 1  # the depot's departure is time 0
+        row = np.zeros(width)
+        row[i], row[k + 2 * n] = 1, -1  # t - over <= high
+        a_ub.append(row)
+        b_ub.append(high)
+        row = np.zeros(width)
+        row[i], row[k + 2 * n + 1] = -1, -1  # -t - under <= -low
+        a_ub.append(row)
+        b_ub.append(-low)
+    cost = np.concatenate([lp.ride_cost, np.full(width - k, TARGET_WEIGHT)])
+    bounds = list(lp.windows) + [(0, None)] * (width - k)
+    result = linprog(cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     if not result.success:
-        return route
-    times = np.rint(result.x).astype(int)
-    low = np.array([b[0] for b in lp.windows])
-    high = np.array([b[1] for b in lp.windows])
-    feasible = np.all(np.array(a_ub) @ times <= np.array(b_ub)) and np.all(low <= times)
-    if not (feasible and np.all(times <= high)):
-        return route
-    return _timed(route, [int(t) for t in times])
+        return None
+    times = np.rint(result.x[:k]).astype(int)
+    rows = np.array([row[:k] for row in a_ub[:rules]])
+    lows = np.array([b[0] for b in lp.windows])
+    highs = np.array([b[1] for b in lp.windows])
+    feasible = np.all(rows @ times <= np.array(b_ub[:rules])) and np.all(lows <= times)
+    if not (feasible and np.all(times <= highs)):
+        return None
+    return [int(t) for t in times]
 
 
 SOFT_WEIGHT = 1e3  # per second outside a window or over a ride limit, against 1 per ride second

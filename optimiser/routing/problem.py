@@ -52,6 +52,11 @@ class Request:
     # (vehicle, cost): served by any vehicle but this one costs ``cost`` millipence (a re-plan's
     # price of changing the vehicle a pupil rides today); None: any vehicle at no extra cost.
     stay: tuple[int, int] | None = None
+    # (pickup, drop-off): the starts of service to keep, either None (a re-plan's times run
+    # today); a start further than the problem's ``keep_time_tolerance_s`` from it costs
+    # ``keep_cost_per_s`` millipence a second, in place of the price of this request's ride.
+    keep_times: tuple[int | None, int | None] | None = None
+    keep_cost_per_s: int = 0
 
     @property
     def visits(self) -> tuple[Visit, ...]:
@@ -97,6 +102,14 @@ class Problem:
     # At most this many arrivals at a site (``Visit.site``) per vehicle route; None: no limit.
     # Visits at one site in a row are one arrival.
     max_sites_per_route: int | None = None
+    keep_time_tolerance_s: int = 60  # how far a request's ``keep_times`` may move at no cost
+
+    @property
+    def prices_times(self) -> bool:
+        """Whether the objective prices the times of visits (soft bounds on their starts)."""
+        return bool(self.ride_cost_per_s) or any(
+            r.keep_times and r.keep_cost_per_s for r in self.requests
+        )
 
     def check(self) -> list[str]:
         """Everything inconsistent about the problem, one line each (empty when it is sound)."""

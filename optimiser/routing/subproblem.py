@@ -126,12 +126,19 @@ def extract(
     def relocate(visit: Visit | None) -> Visit | None:
         return None if visit is None else replace(visit, row=local_row[visit.row])
 
+    def relocate_stay(stay: tuple[int, int] | None) -> tuple[int, int] | None:
+        # Its vehicle outside: every vehicle inside costs the same, so the price goes.
+        if stay is None or stay[0] not in local_vehicle:
+            return None
+        return local_vehicle[stay[0]], stay[1]
+
     sub_requests = tuple(
         replace(
             problem.requests[r],
             pickup=relocate(problem.requests[r].pickup),
             dropoff=relocate(problem.requests[r].dropoff),
             allowed_vehicles=renumber_vehicles(problem.requests[r].allowed_vehicles),
+            stay=relocate_stay(problem.requests[r].stay),
         )
         for r in requests
     )

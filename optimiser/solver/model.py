@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimiser.routing.problem import Problem, VehicleRoute, Visit, VisitTime
+from optimiser.routing.problem import Problem, Request, VehicleRoute, Visit, VisitTime
 
 # A plan in the problem's own vehicle numbering: for each vehicle, its visits in order as
 # (request, "pickup" | "dropoff").
@@ -283,10 +283,24 @@ class _Model:
                     # constraint per request made insertion and local search crawl.
                     limit = r.max_ride_s + r.visits[0].service_s  # the pickup's service
                     self.time.AddNodePrecedence(d, p, -limit)
+                if self._keep_times(r, (p, d)):
+                    continue
                 if problem.ride_cost_per_s:
                     c = problem.ride_cost_per_s
                     self.time.SetCumulVarSoftUpperBound(d, 0, c)
                     self.time.SetCumulVarSoftLowerBound(p, 86400, c)
+
+    def _keep_times(self, request: Request, indices: tuple[int, int]) -> bool:
+        """Soft bounds around a request's times to keep (not in a model with soft windows, whose
+        upper bounds price lateness); whether it has any, in place of its ride's price."""
+        cost, tolerance = request.keep_cost_per_s, self.problem.keep_time_tolerance_s
+        if request.keep_times is None or not cost or self.lateness_cost:
+            return False
+        for idx, target in zip(indices, request.keep_times, strict=True):
+            if target is not None:
+                self.time.SetCumulVarSoftUpperBound(idx, target + tolerance, cost)
+                self.time.SetCumulVarSoftLowerBound(idx, max(0, target - tolerance), cost)
+        return True
 
     def _sites(self) -> None:
         """At most ``max_sites_per_route`` site arrivals per route: a dimension counting one on
@@ -428,14 +442,15 @@ class _Model:
         """Routes of solver indices, one per vehicle of the model, as an assignment (None if the
         model rejects them).
 
-        With a price on ride time (soft bounds on the time cumuls) ReadAssignmentFromRoutes
-        searches the cumuls for the cheapest timing and took whole time limits (measured: 5 s
-        of 5 s loading one route of 4 pupils); a first-solution search from the routes locked
+        With a price on ride time or kept times (soft bounds on the time cumuls)
+        ReadAssignmentFromRoutes searches the cumuls for the cheapest timing and took whole time
+        limits (measured: 5 s of 5 s loading one route of 4 pupils); a first-solution search
+        from the routes locked
         takes milliseconds and times them as any first solution is. Visits on no route are then
         inserted by that search (local cheapest insertion: the strategy that leaves every visit
         out failed to load feasible routes).
         """
-        if not self.problem.ride_cost_per_s:
+        if not self.problem.prices_times:
             return self.routing.ReadAssignmentFromRoutes(routes, True)
         routing = self.routing
         search = pywrapcp.DefaultRoutingSearchParameters()

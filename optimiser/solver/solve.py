@@ -139,7 +139,8 @@ def _load_what_fits(model: _Model, plan: InitialPlan, search: Any) -> Any:
             continue
         sub = extract(problem, sorted({r for r, _ in visits}), [vehicle], limits)
         # Without the price on ride time, a load needs no search (see _Model.read_routes).
-        probe = _Model(replace(sub.problem, ride_cost_per_s=0))
+        requests = tuple(replace(r, keep_cost_per_s=0) for r in sub.problem.requests)
+        probe = _Model(replace(sub.problem, ride_cost_per_s=0, requests=requests))
         probe.routing.CloseModelWithParameters(pywrapcp.DefaultRoutingSearchParameters())
         local = {r: k for k, r in enumerate(sub.requests)}
         if probe.assignment_of([[(local[r], kind) for r, kind in visits]]) is not None:

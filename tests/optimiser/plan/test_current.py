@@ -223,10 +223,45 @@ def test_the_sample_plan_round_trips(sample, tmp_path):
     imported.write(tmp_path / "plan.json")
     again_path = write_current_routes(load_plan(tmp_path / "plan.json"), tmp_path / "again.csv")
     again = read_current_routes(again_path, dataset, travel).plan
-    assert [r.to_json() for r in again.routes] == [r.to_json() for r in imported.routes]
-    assert [(v.cause, v.message) for v in validate_plan(dataset, travel, again)] == [
-        (v.cause, v.message) for v in found
-    ]
+    assert _shape(again) == _shape(imported)
+    assert [r.cost_pence for r in again.routes] == [r.cost_pence for r in imported.routes]
+    assert sorted(
+        (v.cause, v.pupil_id, v.route_id) for v in validate_plan(dataset, travel, again)
+    ) == sorted((v.cause, v.pupil_id, v.route_id) for v in found)
+    # the file states times to the minute: the second import keeps each within it
+    assert _largest_shift(imported, again) < 60
+
+
+def _largest_shift(a, b) -> int:
+    """The largest difference in seconds between the stop times of two plans of the same shape."""
+    shifts = [0]
+    for ra, rb in zip(a.routes, b.routes, strict=True):
+        for sa, sb in zip(ra.stops, rb.stops, strict=True):
+            for x, y in ((sa.arrive, sb.arrive), (sa.depart, sb.depart)):
+                if x is not None and y is not None:
+                    shifts.append(abs(x - y))
+    return max(shifts)
+
+
+def test_a_valid_plan_round_trips_with_the_same_routes_cost_and_no_violation(tmp_path):
+    """The done-when of current routes: a plan of the sample made by the present code (60 s per
+    session; it validates) exported as current routes and imported again: the same routes, the
+    same cost, 0 violations, every time within the minute the file states. Before pupils who
+    board together were timed as one visit (as the planner bundles them) five routes broke a
+    school window on the way back in."""
+    dataset = load_dataset(SAMPLE)
+    travel = build_travel(dataset)
+    raw = gzip.decompress((TESTS / "data" / "sample_plan_2026_12.json.gz").read_bytes())
+    plan = plan_from_json(json.loads(raw))
+    assert validate_plan(dataset, travel, plan) == []
+    path = write_current_routes(plan, tmp_path / "routes.csv")
+    imported = read_current_routes(path, dataset, travel)
+    assert _shape(imported.plan) == _shape(plan)
+    assert imported.plan.summary["cost_per_day"] == plan.summary["cost_per_day"]
+    assert [r.cost_pence for r in imported.plan.routes] == [r.cost_pence for r in plan.routes]
+    assert validate_plan(dataset, travel, imported.plan) == []
+    assert imported.time_notes == []
+    assert _largest_shift(plan, imported.plan) < 60
 
 
 def test_export_writes_one_row_per_pupil_on_a_route_in_stop_order(sample):

@@ -51,3 +51,32 @@ def test_a_start_plan_loads_as_given_when_ride_time_has_a_price():
     # Loaded by a search from the routes locked: ReadAssignmentFromRoutes searched the timing
     # for the whole time limit on such models.
     assert _served(solution) == plan[:2]
+
+
+def _kept(problem, request: int, pickup: int, dropoff: int, cost: int):
+    requests = list(problem.requests)
+    requests[request] = replace(
+        requests[request], keep_times=(pickup, dropoff), keep_cost_per_s=cost
+    )
+    return replace(problem, requests=tuple(requests), keep_time_tolerance_s=60)
+
+
+def test_a_kept_time_holds_where_the_route_has_room_and_costs_beyond_its_tolerance():
+    """P0 alone; today the taxi picks P0 up five minutes earlier than it needs to. With P0's
+    times kept (priced beyond a minute) the route keeps them, where the price of ride time alone
+    picks P0 up as late as the school's window allows."""
+    problem, index = _six_pupils()
+    problem = replace(problem, ride_cost_per_s=83)  # 5p a minute
+    plan = [_route(index, "P0"), [], []]
+    free = solve(problem, FIRST_ONLY, None, plan)
+    starts = {str(v.kind): v.start_s for v in free.routes[0].visits}
+    pickup, dropoff = starts["pickup"] - 300, starts["dropoff"]
+    kept = _kept(problem, index["P0"], pickup, dropoff, 1000)
+    solution = solve(kept, FIRST_ONLY, None, plan)
+    starts = {str(v.kind): v.start_s for v in solution.routes[0].visits}
+    assert abs(starts["pickup"] - pickup) <= 60 and abs(starts["dropoff"] - dropoff) <= 60
+    # a kept time the windows cannot meet (before the school opens) is paid for, not refused
+    early = _kept(problem, index["P0"], pickup - 3600, dropoff - 3600, 1000)
+    forced = solve(early, FIRST_ONLY, None, plan)
+    assert index["P0"] not in forced.dropped
+    assert forced.objective >= 1000 * (3600 - 60)
