@@ -8,7 +8,7 @@ or an unknown id becomes a page saying so, with the API's own sentence.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,6 +80,11 @@ def when(moment: datetime | None) -> str:
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
+def day(value: date | None) -> str:
+    """A date as ``6 Jan 2027``; an en dash for nothing."""
+    return "–" if value is None else f"{value.day} {value:%b %Y}"
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -91,6 +96,7 @@ def _environment() -> jinja2.Environment:
     env.filters["gbp"] = gbp
     env.filters["number"] = number
     env.filters["when"] = when
+    env.filters["day"] = day
     env.globals["assets"] = ASSETS_PREFIX
     env.globals["csrf_field"] = CSRF_FIELD
     return env
