@@ -23,7 +23,13 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
 from api.csrf import csrf_token, same_origin, token_matches
-from api.deps import OFFICER_ROLES, PAGE_SCOPE_KEY, STAFF_ROLES, TOKEN_COOKIE
+from api.deps import (
+    OFFICER_ROLES,
+    PAGE_SCOPE_KEY,
+    STAFF_ROLES,
+    TOKEN_COOKIE,
+    note_page_refusal,
+)
 from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from optimiser.domain.errors import SendRoutesError
 
@@ -181,15 +187,9 @@ class PageRoute(APIRoute):
             request.scope[PAGE_SCOPE_KEY] = True  # its forms carry the CSRF token themselves
             try:
                 return await handler(request)
-            except HTTPException as exc:
-                if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-                    back = quote(safe_next(request.url.path), safe="/")
-                    return see_other(f"/login?next={back}")
-                return error_page(request, exc.status_code, str(exc.detail))
-            except NotFound as exc:
-                return error_page(request, 404, str(exc))
-            except Forbidden as exc:
-                return error_page(request, 403, str(exc))
+            except (HTTPException, NotFound, Forbidden) as exc:
+                note_page_refusal(request, exc)  # audited like the API's refusals
+                return _refusal_page(request, exc)
             except Unprocessable as exc:
                 return error_page(request, 422, str(exc))
             except Conflict as exc:
@@ -200,3 +200,13 @@ class PageRoute(APIRoute):
                 return error_page(request, 422, str(exc))
 
         return page_handler
+
+
+def _refusal_page(request: Request, exc: HTTPException | NotFound | Forbidden) -> Response:
+    """No token sends a person to sign in; other refusals are pages saying why."""
+    if isinstance(exc, HTTPException):
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+            back = quote(safe_next(request.url.path), safe="/")
+            return see_other(f"/login?next={back}")
+        return error_page(request, exc.status_code, str(exc.detail))
+    return error_page(request, 404 if isinstance(exc, NotFound) else 403, str(exc))
