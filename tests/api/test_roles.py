@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 
+from api.services.plans import today
 from tests.api.helpers import NOTES, OPERATOR_A, OPERATOR_B, PUPIL_NAMES, upload, wait_for
 
 ROLES = ("officer", "finance", "operator_a", "operator_x")
@@ -37,6 +38,7 @@ ENDPOINTS = [
     ("GET", "/plans", None, dict.fromkeys(ROLES, OK)),
     ("POST", "/plans", "upload", {"officer": 201}),
     ("GET", "/plans/{p}", None, {"officer": OK, "finance": OK, "operator_a": OK}),
+    ("POST", "/plans/{p}/publish", "publish", {"officer": 409}),  # published already
     ("GET", "/plans/{p}/json", None, {"officer": OK}),
     ("GET", "/plans/{p}/costs", None, {"officer": OK, "finance": OK}),
     ("GET", "/plans/{p}/validate", None, {"officer": OK}),
@@ -87,6 +89,8 @@ def _call(api, who, method, path, body, planned):
     kwargs = {}
     if body == "plan":
         kwargs["json"] = api.get(f"/plans/{planned.plan_id}/json").json()
+    elif body == "publish":
+        kwargs["json"] = {"effective_from": today().isoformat()}
     elif body == "upload":
         kwargs["json"] = {"dataset_id": planned.dataset_id, "plan": {"routes": []}}
     elif body is not None:
