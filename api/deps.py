@@ -29,7 +29,7 @@ TOKEN_COOKIE = "send_routes_token"
 PAGE_SCOPE_KEY = "send_routes.page"  # set by page routes, whose forms carry the CSRF token
 PRINCIPAL_SCOPE_KEY = "send_routes.principal"
 REFUSAL_SCOPE_KEY = "send_routes.refusal"  # a page's refusal, for get_db to audit
-REFUSALS = {401: "unauthenticated", 403: "denied", 404: "not found"}
+REFUSALS = {401: "unauthenticated", 403: "denied", 404: "not found", 429: "rate limited"}
 
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `send-routes users add`.")
 _cookie = APIKeyCookie(
@@ -113,15 +113,36 @@ def _check_cookie_request(request: Request, secret: str) -> None:
         )
 
 
+def _bearer_principal(
+    request: Request, service: Service, db: Session, token: str
+) -> Principal | None:
+    """The holder of a bearer token, or ``None``; a source address with too many failed tokens
+    lately is refused (429) before its token is even looked up, as failed sign-ins are."""
+    source = request.client.host if request.client else ""
+    wait_s = service.token_failures.retry_after_s(source)
+    if wait_s:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many unknown tokens from this address: try again in {wait_s} seconds",
+            headers={"Retry-After": str(wait_s)},
+        )
+    who = principal_for_token(db, token)
+    if who is None:
+        service.token_failures.failed(source)
+    return who
+
+
 def get_principal(
     request: Request,
+    service: ServiceDep,
     db: DbDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The caller, from the bearer token or else the session cookie; 401 when neither is valid."""
+    """The caller, from the bearer token or else the session cookie; 401 when neither is valid,
+    429 from an address that sent too many unknown bearer tokens lately."""
     if bearer is not None:
-        who = principal_for_token(db, bearer.credentials)
+        who = _bearer_principal(request, service, db, bearer.credentials)
     elif cookie:
         who = principal_for_session(db, cookie)
     else:
