@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -142,8 +143,25 @@ class Job(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PlanStatus(StrEnum):
+    """Where a plan is: every plan starts a ``draft`` (officers and finance see it, operators
+    never); an officer ``published`` it with the date it takes effect (operators with routes in
+    it see it); publishing a later plan of the same dataset makes it ``superseded`` (operators
+    still read it, marked so)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+OPERATOR_VISIBLE = (PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED)
+
+
 class PlanRow(Base):
-    """A plan, as its ``plan.json`` text: from a job, or uploaded (a council's current routes)."""
+    """A plan, as its ``plan.json`` text: from a job, or uploaded (a council's current routes).
+
+    The plan itself never changes; only its status does (draft -> published -> superseded).
+    """
 
     __tablename__ = "plans"
     __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
@@ -159,6 +177,15 @@ class PlanRow(Base):
     routes: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Publication (migration 0005). Plain ids, no foreign keys: a superseding plan may be of
+    # another dataset and deleted with it; the audit log keeps who did what.
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.DRAFT.value)
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    published_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    superseded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class AuditEntry(Base):

@@ -28,7 +28,8 @@ from api.service import Service
 TOKEN_COOKIE = "send_routes_token"
 PAGE_SCOPE_KEY = "send_routes.page"  # set by page routes, whose forms carry the CSRF token
 PRINCIPAL_SCOPE_KEY = "send_routes.principal"
-REFUSALS = {401: "unauthenticated", 403: "denied", 404: "not found"}
+REFUSAL_SCOPE_KEY = "send_routes.refusal"  # a page's refusal, for get_db to audit
+REFUSALS = {401: "unauthenticated", 403: "denied", 404: "not found", 429: "rate limited"}
 
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `send-routes users add`.")
 _cookie = APIKeyCookie(
@@ -54,28 +55,44 @@ def _refusal(exc: BaseException) -> tuple[int, str] | None:
     return None
 
 
+def _audit_refusal(db: Session, request: Request, code: int, sentence: str) -> None:
+    db.rollback()
+    who = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    audit.record(
+        db,
+        who,
+        f"{request.method} {request.url.path}",
+        request.url.path,
+        outcome=REFUSALS[code],
+        detail=sentence,
+        name=None if who else "(unknown)",
+    )
+    db.commit()
+
+
+def note_page_refusal(request: Request, exc: BaseException) -> None:
+    """A page turned ``exc`` into an error page (so it never reaches :func:`get_db`): have the
+    request's session audit it as the API's refusals are."""
+    refusal = _refusal(exc)
+    if refusal is not None:
+        request.scope[REFUSAL_SCOPE_KEY] = refusal
+
+
 def get_db(request: Request, service: ServiceDep) -> Iterator[Session]:
-    """The request's database session; a refusal raised while it is open is audited in it."""
+    """The request's database session; a refusal raised while it is open, or made into an error
+    page, is audited in it."""
     with service.sessions() as db:
         try:
             yield db
         except Exception as exc:
             refusal = _refusal(exc)
             if refusal is not None:
-                db.rollback()
-                code, sentence = refusal
-                who = request.scope.get(PRINCIPAL_SCOPE_KEY)
-                audit.record(
-                    db,
-                    who,
-                    f"{request.method} {request.url.path}",
-                    request.url.path,
-                    outcome=REFUSALS[code],
-                    detail=sentence,
-                    name=None if who else "(unknown)",
-                )
-                db.commit()
+                _audit_refusal(db, request, *refusal)
             raise
+        else:
+            refusal = request.scope.pop(REFUSAL_SCOPE_KEY, None)
+            if refusal is not None:
+                _audit_refusal(db, request, *refusal)
 
 
 DbDep = Annotated[Session, Depends(get_db)]
@@ -96,15 +113,36 @@ def _check_cookie_request(request: Request, secret: str) -> None:
         )
 
 
+def _bearer_principal(
+    request: Request, service: Service, db: Session, token: str
+) -> Principal | None:
+    """The holder of a bearer token, or ``None``; a source address with too many failed tokens
+    lately is refused (429) before its token is even looked up, as failed sign-ins are."""
+    source = request.client.host if request.client else ""
+    wait_s = service.token_failures.retry_after_s(source)
+    if wait_s:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many unknown tokens from this address: try again in {wait_s} seconds",
+            headers={"Retry-After": str(wait_s)},
+        )
+    who = principal_for_token(db, token)
+    if who is None:
+        service.token_failures.failed(source)
+    return who
+
+
 def get_principal(
     request: Request,
+    service: ServiceDep,
     db: DbDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The caller, from the bearer token or else the session cookie; 401 when neither is valid."""
+    """The caller, from the bearer token or else the session cookie; 401 when neither is valid,
+    429 from an address that sent too many unknown bearer tokens lately."""
     if bearer is not None:
-        who = principal_for_token(db, bearer.credentials)
+        who = _bearer_principal(request, service, db, bearer.credentials)
     elif cookie:
         who = principal_for_session(db, cookie)
     else:

@@ -30,6 +30,7 @@ from api.auth import Principal, Role
 from api.db import (
     ACTIVE_JOB_STATES,
     RERUNNABLE,
+    DatasetRow,
     Job,
     JobState,
     retrying,
@@ -260,10 +261,40 @@ def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
     return fresh
 
 
-def wall_clock_bound_s(time_limit_s: float, grace_s: float) -> float:
-    """The longest a job may run: its two sessions' searches one after the other, plus time to
-    load, route and save."""
-    return 2 * float(time_limit_s) + grace_s
+# What the planner may search for, per session, in shares of the session's time limit (kept equal
+# to optimiser.planner's by tests/api/test_time_limit.py; not imported: the web process never
+# loads the solver).
+SESSIONS = 2  # a job plans the morning and the afternoon
+RETRY_SHARE, RETRY_MIN_S = 0.5, 10.0  # a session short of vehicles searches again with more
+CONTINUITY_SHARE = 0.5  # the afternoon searched again from the morning's routes
+
+
+def wall_clock_bound_s(
+    time_limit_s: float,
+    grace_s: float,
+    *,
+    pupils: int = 0,
+    grace_s_per_pupil: float = 0.0,
+    solver_workers: int = 1,
+) -> float:
+    """The longest a job may run before the watchdog ends it: every search the planner may
+    budget from the time limit ``t`` per session, plus an allowance for the rest.
+
+    - the two sessions' searches: ``t`` side by side (``solver_workers`` >= 2), else ``2 t``
+      (sessions too large for one model are planned one after the other, ``t`` each, and get
+      no second search: at most ``2 t`` either way, within the sum below);
+    - each session's second search with more vehicles: ``max(10 s, t / 2)``, one after the other;
+    - the afternoon's search again from the morning's routes: ``t / 2``;
+    - ``grace_s`` + ``grace_s_per_pupil`` x pupils: loading and snapping to the roads, building
+      the models, a first plan that takes longer than ``t`` (it grows with the journeys),
+      checking and saving.
+
+    So ``2.5 t`` of search with two solver workers (``3.5 t`` with one), for ``t`` >= 20 s.
+    """
+    t = float(time_limit_s)
+    searches = t if solver_workers >= SESSIONS else SESSIONS * t
+    retries = SESSIONS * max(RETRY_MIN_S, RETRY_SHARE * t)
+    return searches + retries + CONTINUITY_SHARE * t + grace_s + grace_s_per_pupil * pupils
 
 
 class JobRunner:
@@ -399,18 +430,29 @@ class JobRunner:
             job.finished_at = now
             audit.record(db, None, "job.failed", f"job/{job.id}", detail=job.error)
             return
-        bound = wall_clock_bound_s(job.time_limit_s, self.settings.job_grace_s)
+        bound = self.bound_s(db, job)
         if elapsed > bound:
             job.status = JobState.FAILED
-            grace = self.settings.job_grace_s
             job.error = (
                 f"stopped after {elapsed:.0f} s: past its wall-clock bound of {bound:.0f} s "
-                f"(twice its {job.time_limit_s:g} s search time, plus {grace:g} s)"
+                f"(every search its {job.time_limit_s:g} s a session allows, plus time to load, "
+                "build and save; see JOB_GRACE_S)"
             )
             job.finished_at = now
             audit.record(db, None, "job.failed", f"job/{job.id}", detail=job.error)
             if proc is not None and proc.pid is not None:
                 _kill_group(proc.pid)
+
+    def bound_s(self, db: Session, job: Job) -> float:
+        """A job's wall-clock bound (:func:`wall_clock_bound_s`) on this service's settings."""
+        dataset = db.get(DatasetRow, job.dataset_id)
+        return wall_clock_bound_s(
+            job.time_limit_s,
+            self.settings.job_grace_s,
+            pupils=dataset.pupils if dataset is not None else 0,
+            grace_s_per_pupil=self.settings.job_grace_s_per_pupil,
+            solver_workers=self.settings.solver_workers,
+        )
 
     # -- stop -------------------------------------------------------------------------------
     def stop(self, job_id: int) -> None:

@@ -70,9 +70,16 @@ def all_outputs(
 
 
 def operator_sheets(
-    settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, operator: str
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    operator: str,
+    *,
+    banner: str = "",
 ) -> dict[str, Path]:
-    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone."""
+    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone; ``banner`` (the
+    plan's status, e.g. superseded) is printed at the top of every PDF page."""
     from maps.sheets import write_route_sheets
 
     own = Plan(
@@ -82,11 +89,12 @@ def operator_sheets(
         summary={},
         generated_at=plan.generated_at,
     )
-    key = hashlib.sha256(operator.encode("utf-8")).hexdigest()[:16]
+    # A plan's status changes (draft, published, superseded): each banner has its own folder.
+    key = hashlib.sha256(f"{operator}\n{banner}".encode()).hexdigest()[:16]
     folder = plan_folder(settings, row) / f"operator-{key}"
 
     def build(tmp: Path) -> dict[str, Path]:
-        files = write_route_sheets(own, dataset, tmp)
+        files = write_route_sheets(own, dataset, tmp, banner=banner)
         return {p.suffix.lstrip(".").lower(): p for p in files}
 
     names = _build_once(folder, build)

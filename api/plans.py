@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -18,17 +19,23 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role
 from api.datasets import get_row
-from api.db import PlanRow
-from api.refusals import NotFound
+from api.db import OPERATOR_VISIBLE, DatasetRow, PlanRow, PlanStatus, utcnow
+from api.refusals import Conflict, NotFound
 from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan, plan_from_json
 
 
+def operator_may_see(row: PlanRow, who: Principal) -> bool:
+    """Whether an operator may know of a plan: published (or superseded), with its routes."""
+    return row.status in OPERATOR_VISIBLE and who.operator in (row.operators or [])
+
+
 def get_row_for(db: Session, plan_id: int, who: Principal) -> PlanRow:
-    """A plan the caller may know of: an operator only those with its routes (else 404)."""
+    """A plan the caller may know of: an operator only published or superseded plans with its
+    routes; a draft, like a plan without its routes, answers as if it did not exist (404)."""
     row = db.get(PlanRow, plan_id)
-    if row is None or (who.role is Role.OPERATOR and who.operator not in (row.operators or [])):
+    if row is None or (who.role is Role.OPERATOR and not operator_may_see(row, who)):
         raise NotFound(f"no plan {plan_id}")
     return row
 
@@ -37,10 +44,63 @@ def list_rows(db: Session, who: Principal, dataset_id: int | None = None) -> lis
     query = select(PlanRow).order_by(PlanRow.id)
     if dataset_id is not None:
         query = query.where(PlanRow.dataset_id == dataset_id)
+    if who.role is Role.OPERATOR:
+        query = query.where(PlanRow.status.in_([str(s) for s in OPERATOR_VISIBLE]))
     rows = list(db.scalars(query))
     if who.role is Role.OPERATOR:
-        rows = [r for r in rows if who.operator in (r.operators or [])]
+        rows = [r for r in rows if operator_may_see(r, who)]
     return rows
+
+
+def publish(
+    db: Session, row: PlanRow, effective_from: date, who: Principal, also: list[int]
+) -> list[PlanRow]:
+    """Publish a draft (the caller has validated it): every published plan of its dataset, and
+    the published plans named in ``also`` (of other datasets: a re-plan on today's data),
+    become superseded by it. Returns the plans it supersedes (the caller commits and audits).
+
+    Raises
+    ------
+    Conflict
+        If the plan is not a draft, or a plan of ``also`` is not published.
+    """
+    # Lock the dataset's row: two officers publishing plans of one dataset at once take turns.
+    db.get(DatasetRow, row.dataset_id, with_for_update=True)
+    db.refresh(row)
+    if row.status != PlanStatus.DRAFT:
+        raise Conflict(f"plan {row.id} is {row.status}: only a draft can be published")
+    query = select(PlanRow).where(
+        PlanRow.dataset_id == row.dataset_id, PlanRow.status == PlanStatus.PUBLISHED.value
+    )
+    older = {r.id: r for r in db.scalars(query)}
+    for plan_id in also:
+        other = db.get(PlanRow, plan_id)
+        if other is None or other.id == row.id or other.status != PlanStatus.PUBLISHED:
+            raise Conflict(f"plan {plan_id} is not a published plan that this one can supersede")
+        older[other.id] = other
+    now = utcnow()
+    for old in older.values():
+        old.status = PlanStatus.SUPERSEDED.value
+        old.superseded_by = row.id
+        old.superseded_on = effective_from
+    db.flush()  # the old one stops being published before the new one starts (unique index)
+    row.status = PlanStatus.PUBLISHED.value
+    row.effective_from = effective_from
+    row.published_by = who.user_id
+    row.published_by_name = who.name
+    row.published_at = now
+    db.flush()
+    return sorted(older.values(), key=lambda r: r.id)
+
+
+def banner(row: PlanRow) -> str:
+    """What a route sheet of the plan says of its status ("" for a plan in force)."""
+    if row.status == PlanStatus.SUPERSEDED:
+        on = f"on {row.superseded_on:%d %b %Y} " if row.superseded_on else ""
+        return f"SUPERSEDED {on}by plan {row.superseded_by}: do not use"
+    if row.status == PlanStatus.DRAFT:
+        return "DRAFT: not published, not a booking"
+    return ""
 
 
 def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
@@ -55,6 +115,12 @@ def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
         operators=list(row.operators or []),
         cost_per_day_gbp=round(row.cost_per_day_pence / 100, 2),
         created_at=row.created_at,
+        status=row.status,
+        effective_from=row.effective_from,
+        published_by=row.published_by_name,
+        published_at=row.published_at,
+        superseded_by=row.superseded_by,
+        superseded_on=row.superseded_on,
     )
     if who is not None and who.role is Role.OPERATOR:
         own = [
@@ -63,7 +129,12 @@ def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
             if r.get("operator") == who.operator
         ]
         out = out.model_copy(
-            update={"routes": len(own), "operators": [who.operator], "cost_per_day_gbp": None}
+            update={
+                "routes": len(own),
+                "operators": [who.operator],
+                "cost_per_day_gbp": None,
+                "published_by": None,
+            }
         )
     return out
 

@@ -1,4 +1,4 @@
-"""A sliding-window limit of failed attempts per client address (for signing in).
+"""A sliding-window limit of failed attempts per client address (signing in, bearer tokens).
 
 In memory, per service process: enough to make guessing tokens by the million impossible (a token
 has 256 random bits anyway) and to stop a script hammering the sign-in form.

@@ -7,7 +7,7 @@ times of day ``HH:MM:SS`` strings, timestamps ISO 8601 in UTC.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.db import JobState
+from api.db import JobState, PlanStatus
 from optimiser.domain.errors import PlanFormatError
 from optimiser.plan.document import Plan, plan_from_json
 
@@ -213,6 +213,22 @@ class PlanOut(BaseModel):
         description="pounds per school day, as the plan states (not shown to operators)"
     )
     created_at: Timestamp
+    status: PlanStatus = Field(
+        PlanStatus.DRAFT,
+        description="draft (operators never see it), published (in force from effective_from) "
+        "or superseded (by superseded_by, from superseded_on)",
+    )
+    effective_from: date | None = Field(
+        None, description="the day a published plan takes effect (YYYY-MM-DD)"
+    )
+    published_by: str | None = Field(
+        None, description="the officer who published it (not shown to operators)"
+    )
+    published_at: Timestamp | None = None
+    superseded_by: int | None = Field(None, description="the plan published in its place")
+    superseded_on: date | None = Field(
+        None, description="the day the plan that supersedes it takes effect (YYYY-MM-DD)"
+    )
 
 
 SessionName = Literal["AM", "PM"]
@@ -373,6 +389,25 @@ class PlanUpload(BaseModel):
     dataset_id: int = Field(ge=1, le=2**31 - 1)
     label: str = Field("", max_length=200)
     plan: PlanDocument = Field(description="the plan.json document")
+
+
+MAX_PUBLISH_IDS = 50
+
+
+class PublishRequest(BaseModel):
+    """Publish a draft plan: operators with routes in it see it from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    effective_from: date = Field(
+        description="the day the plan takes effect (YYYY-MM-DD): today or later"
+    )
+    supersedes: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list,
+        max_length=MAX_PUBLISH_IDS,
+        description="published plans of other datasets that this one replaces (a re-plan on "
+        "new data); the published plan of its own dataset is always superseded",
+    )
 
 
 class ViolationOut(BaseModel):

@@ -37,6 +37,7 @@ class Service:
     _datasets: OrderedDict[int, tuple[Dataset, Any]] = field(default_factory=OrderedDict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     signin_failures: FailureLimiter = field(default_factory=FailureLimiter)
+    token_failures: FailureLimiter = field(default_factory=FailureLimiter)  # bearer tokens
 
     @classmethod
     def open(cls, settings: ServiceSettings) -> Service:

@@ -53,8 +53,10 @@ class ServiceSettings:
         Address space of the worker process that reads an upload (422 above it).
     parse_timeout_s
         Longest an upload may take to read in that worker (422 above it).
-    job_grace_s
-        Seconds a job may run past twice its search time (loading, routing, saving) before the
+    job_grace_s, job_grace_s_per_pupil
+        The allowance a job gets, beyond every search its time limit allows, to load, build
+        models, find a first plan, check and save: ``job_grace_s`` plus ``job_grace_s_per_pupil``
+        for each pupil of its dataset. Past that (:func:`api.jobs.wall_clock_bound_s`) the
         watchdog ends it as failed.
     """
 
@@ -67,7 +69,8 @@ class ServiceSettings:
     solver_workers: int = 2
     max_running_jobs: int = 2
     worker_start_method: str = "spawn"
-    job_grace_s: float = 300.0
+    job_grace_s: float = 180.0
+    job_grace_s_per_pupil: float = 0.06
     parse_memory_bytes: int = 3 * 1024**3
     parse_timeout_s: float = 120.0
 
@@ -97,7 +100,7 @@ class ServiceSettings:
         """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
         ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
         ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS``, ``WORKER_START_METHOD``, ``JOB_GRACE_S``,
-        ``PARSE_MEMORY_BYTES`` and ``PARSE_TIMEOUT_S``."""
+        ``JOB_GRACE_S_PER_PUPIL``, ``PARSE_MEMORY_BYTES`` and ``PARSE_TIMEOUT_S``."""
         defaults = cls()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -110,6 +113,9 @@ class ServiceSettings:
             max_running_jobs=_env_int("MAX_RUNNING_JOBS", defaults.max_running_jobs),
             worker_start_method=os.environ.get("WORKER_START_METHOD") or "spawn",
             job_grace_s=_env_float("JOB_GRACE_S", defaults.job_grace_s),
+            job_grace_s_per_pupil=_env_float(
+                "JOB_GRACE_S_PER_PUPIL", defaults.job_grace_s_per_pupil
+            ),
             parse_memory_bytes=_env_int("PARSE_MEMORY_BYTES", defaults.parse_memory_bytes),
             parse_timeout_s=_env_float("PARSE_TIMEOUT_S", defaults.parse_timeout_s),
         )

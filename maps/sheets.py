@@ -464,6 +464,7 @@ class _SheetDoc(SimpleDocTemplate):
         self.pages_seen: dict[str, int] = {}
         self.page_routes: list[str] = []
         self.header = ""
+        self.banner = ""  # the plan's status, e.g. superseded: at the top of every page
 
     def afterPage(self) -> None:  # noqa: N802 - reportlab's hook name
         if self.current_route is None:
@@ -486,6 +487,9 @@ class _SheetDoc(SimpleDocTemplate):
             self.pagesize[1] - 8 * mm,
             f"{self.header} · {session}",
         )
+        if self.banner:
+            canvas.setFont(BOLD, 12)
+            canvas.drawCentredString(self.pagesize[0] / 2, self.pagesize[1] - 8 * mm, self.banner)
         canvas.restoreState()
 
 
@@ -511,7 +515,12 @@ def _story(sheets: list[RouteSheet], operator: str, date_text: str) -> list[Any]
 
 
 def _build(
-    target: Any, sheets: list[RouteSheet], operator: str, date_text: str, counts: dict[str, int]
+    target: Any,
+    sheets: list[RouteSheet],
+    operator: str,
+    date_text: str,
+    counts: dict[str, int],
+    banner: str = "",
 ) -> _SheetDoc:
     contact = next((s.council_contact for s in sheets if s.council_contact), "")
 
@@ -542,21 +551,25 @@ def _build(
         initialFontSize=10,
     )
     doc.header = operator
+    doc.banner = banner
     doc.build(_story(sheets, operator, date_text), onFirstPage=footer, onLaterPages=footer)
     return doc
 
 
-def write_operator_pdf(sheets: list[RouteSheet], operator: str, date: str, path: Path) -> Path:
-    """One operator's PDF: each route from a new page, every page headed with its route.
+def write_operator_pdf(
+    sheets: list[RouteSheet], operator: str, date: str, path: Path, banner: str = ""
+) -> Path:
+    """One operator's PDF: each route from a new page, every page headed with its route (and
+    ``banner``, e.g. that the plan is superseded, when given).
 
     Built twice: the first pass counts each route's pages for "page 2 of 3".
     """
     register_fonts()
-    first = _build(io.BytesIO(), sheets, operator, date, {})
+    first = _build(io.BytesIO(), sheets, operator, date, {}, banner)
     counts: dict[str, int] = {}
     for route_id in first.page_routes:
         counts[route_id] = counts.get(route_id, 0) + 1
-    _build(str(path), sheets, operator, date, counts)
+    _build(str(path), sheets, operator, date, counts, banner)
     return path
 
 
@@ -583,16 +596,18 @@ def operator_file_names(plan: Plan) -> dict[str, str]:
 
 
 def write_operator_files(
-    plan: Plan, dataset: Dataset, operator: str, out_dir: Path, name: str
+    plan: Plan, dataset: Dataset, operator: str, out_dir: Path, name: str, banner: str = ""
 ) -> list[Path]:
     """One operator's ``<name>.pdf`` and ``<name>.csv``."""
     sheets = operator_sheets(plan, dataset, operator)
-    pdf = write_operator_pdf(sheets, operator, plan_date(plan), out_dir / f"{name}.pdf")
+    pdf = write_operator_pdf(sheets, operator, plan_date(plan), out_dir / f"{name}.pdf", banner)
     csv_path = write_operator_csv(sheet_rows(plan, dataset, operator), out_dir / f"{name}.csv")
     return [pdf, csv_path]
 
 
-def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> list[Path]:
+def write_route_sheets(
+    plan: Plan, dataset: Dataset, out_dir: Path | str, *, banner: str = ""
+) -> list[Path]:
     """Write every operator's route sheets: ``<operator>.pdf`` and ``<operator>.csv``.
 
     Parameters
@@ -601,6 +616,8 @@ def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> lis
         The plan and the dataset it was made from.
     out_dir
         Folder to write into (created if needed).
+    banner
+        A line printed at the top of every PDF page, e.g. that the plan is superseded.
 
     Returns
     -------
@@ -611,5 +628,5 @@ def write_route_sheets(plan: Plan, dataset: Dataset, out_dir: Path | str) -> lis
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for operator, name in operator_file_names(plan).items():
-        written += write_operator_files(plan, dataset, operator, out, name)
+        written += write_operator_files(plan, dataset, operator, out, name, banner)
     return written

@@ -1,7 +1,8 @@
 """``/plans``: stored plans and what each role may read of them.
 
-Officers read everything. Finance reads costs, counts and the finance report. An operator reads
-only plans with its routes, and of those only its own routes, with the fields of its sheets.
+Officers read everything and publish plans. Finance reads costs, counts and the finance report
+(of drafts too). An operator reads only published or superseded plans with its routes, and of
+those only its own routes, with the fields of its sheets.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from api.schemas import (
     PlanDocument,
     PlanOut,
     PlanUpload,
+    PublishRequest,
     ValidationOut,
 )
 from api.services import plans
@@ -80,6 +82,21 @@ def get_plan(plan_id: PlanId, who: UserDep, db: DbDep) -> PlanOut:
     return plans.get(db, plan_id, who)
 
 
+@router.post(
+    "/{plan_id}/publish",
+    response_model=PlanOut,
+    responses={**PLAN_ERRORS, 409: {"model": ErrorOut, "description": "not a valid draft"}},
+)
+def publish_plan(
+    plan_id: PlanId, body: PublishRequest, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> PlanOut:
+    """Publish a draft from ``effective_from`` (YYYY-MM-DD, today or later): operators with
+    routes in it see it from now on, and the plan published before it for the same dataset (and
+    any named in ``supersedes``) becomes superseded. Only a draft the validator finds no
+    violation in can be published (409 otherwise). Officers only; audited."""
+    return plans.publish(service, db, plan_id, body, who)
+
+
 @router.get("/{plan_id}/json", response_model=PlanDocument, responses=PLAN_ERRORS)
 def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> JSONResponse:
     """The whole ``plan.json`` (times ``HH:MM:SS``, km, pounds): officers only; audited."""
@@ -125,8 +142,8 @@ def get_sheets(
     operator: str | None = None,
 ) -> FileResponse:
     """An operator's route sheets (PDF, a page per route; or CSV). Operators get their own."""
-    path = plans.sheets(service, db, plan_id, who, str(fmt), operator)
-    return FileResponse(path, media_type=MEDIA[str(fmt)], filename=f"plan{plan_id}-sheets.{fmt}")
+    path, filename = plans.sheets(service, db, plan_id, who, str(fmt), operator)
+    return FileResponse(path, media_type=MEDIA[str(fmt)], filename=filename)
 
 
 @router.get(

@@ -1,19 +1,33 @@
-"""Plans: what each role may read of a stored plan, storing one, checking and comparing.
+"""Plans: what each role may read of a stored plan, storing one, publishing, checking and
+comparing.
 
-Officers read everything. Finance reads costs, counts and the finance report. An operator reads
-only plans with its routes, and of those only its own routes, with the fields of its sheets.
+Officers read everything. Finance reads costs, counts and the finance report, of drafts too (it
+compares what-ifs). An operator reads only published (or superseded) plans with its routes, and
+of those only its own routes, with the fields of its sheets; a draft answers it as a plan that
+does not exist.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from api import audit, outputs, plans
 from api.auth import Principal, Role
-from api.refusals import Forbidden, NotFound, Unprocessable
-from api.schemas import CompareOut, CostsOut, OperatorRouteOut, PlanOut, PlanUpload, ValidationOut
+from api.db import PlanStatus
+from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
+from api.schemas import (
+    CompareOut,
+    CostsOut,
+    OperatorRouteOut,
+    PlanOut,
+    PlanUpload,
+    PublishRequest,
+    ValidationOut,
+)
 from api.service import Service
 from optimiser.plan.document import Plan
 
@@ -42,6 +56,54 @@ def upload(db: Session, body: PlanUpload, who: Principal) -> PlanOut:
     audit.record(db, who, "plan.upload", f"plan/{row.id}", detail=f"dataset/{body.dataset_id}")
     db.commit()
     return plans.to_out(row)
+
+
+def today() -> date:
+    """Today in England (the day a council's plan takes effect is a UK date)."""
+    try:
+        return datetime.now(ZoneInfo("Europe/London")).date()
+    except ZoneInfoNotFoundError:  # a machine without a time zone database
+        return date.today()
+
+
+def publish(
+    service: Service, db: Session, plan_id: int, body: PublishRequest, who: Principal
+) -> PlanOut:
+    """Publish a draft from a date (audited, as is each plan it supersedes).
+
+    Raises
+    ------
+    Conflict
+        If the plan is not a draft, breaks a rule of its dataset (the validator's violations),
+        or names in ``supersedes`` a plan that is not published.
+    Unprocessable
+        If the date is in the past.
+    """
+    row = plans.get_row_for(db, plan_id, who)
+    if row.status != PlanStatus.DRAFT:
+        raise Conflict(f"plan {plan_id} is {row.status}: only a draft can be published")
+    if body.effective_from < today():
+        raise Unprocessable(f"effective_from {body.effective_from} is in the past")
+    dataset, travel = service.dataset_and_travel(db, row.dataset_id)
+    result = plans.check(dataset, travel, plans.plan_of(row))
+    if not result["valid"]:
+        causes = ", ".join(f"{n} {c}" for c, n in sorted(result["violations_by_cause"].items()))
+        raise Conflict(
+            f"plan {plan_id} breaks the dataset's rules ({causes}): check it "
+            f"(GET /plans/{plan_id}/validate) and publish a plan without violations"
+        )
+    older = plans.publish(db, row, body.effective_from, who, body.supersedes)
+    when = body.effective_from.isoformat()
+    replaced = "; supersedes " + ", ".join(f"plan/{r.id}" for r in older) if older else ""
+    audit.record(
+        db, who, "plan.publish", f"plan/{plan_id}", detail=f"effective from {when}{replaced}"
+    )
+    for old in older:
+        audit.record(
+            db, who, "plan.supersede", f"plan/{old.id}", detail=f"by plan/{plan_id} from {when}"
+        )
+    db.commit()
+    return plans.to_out(row, who)
 
 
 def get(db: Session, plan_id: int, who: Principal) -> PlanOut:
@@ -98,19 +160,23 @@ def operator_routes(
 
 def sheets(
     service: Service, db: Session, plan_id: int, who: Principal, fmt: str, operator: str | None
-) -> Path:
-    """One operator's route sheets as a ``pdf`` or ``csv`` file (audited)."""
+) -> tuple[Path, str]:
+    """One operator's route sheets as a ``pdf`` or ``csv`` file (audited), and the name to save
+    it under: a draft's or a superseded plan's says so, and its PDF says so on every page."""
     if who.role is Role.FINANCE:
         raise Forbidden("finance sees costs, not route sheets")
     row = plans.get_row_for(db, plan_id, who)
     name = _operator_for(who, operator, list(row.operators or []))
     dataset = service.dataset(db, row.dataset_id)
-    files = outputs.operator_sheets(service.settings, row, plans.plan_of(row), dataset, name)
+    files = outputs.operator_sheets(
+        service.settings, row, plans.plan_of(row), dataset, name, banner=plans.banner(row)
+    )
     audit.record(db, who, "plan.sheets", f"plan/{plan_id}", detail=f"operator {name} {fmt}")
     db.commit()
     if fmt not in files:
         raise NotFound(f"no {fmt} sheets for {name}")
-    return files[fmt]
+    status = "" if row.status == PlanStatus.PUBLISHED else f"-{row.status}"
+    return files[fmt], f"plan{plan_id}{status}-sheets.{fmt}"
 
 
 def _all_outputs(service: Service, db: Session, plan_id: int, who: Principal) -> dict[str, Path]:

@@ -1,18 +1,20 @@
 """Pages of a finished plan: the plan itself as each role may see it, and two plans compared.
 
 Officers get the whole plan (as ``GET /plans/{id}/json`` gives it, audited), its map, every route
-and every download. Finance gets the recomputed costs and aggregates (``GET /plans/{id}/costs``)
-and the finance report. An operator gets its own routes as its sheets show them
-(``GET /plans/{id}/routes``) and its own sheets. Each comes from the service function behind that
-endpoint (:mod:`api.services.plans`), so a page can show no more than the API gives that role.
+and every download, and publish a draft (``POST /plans/{id}/publish``). Finance gets the
+recomputed costs and aggregates (``GET /plans/{id}/costs``) and the finance report. An operator
+gets its own routes as its sheets show them (``GET /plans/{id}/routes``) and its own sheets, of
+published and superseded plans only. Each comes from the service function behind that endpoint
+(:mod:`api.services.plans`), so a page can show no more than the API gives that role.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role
@@ -22,17 +24,18 @@ from api.deps import (
     OFFICER_ROLES,
     STAFF_ROLES,
     DbDep,
+    OfficerDep,
     PlanId,
     ServiceDep,
     StaffDep,
     UserDep,
 )
 from api.refusals import Unprocessable
-from api.schemas import PlanOut
+from api.schemas import PlanOut, PublishRequest
 from api.service import Service
 from api.services import plans as plan_service
 from api.web import views
-from api.web.render import PageRoute, render
+from api.web.render import PageRoute, check_csrf, render, see_other
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PlanChoice = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -85,7 +88,29 @@ def plan_page(
     if who.role is Role.OPERATOR:
         routes = plan_service.operator_routes(service, db, plan_id, who, None)
         context["sheet_routes"] = sorted(routes, key=lambda r: r.route_id)
+    context["published"] = request.query_params.get("published") == "true"
+    context["today"] = plan_service.today().isoformat()
     return render(request, "plan.html", who, **context)
+
+
+@router.post("/plan/{plan_id}/publish")
+def publish_plan(
+    request: Request,
+    plan_id: PlanId,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    effective_from: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    """Publish a draft from the form's date (the API's own checks: 409 and 422 as pages)."""
+    check_csrf(request, csrf_token)
+    try:
+        body = PublishRequest.model_validate({"effective_from": effective_from.strip()})
+    except ValidationError as exc:
+        raise Unprocessable("the date it takes effect is not a valid date (YYYY-MM-DD)") from exc
+    plan_service.publish(service, db, plan_id, body, who)
+    return see_other(f"/plan/{plan_id}?published=true")
 
 
 @router.get("/compare", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ or an unknown id becomes a page saying so, with the API's own sentence.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +23,13 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal
 from api.csrf import csrf_token, same_origin, token_matches
-from api.deps import OFFICER_ROLES, PAGE_SCOPE_KEY, STAFF_ROLES, TOKEN_COOKIE
+from api.deps import (
+    OFFICER_ROLES,
+    PAGE_SCOPE_KEY,
+    STAFF_ROLES,
+    TOKEN_COOKIE,
+    note_page_refusal,
+)
 from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from optimiser.domain.errors import SendRoutesError
 
@@ -80,6 +86,11 @@ def when(moment: datetime | None) -> str:
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
+def day(value: date | None) -> str:
+    """A date as ``6 Jan 2027``; an en dash for nothing."""
+    return "–" if value is None else f"{value.day} {value:%b %Y}"
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -91,6 +102,7 @@ def _environment() -> jinja2.Environment:
     env.filters["gbp"] = gbp
     env.filters["number"] = number
     env.filters["when"] = when
+    env.filters["day"] = day
     env.globals["assets"] = ASSETS_PREFIX
     env.globals["csrf_field"] = CSRF_FIELD
     return env
@@ -175,15 +187,9 @@ class PageRoute(APIRoute):
             request.scope[PAGE_SCOPE_KEY] = True  # its forms carry the CSRF token themselves
             try:
                 return await handler(request)
-            except HTTPException as exc:
-                if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-                    back = quote(safe_next(request.url.path), safe="/")
-                    return see_other(f"/login?next={back}")
-                return error_page(request, exc.status_code, str(exc.detail))
-            except NotFound as exc:
-                return error_page(request, 404, str(exc))
-            except Forbidden as exc:
-                return error_page(request, 403, str(exc))
+            except (HTTPException, NotFound, Forbidden) as exc:
+                note_page_refusal(request, exc)  # audited like the API's refusals
+                return _refusal_page(request, exc)
             except Unprocessable as exc:
                 return error_page(request, 422, str(exc))
             except Conflict as exc:
@@ -194,3 +200,13 @@ class PageRoute(APIRoute):
                 return error_page(request, 422, str(exc))
 
         return page_handler
+
+
+def _refusal_page(request: Request, exc: HTTPException | NotFound | Forbidden) -> Response:
+    """No token sends a person to sign in; other refusals are pages saying why."""
+    if isinstance(exc, HTTPException):
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+            back = quote(safe_next(request.url.path), safe="/")
+            return see_other(f"/login?next={back}")
+        return error_page(request, exc.status_code, str(exc.detail))
+    return error_page(request, 404 if isinstance(exc, NotFound) else 403, str(exc))

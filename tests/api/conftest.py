@@ -19,6 +19,7 @@ from tests.api.helpers import (
     database,
     make_api,
     pg_url,
+    publish,
     upload,
     wait_for,
     with_users,
@@ -73,7 +74,8 @@ def fresh_api(backend, tmp_path) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def planned(api) -> Planned:
-    """The six-pupil dataset uploaded to ``api`` and planned to completion.
+    """The six-pupil dataset uploaded to ``api``, planned to completion and published (so
+    operators see it; drafts are tested in ``tests/api/test_publish.py``).
 
     The search stops at a solution limit (``QUICK_PLAN``), so the plan is reproducible; with six
     pupils and two schools its routes can be read and checked by hand.
@@ -85,4 +87,6 @@ def planned(api) -> Planned:
     assert response.status_code == 202, response.text
     job = wait_for(api, response.json()["id"])
     assert job["status"] == "succeeded", job
+    published = publish(api, job["plan_id"])
+    assert published.status_code == 200, published.text
     return Planned(dataset_id, job["plan_id"], job["id"])

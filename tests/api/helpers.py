@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -112,6 +113,14 @@ def upload(api: Api, files: dict[str, bytes] | None = None, name: str = "tiny", 
     files = DATASET_FILES if files is None else files
     parts = [("files", (n, io.BytesIO(b), "application/octet-stream")) for n, b in files.items()]
     return api.post("/datasets", who, files=parts, data={"name": name})
+
+
+def publish(api: Api, plan_id: int, days_ahead: int = 0, who: str = "officer", **extra):
+    """Publish a plan through the API, taking effect ``days_ahead`` days from today (UK)."""
+    from api.services.plans import today
+
+    when = (today() + timedelta(days=days_ahead)).isoformat()
+    return api.post(f"/plans/{plan_id}/publish", who, json={"effective_from": when, **extra})
 
 
 def wait_for(api: Api, job_id: int, states=("succeeded", "failed", "cancelled"), timeout_s=120):

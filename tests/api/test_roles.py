@@ -11,7 +11,9 @@ import re
 import zipfile
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.services.plans import today
 from tests.api.helpers import NOTES, OPERATOR_A, OPERATOR_B, PUPIL_NAMES, upload, wait_for
 
 ROLES = ("officer", "finance", "operator_a", "operator_x")
@@ -37,6 +39,7 @@ ENDPOINTS = [
     ("GET", "/plans", None, dict.fromkeys(ROLES, OK)),
     ("POST", "/plans", "upload", {"officer": 201}),
     ("GET", "/plans/{p}", None, {"officer": OK, "finance": OK, "operator_a": OK}),
+    ("POST", "/plans/{p}/publish", "publish", {"officer": 409}),  # published already
     ("GET", "/plans/{p}/json", None, {"officer": OK}),
     ("GET", "/plans/{p}/costs", None, {"officer": OK, "finance": OK}),
     ("GET", "/plans/{p}/validate", None, {"officer": OK}),
@@ -82,17 +85,19 @@ def _text(response) -> str:
     return response.text
 
 
-def _call(api, who, method, path, body, planned):
+def _call(api, who, method, path, body, planned, client=None):
     path = path.format(d=planned.dataset_id, p=planned.plan_id, j=planned.job_id)
     kwargs = {}
     if body == "plan":
         kwargs["json"] = api.get(f"/plans/{planned.plan_id}/json").json()
+    elif body == "publish":
+        kwargs["json"] = {"effective_from": today().isoformat()}
     elif body == "upload":
         kwargs["json"] = {"dataset_id": planned.dataset_id, "plan": {"routes": []}}
     elif body is not None:
         kwargs["json"] = body
     headers = api.headers(who) if who else {}
-    return api.client.request(method, path, headers=headers, **kwargs)
+    return (client or api.client).request(method, path, headers=headers, **kwargs)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -119,7 +124,10 @@ def test_role_boundary(api, planned, role, method, path, body, allowed):
 def test_every_endpoint_needs_a_valid_token(api, planned, method, path, body, allowed):
     assert _call(api, None, method, path, body, planned).status_code == 401
     api.tokens["forged"] = "sr_not-a-real-token"
-    response = _call(api, "forged", method, path, body, planned)
+    # from an address of its own: unknown tokens are limited per address (tests/api/security)
+    n = ENDPOINTS.index((method, path, body, allowed))
+    client = TestClient(api.client.app, client=(f"198.51.100.{n + 1}", 50000))
+    response = _call(api, "forged", method, path, body, planned, client)
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
 
 

@@ -59,3 +59,65 @@ def test_the_dataset_page_offers_the_time_a_job_would_get(api):
     files = {**DATASET_FILES, "settings.toml": DATASET_FILES["settings.toml"] + OWN_LIMIT}
     assert _offered(api, upload(api, files).json()["id"]) == "7"
     assert _offered(api, upload(api).json()["id"]) == f"{api.settings.default_time_limit_s:g}"
+
+
+def test_the_wall_clock_bound_counts_every_search_the_planner_may_budget():
+    import inspect
+
+    from api import jobs
+    from optimiser import planner
+
+    # the shares the bound assumes are the planner's own
+    assert jobs.CONTINUITY_SHARE == planner.CONTINUITY_SHARE
+    retry = inspect.getsource(planner._retry_with_more_vehicles)
+    assert f"max({jobs.RETRY_MIN_S}, params.time_limit_s / {round(1 / jobs.RETRY_SHARE)})" in retry
+    # by hand: searches (side by side with two workers) + two second searches + the afternoon's
+    # search again + the allowance
+    bound = jobs.wall_clock_bound_s
+    assert bound(60, 180, pupils=500, grace_s_per_pupil=0.06, solver_workers=2) == pytest.approx(
+        60 + 2 * 30 + 30 + 180 + 30
+    )
+    assert bound(60, 180, pupils=500, grace_s_per_pupil=0.06, solver_workers=1) == pytest.approx(
+        2 * 60 + 2 * 30 + 30 + 180 + 30
+    )
+    # a second search gets at least 10 s, however short the time limit
+    assert bound(5, 180, pupils=6, grace_s_per_pupil=0.06) == pytest.approx(
+        2 * 5 + 2 * 10 + 2.5 + 180 + 0.36
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit_s", "pupils", "needed_s"),
+    [
+        (337, 5_000, 686),  # measured: 5,000 pupils, both sessions (benchmarks/README.md)
+        (450, 5_000, 900 + 12),  # 15 minutes of search for both sessions at county scale
+        (60, 500, 152),  # measured: 500 pupils
+    ],
+)
+def test_the_default_bound_leaves_large_cohorts_room(limit_s, pupils, needed_s):
+    from api.jobs import wall_clock_bound_s
+
+    settings = ServiceSettings()
+    bound = wall_clock_bound_s(
+        limit_s,
+        settings.job_grace_s,
+        pupils=pupils,
+        grace_s_per_pupil=settings.job_grace_s_per_pupil,
+        solver_workers=settings.solver_workers,
+    )
+    assert bound >= 1.5 * needed_s
+
+
+def test_the_default_bound_is_tighter_than_twice_the_search_plus_300_s_for_small_jobs():
+    from api.jobs import wall_clock_bound_s
+
+    settings = ServiceSettings()
+    for limit_s, pupils in ((5, 6), (60, 500), (101, 1_000)):
+        bound = wall_clock_bound_s(
+            limit_s,
+            settings.job_grace_s,
+            pupils=pupils,
+            grace_s_per_pupil=settings.job_grace_s_per_pupil,
+            solver_workers=settings.solver_workers,
+        )
+        assert bound < 2 * limit_s + 300, (limit_s, pupils)

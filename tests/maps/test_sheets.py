@@ -251,10 +251,10 @@ def test_one_failing_output_leaves_the_others(tmp_path, monkeypatch) -> None:
 
     real = maps.sheets.write_operator_pdf
 
-    def broken(sheets, operator, date, path):
+    def broken(sheets, operator, date, path, *rest):
         if operator == "Acme Taxis":
             raise RuntimeError("the renderer broke")
-        return real(sheets, operator, date, path)
+        return real(sheets, operator, date, path, *rest)
 
     monkeypatch.setattr(maps.sheets, "write_operator_pdf", broken)
     written = outputs.write_all_outputs(make_plan(), make_dataset(), None, None, tmp_path)
@@ -288,3 +288,15 @@ def test_a_route_sheet_names_the_twin_route_of_the_other_session():
     assert twin_text(am) == "Same vehicle and crew in the afternoon: route PM-009"
     assert twin_text(pm) == "Same vehicle and crew in the morning: route AM-004"
     assert twin_text(alone) == ""
+
+
+def test_a_banner_heads_every_pdf_page(tmp_path) -> None:
+    banner = "SUPERSEDED on 06 Jan 2027 by plan 12: do not use"
+    files = {
+        p.name: p for p in write_route_sheets(make_plan(), make_dataset(), tmp_path, banner=banner)
+    }
+    for name in ("Acme_Taxis.pdf", "Blue_Line.pdf"):
+        pages = _pdf_text(files[name]).split("\f")[:-1]
+        assert pages and all(banner in " ".join(page.split()) for page in pages), name
+    plain = write_route_sheets(make_plan(), make_dataset(), tmp_path / "plain")
+    assert "SUPERSEDED" not in _pdf_text(next(p for p in plain if p.suffix == ".pdf"))

@@ -14,6 +14,7 @@ import pytest
 
 from api import jobs as job_module
 from api.auth import Role
+from api.db import Job, transaction
 from tests.api.helpers import QUICK_PLAN, make_api, upload, wait_for
 from tests.api.test_jobs import _group_members, _pid, _start_long
 
@@ -61,7 +62,20 @@ def test_the_watchdog_ends_a_job_past_its_wall_clock_bound(backend, tmp_path, mo
         api.add_user("officer", Role.OFFICER)
         job = _start_long(api)
         pid = _pid(api, job["id"])
-        monkeypatch.setattr(job_module, "wall_clock_bound_s", lambda *_: 0.5)
+        runner, settings = api.client.app.state.service.runner, api.settings
+        with transaction(api.client.app.state.service.sessions) as db:
+            bound = runner.bound_s(db, db.get(Job, job["id"]))
+        # the job's own bound: its time limit, the dataset's six pupils, the service's workers
+        assert bound == job_module.wall_clock_bound_s(
+            job["time_limit_s"],
+            settings.job_grace_s,
+            pupils=6,
+            grace_s_per_pupil=settings.job_grace_s_per_pupil,
+            solver_workers=settings.solver_workers,
+        )
+        runner.watch_once()
+        assert api.get(f"/jobs/{job['id']}").json()["status"] == "running"  # within it
+        monkeypatch.setattr(job_module, "wall_clock_bound_s", lambda *_, **__: 0.5)
         api.client.app.state.service.runner.watch_once()
         final = api.get(f"/jobs/{job['id']}").json()
         assert final["status"] == "failed" and "wall-clock bound" in final["error"]

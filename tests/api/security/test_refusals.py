@@ -93,3 +93,27 @@ def test_sign_ins_good_and_bad_are_audited_and_limited(api):
     new = [e for e in _audit(api) if e["id"] > before and e["action"] == "signin"]
     assert [e["outcome"] for e in reversed(new)] == ["ok"] + ["denied"] * 11
     assert all(e["source"] == "198.51.100.7" for e in new)
+
+
+def test_unknown_bearer_tokens_are_limited_per_address_and_audited(api):
+    from fastapi.testclient import TestClient
+
+    guesser = TestClient(api.client.app, client=("203.0.113.9", 50000))
+    other = TestClient(api.client.app, client=("203.0.113.10", 50000))
+    forged = {"Authorization": "Bearer sr_guess"}
+    officer = api.headers("officer")
+    before = _audit(api)[0]["id"]
+    for _ in range(10):
+        assert guesser.get("/me", headers=forged).status_code == 401
+    limited = guesser.get("/me", headers=forged)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert "too many unknown tokens" in limited.json()["detail"]
+    # while limited, the address is refused before any token is looked up, a good one too
+    assert guesser.get("/me", headers=officer).status_code == 429
+    # other addresses, and sessions, are not affected
+    assert other.get("/me", headers=officer).status_code == 200
+    assert other.get("/me", headers=forged).status_code == 401
+    new = [e for e in _audit(api) if e["id"] > before and e["source"] == "203.0.113.9"]
+    outcomes = [e["outcome"] for e in reversed(new)]
+    assert outcomes == ["unauthenticated"] * 10 + ["rate limited"] * 2
+    assert all(e["target"] == "/me" and "sr_guess" not in str(e) for e in new)

@@ -323,6 +323,12 @@ def test_operator_sees_only_its_routes(page_for, server):
     operators = set(officer.locator("#routes-table tbody td:nth-child(3)").all_inner_texts())
     own_name = OPERATOR_A if OPERATOR_A in operators else OPERATOR_B
     other = OPERATOR_B if own_name == OPERATOR_A else OPERATOR_A
+    # a new plan is a draft, which operators never see: the officer publishes it from its page
+    publish = officer.get_by_role("button", name="Publish to operators")
+    if publish.count():
+        publish.click()
+        officer.wait_for_url(re.compile(r".*/plan/\d+\?published=true$"))
+    assert "In effect from" in officer.locator("#plan-status").inner_text()
     page = page_for(own_name, width=900)
     assert page.get_by_role("heading", name="Your routes").is_visible()
     page.get_by_role("link", name=f"Plan {plan_id}").click()
