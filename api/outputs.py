@@ -59,13 +59,25 @@ def _build_once(folder: Path, build) -> dict[str, str]:
 
 
 def all_outputs(
-    settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, travel: Any, graph: Any
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
+    graph: Any,
+    current: tuple[int, Plan] | None = None,
 ) -> dict[str, Path]:
-    """Map, every operator's sheets and the finance report (officers' view), cached."""
+    """Map, every operator's sheets and the finance report (officers' view), cached; with
+    ``current`` (its plan id and plan) the finance report is set against those current routes,
+    cached apart (newer current routes of the dataset make a new report)."""
     from maps.outputs import write_all_outputs
 
-    folder = plan_folder(settings, row) / "all"
-    names = _build_once(folder, lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp))
+    folder = plan_folder(settings, row) / ("all" if current is None else f"all-{current[0]}")
+    against = None if current is None else current[1]
+    names = _build_once(
+        folder,
+        lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp, current=against),
+    )
     return {k: folder / v for k, v in names.items()}
 
 
