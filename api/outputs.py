@@ -105,6 +105,23 @@ def operator_sheets(
     return {k: folder / v for k, v in names.items()}
 
 
+def change_notices(
+    settings: ServiceSettings, row: PlanRow, changes: list[Any], dataset: Dataset, effective: str
+) -> dict[str, Path]:
+    """A re-plan's change notices for families (``pdf``, ``csv``; :mod:`maps.notices`) taking
+    effect on ``effective`` (``YYYY-MM-DD``, checked by the caller), cached."""
+    from maps.notices import write_notices
+
+    folder = plan_folder(settings, row) / f"notices-{effective}"
+
+    def build(tmp: Path) -> dict[str, Path]:
+        written = write_notices(changes, dataset, effective, tmp)
+        return {"pdf": written["pdf"], "csv": written["csv"]}
+
+    names = _build_once(folder, build)
+    return {k: folder / v for k, v in names.items()}
+
+
 def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:
     """Delete every rendered output of a plan (all its cache folders, half-built ones too)."""
     for folder in settings.output_dir.glob(f"plan-{plan_id}-*"):

@@ -144,6 +144,26 @@ def current_row_of(db: Session, row: PlanRow) -> PlanRow | None:
     )
 
 
+def replan_changes(row: PlanRow, current: PlanRow) -> list[Any]:
+    """A re-plan's changed journeys with the reasons its job recorded (``changes.csv``), as
+    :class:`optimiser.replan.ReasonedChange`: what the change notices are written from."""
+    import csv
+    import io
+
+    from optimiser.plan.changes import compare_by_pupil
+    from optimiser.replan import ReasonedChange
+
+    reasons = {
+        (r["pupil_id"], r["session"]): r["reason"]
+        for r in csv.DictReader(io.StringIO(row.changes_csv or ""))
+    }
+    comparison = compare_by_pupil(plan_of(current), plan_of(row))
+    return [
+        ReasonedChange(c, reasons.get((c.pupil_id, str(c.session)), "knock_on"))
+        for c in comparison.changes
+    ]
+
+
 def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
     """Violations and recomputed costs of a plan against a dataset."""
     from optimiser.validate.validator import plan_costs, validate_plan

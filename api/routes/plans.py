@@ -112,6 +112,33 @@ def get_changes(plan_id: PlanId, who: OfficerDep, db: DbDep) -> Response:
     return _csv(plans.changes_csv(db, plan_id, who), f"plan{plan_id}-changes.csv")
 
 
+@router.get(
+    "/{plan_id}/notices.{fmt}",
+    response_class=FileResponse,
+    responses={**PLAN_ERRORS, 200: {"content": {MEDIA["pdf"]: {}, MEDIA["csv"]: {}}}},
+)
+def get_notices(
+    plan_id: PlanId,
+    fmt: SheetFormat,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    effective: Annotated[
+        str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="date in effect, YYYY-MM-DD")
+    ],
+) -> FileResponse:
+    """A re-plan's change notices for families: one PDF page per family (times until now and
+    from the date in effect, vehicle, operator, assistant, why), or the same as CSV. Officers
+    only; audited; 404 for a plan that is not a re-plan."""
+    path = plans.notices(service, db, plan_id, who, str(fmt), effective)
+    return FileResponse(
+        path,
+        media_type=MEDIA[str(fmt)],
+        filename=f"plan{plan_id}-notices.{fmt}",
+        headers={"Cache-Control": NO_STORE},
+    )
+
+
 @router.get("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)
 def get_plan(plan_id: PlanId, who: UserDep, db: DbDep) -> PlanOut:
     """A plan's facts: routes, operators, cost per day in pounds."""

@@ -288,3 +288,36 @@ def compare_changes_csv(db: Session, who: Principal, a: int, b: int) -> str:
     audit.record(db, who, "plan.compare_pupils", f"plan/{a}", detail=f"plan/{b}")
     db.commit()
     return compare_by_pupil(plans.plan_of(row_a), plans.plan_of(row_b)).csv_text()
+
+
+def notices(
+    service: Service, db: Session, plan_id: int, who: Principal, fmt: str, effective: str
+) -> Path:
+    """A re-plan's change notices for families, as ``pdf`` or ``csv``, in effect from
+    ``effective`` (audited: they hold pupils' journeys).
+
+    Raises
+    ------
+    NotFound
+        If the plan is not a re-plan.
+    Unprocessable
+        If ``effective`` is not a date.
+    """
+    from datetime import date
+
+    row = plans.get_row_for(db, plan_id, who)
+    current = None if row.current_plan_id is None else db.get(PlanRow, row.current_plan_id)
+    if row.changes_csv is None or current is None:
+        raise NotFound(f"plan {plan_id} is not a re-plan: it has no change notices")
+    try:
+        date.fromisoformat(effective)
+    except ValueError:
+        raise Unprocessable(
+            f"effective must be a date YYYY-MM-DD, not {effective[:20]!r}"
+        ) from None
+    dataset = service.dataset(db, row.dataset_id)
+    changes = plans.replan_changes(row, current)
+    files = outputs.change_notices(service.settings, row, changes, dataset, effective)
+    audit.record(db, who, "plan.notices", f"plan/{plan_id}", detail=f"{fmt} from {effective}")
+    db.commit()
+    return files[fmt]

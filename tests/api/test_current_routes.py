@@ -195,6 +195,28 @@ def test_a_replan_job_records_its_current_plan_and_per_pupil_changes(api, curren
     assert api.get(f"/plans/{current_id}/changes.csv").status_code == 404  # not a re-plan
 
 
+def test_a_replan_writes_change_notices_for_families(api, current, replanned):
+    plan_id = replanned["plan_id"]
+    pdf = api.get(f"/plans/{plan_id}/notices.pdf?effective=2026-02-23")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    table = api.get(f"/plans/{plan_id}/notices.csv?effective=2026-02-23")
+    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
+    changed = {r["pupil_id"] for r in _changes(api, plan_id)}
+    assert rows and {r["pupil_id"] for r in rows} <= changed
+    assert (
+        api.get(f"/plans/{plan_id}/notices.pdf?effective=2026-02-23", "finance").status_code == 403
+    )
+    assert api.get(f"/plans/{plan_id}/notices.pdf?effective=2026-02-30").status_code == 422
+    assert api.get(f"/plans/{plan_id}/notices.pdf?effective=soon").status_code == 422
+    current_id = current[1]["plan"]["id"]
+    assert api.get(f"/plans/{current_id}/notices.pdf?effective=2026-02-23").status_code == 404
+
+
+def _changes(api, plan_id: int) -> list[dict]:
+    response = api.get(f"/plans/{plan_id}/changes.csv")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
 def test_a_replan_is_costed_against_its_current_routes(api, current, replanned):
     _, body = current
     costs = api.get(f"/plans/{replanned['plan_id']}/costs", "finance").json()

@@ -121,3 +121,14 @@ def test_a_replan_from_the_form_shows_against_current_routes(api, dataset_id, of
     assert "Current routes per day" in page and "Difference per day" in page
     finance_page = browser(api, "finance").get(f"/plan/{job['plan_id']}").text
     assert "Against current routes" in finance_page and "changes.csv" not in finance_page
+
+
+def test_the_compare_page_counts_pupils_affected(api, dataset_id, officer):
+    listed = api.get(f"/plans?dataset_id={dataset_id}").json()
+    a, b = listed[0]["id"], listed[-1]["id"]
+    page = officer.get(f"/compare?a={a}&b={b}").text
+    assert re.search(r"\d+ of 6 pupils see a change", page)
+    assert f"/plans/compare/changes.csv?a={a}&amp;b={b}" in page
+    finance = browser(api, "finance").get(f"/compare?a={a}&b={b}").text
+    assert re.search(r"\d+ of 6 pupils see a change", finance)
+    assert "changes.csv" not in finance
