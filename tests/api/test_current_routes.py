@@ -149,6 +149,15 @@ def test_files_that_cannot_be_current_routes_are_422(api, current, name, content
     assert response.json()["problems"][0]["file"] == name
 
 
+@pytest.mark.parametrize("name", ["routes.csv", "routes.xlsx"])
+def test_routes_past_the_readers_caps_are_refused(api, current, name):
+    wide = CURRENT_CSV.replace(b"\n", b"," + b"x," * 120 + b"x\n")  # over 100 columns
+    content = as_workbook(wide) if name.endswith(".xlsx") else wide
+    response = post_current(api, current[0], content, name)
+    assert response.status_code == 422
+    assert any("too wide" in p["message"] for p in response.json()["problems"])
+
+
 @pytest.mark.parametrize("who", ["finance", "operator_a"])
 def test_only_officers_upload_current_routes_or_replan(api, current, who):
     dataset_id, body = current
