@@ -14,7 +14,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from tests.api.helpers import upload, wait_for
+from tests.api.helpers import make_api, upload, wait_for, with_users
 
 HEADER = "route_id,session,operator,vehicle_type,passenger_assistant,pupil_id,pickup_order"
 CURRENT_CSV = (
@@ -156,6 +156,33 @@ def test_routes_past_the_readers_caps_are_refused(api, current, name):
     response = post_current(api, current[0], content, name)
     assert response.status_code == 422
     assert any("too wide" in p["message"] for p in response.json()["problems"])
+
+
+def test_a_routes_sheet_declaring_a_huge_range_is_read_within_bounds(api, current):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(as_workbook(CURRENT_CSV)))
+    book["routes"].cell(row=1_048_576, column=16_384, value="x")
+    out = io.BytesIO()
+    book.save(out)
+    response = post_current(api, current[0], out.getvalue(), "bomb.xlsx")
+    assert response.status_code == 422
+    assert any(
+        p["file"] == "bomb.xlsx[routes]" and "XFD1048576" in p["message"]
+        for p in response.json()["problems"]
+    )
+
+
+def test_routes_are_read_in_the_upload_worker_within_its_time(backend, tmp_path):
+    with make_api(backend, tmp_path) as service:
+        with_users(service)
+        dataset_id = upload(service).json()["id"]
+        intake = service.client.app.state.service.intake
+        intake.close()  # the next read starts a new worker process: far longer than 10 ms
+        intake.timeout_s = 0.01
+        response = post_current(service, dataset_id)
+        assert response.status_code == 422, response.text
+        assert "took longer than" in response.json()["problems"][0]["message"]
 
 
 @pytest.mark.parametrize("who", ["finance", "operator_a"])
