@@ -135,6 +135,7 @@ def start_replan(
         "time_limit_s": time_limit_s,
     }
     errors: dict[str, str] = {}
+    job = None
     try:
         options = ReplanRequest.model_validate(
             {
@@ -153,7 +154,7 @@ def start_replan(
         errors["current_plan_id"] = "Routes run today: choose a stored plan"
     except Unprocessable as exc:
         errors["locks"] = f"{LABELS['locks']}: {exc}"
-    if errors:
+    if errors or job is None:
         return _dataset_page(
             request, who, db, service, dataset_id, replan_errors=errors, replan_values=values
         )

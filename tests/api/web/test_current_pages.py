@@ -119,6 +119,8 @@ def test_a_replan_from_the_form_shows_against_current_routes(api, dataset_id, of
     assert "Against current routes" in page and f'href="/plan/{current_id}"' in page
     assert f'href="/plans/{job["plan_id"]}/changes.csv"' in page
     assert "Current routes per day" in page and "Difference per day" in page
+    assert re.search(r"\d+ pupils? see a change \(\d+ journeys?: [a-z ]+ \d+", page)
+    assert "Price per change: £5.00 a day" in page
     finance_page = browser(api, "finance").get(f"/plan/{job['plan_id']}").text
     assert "Against current routes" in finance_page and "changes.csv" not in finance_page
 
