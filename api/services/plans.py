@@ -24,7 +24,7 @@ from api.schemas import (
     ValidationOut,
 )
 from api.service import Service
-from optimiser.domain.errors import InputError, InputProblem
+from optimiser.domain.errors import InputError, InputProblem, PlanFormatError
 from optimiser.plan.document import Plan
 
 
@@ -207,6 +207,8 @@ def _plan_document(name: str, data: bytes) -> Plan:
 
     try:
         return PlanDocument.model_validate_json(data).plan()
+    except PlanFormatError as exc:
+        raise InputError([InputProblem(name, None, None, p) for p in exc.problems]) from None
     except ValidationError as exc:
         raise InputError(
             [

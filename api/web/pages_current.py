@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from api.auth import Principal
+from api.auth import Principal, Role
 from api.deps import DatasetId, DbDep, OfficerDep, ServiceDep
 from api.errors import capped
 from api.refusals import NotFound, Unprocessable
@@ -54,7 +54,7 @@ def context(db: Session, who: Principal, dataset_id: int, **forms: Any) -> dict[
     if more:
         shown = [*shown, InputProblem("(upload)", None, None, f"and {more:,} more")]
     return {
-        "current_choices": choices(db, who, dataset_id),
+        "current_choices": choices(db, who, dataset_id) if who.role is Role.OFFICER else [],
         "current_problems": views.problems_by_file(shown),
         "current_count": len(forms.get("current_problems") or []),
         "current_label": forms.get("current_label", ""),

@@ -141,7 +141,13 @@ def test_a_bad_routes_file_is_422_naming_file_row_and_column_of_every_problem(ap
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("routes.txt", CURRENT_CSV), ("routes.xlsx", b"not a workbook"), ("plan.json", b"{")],
+    [
+        ("routes.txt", CURRENT_CSV),
+        ("routes.xlsx", b"not a workbook"),
+        ("plan.json", b"{"),
+        ("plan.json", b'{"routes": [{"route_id": "R1", "stops": []}]}'),
+        ("plan.json", b'{"routes": [{"route_id": "R1", "cost": NaN}]}'),
+    ],
 )
 def test_files_that_cannot_be_current_routes_are_422(api, current, name, content):
     response = post_current(api, current[0], content, name)
