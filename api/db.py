@@ -141,6 +141,19 @@ class Job(Base):
     # The lease: which service process runs the job, and when it last said it was alive.
     owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A re-plan: the stored current routes it starts from, pupils locked to their vehicle, and
+    # the price of each change (pence a day; None: the dataset's setting). None: a fresh plan.
+    current_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    locks: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    price_per_change_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class PlanKind(StrEnum):
+    """``plan``: a plan to run (optimised, re-planned or uploaded); ``current``: the routes a
+    council runs today, uploaded in the current-routes format and scored, not refused."""
+
+    PLAN = "plan"
+    CURRENT = "current"
 
 
 class PlanStatus(StrEnum):
@@ -186,6 +199,11 @@ class PlanRow(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     superseded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), default=PlanKind.PLAN, index=True)
+    # A re-plan's current routes (a plan id of the same dataset), and what changes for each
+    # pupil against them (changes.csv); None for other plans.
+    current_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    changes_csv: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditEntry(Base):

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from optimiser.dataset.tables import Table
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, InputProblem
 
@@ -35,6 +36,20 @@ def _load(files: dict[str, bytes], name: str) -> tuple[str, Any]:
 
     try:
         return "dataset", load_uploaded(files, name=name)
+    except InputError as exc:
+        return "problems", exc.problems
+    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
+        return "unreadable", str(exc)
+    except MemoryError:
+        return "memory", None
+
+
+def _read_table(data: bytes, name: str, sheet: str) -> tuple[str, Any]:
+    """In the worker: one table of a CSV file or a workbook's sheet, within the readers' caps."""
+    from optimiser.dataset.tables import read_single_table
+
+    try:
+        return "table", read_single_table(data, name, sheet)
     except InputError as exc:
         return "problems", exc.problems
     except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
@@ -84,8 +99,22 @@ class Intake:
         InputError
             With every problem of the files, or one saying a limit was reached.
         """
+        return self._run("dataset", _load, dict(files), name)
+
+    def read_table(self, data: bytes, name: str, sheet: str) -> Table:
+        """One table of an uploaded CSV file (or of a workbook's ``sheet``, else its first),
+        read in the worker within the readers' caps (a council's current routes).
+
+        Raises
+        ------
+        InputError
+            If the file cannot be read, or a limit was reached.
+        """
+        return self._run("table", _read_table, data, name, sheet)
+
+    def _run(self, wanted: str, function: Any, *args: Any) -> Any:
         with self._lock:  # one upload read at a time: its worker's limits are the service's
-            future = self._executor().submit(_load, dict(files), name)
+            future = self._executor().submit(function, *args)
             try:
                 kind, value = future.result(timeout=self.timeout_s)
             except FutureTimeout:
@@ -97,7 +126,7 @@ class Intake:
             except Exception:  # the worker died (out of memory, killed): never a 500
                 self._discard()
                 kind, value = "memory", None
-        if kind == "dataset":
+        if kind == wanted:
             return value
         if kind == "problems":
             raise InputError(value)

@@ -177,6 +177,7 @@ def to_out(job: Job, who: Principal | None = None) -> JobOut:
         elapsed_s=elapsed,
         sessions=sessions,
         plan_id=job.plan_id,
+        current_plan_id=job.current_plan_id,
         error=job.error if who is None or who.role is Role.OFFICER or not job.error else HIDDEN,
         created_at=_aware(job.created_at),
         started_at=started,

@@ -59,13 +59,25 @@ def _build_once(folder: Path, build) -> dict[str, str]:
 
 
 def all_outputs(
-    settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, travel: Any, graph: Any
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
+    graph: Any,
+    current: tuple[int, Plan] | None = None,
 ) -> dict[str, Path]:
-    """Map, every operator's sheets and the finance report (officers' view), cached."""
+    """Map, every operator's sheets and the finance report (officers' view), cached; with
+    ``current`` (its plan id and plan) the finance report is set against those current routes,
+    cached apart (newer current routes of the dataset make a new report)."""
     from maps.outputs import write_all_outputs
 
-    folder = plan_folder(settings, row) / "all"
-    names = _build_once(folder, lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp))
+    folder = plan_folder(settings, row) / ("all" if current is None else f"all-{current[0]}")
+    against = None if current is None else current[1]
+    names = _build_once(
+        folder,
+        lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp, current=against),
+    )
     return {k: folder / v for k, v in names.items()}
 
 
@@ -96,6 +108,23 @@ def operator_sheets(
     def build(tmp: Path) -> dict[str, Path]:
         files = write_route_sheets(own, dataset, tmp, banner=banner)
         return {p.suffix.lstrip(".").lower(): p for p in files}
+
+    names = _build_once(folder, build)
+    return {k: folder / v for k, v in names.items()}
+
+
+def change_notices(
+    settings: ServiceSettings, row: PlanRow, changes: list[Any], dataset: Dataset, effective: str
+) -> dict[str, Path]:
+    """A re-plan's change notices for families (``pdf``, ``csv``; :mod:`maps.notices`) taking
+    effect on ``effective`` (``YYYY-MM-DD``, checked by the caller), cached."""
+    from maps.notices import write_notices
+
+    folder = plan_folder(settings, row) / f"notices-{effective}"
+
+    def build(tmp: Path) -> dict[str, Path]:
+        written = write_notices(changes, dataset, effective, tmp)
+        return {"pdf": written["pdf"], "csv": written["csv"]}
 
     names = _build_once(folder, build)
     return {k: folder / v for k, v in names.items()}

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role
 from api.datasets import get_row
-from api.db import OPERATOR_VISIBLE, DatasetRow, PlanRow, PlanStatus, utcnow
+from api.db import OPERATOR_VISIBLE, DatasetRow, PlanKind, PlanRow, PlanStatus, utcnow
 from api.refusals import Conflict, NotFound
-from api.schemas import CompareOut, CompareRow, OperatorRouteOut, PlanOut
+from api.schemas import AgainstCurrentOut, CompareOut, CompareRow, OperatorRouteOut, PlanOut
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan, plan_from_json
 
@@ -121,6 +121,8 @@ def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
         published_at=row.published_at,
         superseded_by=row.superseded_by,
         superseded_on=row.superseded_on,
+        kind=row.kind or PlanKind.PLAN,
+        current_plan_id=row.current_plan_id,
     )
     if who is not None and who.role is Role.OPERATOR:
         own = [
@@ -144,10 +146,22 @@ def plan_of(row: PlanRow) -> Plan:
 
 
 def new_plan_row(
-    plan: Plan, *, dataset_id: int, job_id: int | None, source: str, label: str, created_by: int
+    plan: Plan,
+    *,
+    dataset_id: int,
+    job_id: int | None,
+    source: str,
+    label: str,
+    created_by: int | None,
+    kind: str = PlanKind.PLAN,
+    current_plan_id: int | None = None,
+    changes_csv: str | None = None,
 ) -> PlanRow:
     """A storage row for a plan, with the columns derived from it (operators, cost, routes)."""
     return PlanRow(
+        kind=str(kind),
+        current_plan_id=current_plan_id,
+        changes_csv=changes_csv,
         dataset_id=dataset_id,
         job_id=job_id,
         source=source,
@@ -160,8 +174,16 @@ def new_plan_row(
     )
 
 
-def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Principal) -> PlanRow:
-    """Store an uploaded plan for a dataset (the caller commits)."""
+def store_uploaded(
+    db: Session,
+    dataset_id: int,
+    plan: Plan,
+    label: str,
+    who: Principal,
+    kind: str = PlanKind.PLAN,
+) -> PlanRow:
+    """Store an uploaded plan (of ``kind`` ``current`` for current routes) for a dataset (the
+    caller commits)."""
     get_row(db, dataset_id)
     row = new_plan_row(
         plan,
@@ -170,10 +192,47 @@ def store_uploaded(db: Session, dataset_id: int, plan: Plan, label: str, who: Pr
         source="uploaded",
         label=label,
         created_by=who.user_id,
+        kind=kind,
     )
     db.add(row)
     db.flush()
     return row
+
+
+def current_row_of(db: Session, row: PlanRow) -> PlanRow | None:
+    """The current routes a plan is set against: a re-plan's own (the plan it started from);
+    else, for a plan that is not itself current routes, the newest current routes uploaded for
+    its dataset; else ``None``."""
+    if row.current_plan_id is not None:
+        return db.get(PlanRow, row.current_plan_id)
+    if row.kind == PlanKind.CURRENT:
+        return None
+    return db.scalar(
+        select(PlanRow)
+        .where(PlanRow.dataset_id == row.dataset_id, PlanRow.kind == str(PlanKind.CURRENT))
+        .order_by(PlanRow.id.desc())
+        .limit(1)
+    )
+
+
+def replan_changes(row: PlanRow, current: PlanRow) -> list[Any]:
+    """A re-plan's changed journeys with the reasons its job recorded (``changes.csv``), as
+    :class:`optimiser.replan.ReasonedChange`: what the change notices are written from."""
+    import csv
+    import io
+
+    from optimiser.plan.changes import compare_by_pupil
+    from optimiser.replan import ReasonedChange
+
+    reasons = {
+        (r["pupil_id"], r["session"]): r["reason"]
+        for r in csv.DictReader(io.StringIO(row.changes_csv or ""))
+    }
+    comparison = compare_by_pupil(plan_of(current), plan_of(row))
+    return [
+        ReasonedChange(c, reasons.get((c.pupil_id, str(c.session)), "knock_on"))
+        for c in comparison.changes
+    ]
 
 
 def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
@@ -198,15 +257,50 @@ def check(dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
         "cost_per_day_gbp": costs["cost_per_day_gbp"],
         "cost_per_year_gbp": costs["cost_per_year_gbp"],
         "km_per_day": costs["km_per_day"],
+        "agreed_cost_per_day_gbp": costs.get("agreed_cost_per_day_gbp"),
+        "routes_with_agreed_price": costs.get("routes_with_agreed_price", 0),
     }
 
 
-def costs(plan_id: int, dataset: Dataset, travel: Any, plan: Plan) -> dict[str, Any]:
-    """Finance's view: recomputed totals and the plan's summary (aggregates only)."""
+def against_current_out(
+    current_id: int, current: Plan, plan: Plan, dataset: Dataset
+) -> AgainstCurrentOut:
+    """The plan's daily cost against current routes, in pounds (the finance module's figures)."""
+    from maps.finance import against_current
+
+    figures = against_current(plan, current)
+    agreed = figures.current_agreed_daily_pence
+    agreed_difference = figures.difference_agreed_daily_pence
+    days = dataset.settings.school_days_per_year
+    return AgainstCurrentOut(
+        current_plan_id=current_id,
+        current_cost_per_day_gbp=round(figures.current_daily_pence / 100, 2),
+        current_agreed_cost_per_day_gbp=None if agreed is None else round(agreed / 100, 2),
+        cost_per_day_gbp=round(figures.daily_pence / 100, 2),
+        difference_per_day_gbp=round(figures.difference_daily_pence / 100, 2),
+        difference_per_year_gbp=round(figures.difference_daily_pence * days / 100, 2),
+        difference_against_agreed_per_day_gbp=None
+        if agreed_difference is None
+        else round(agreed_difference / 100, 2),
+    )
+
+
+def costs(
+    plan_id: int,
+    dataset: Dataset,
+    travel: Any,
+    plan: Plan,
+    current: tuple[int, Plan] | None = None,
+) -> dict[str, Any]:
+    """Finance's view: recomputed totals and the plan's summary (aggregates only), and, with
+    ``current`` (its plan id and plan), the plan's cost against those current routes."""
     from optimiser.validate.validator import plan_costs
 
     figures = plan_costs(dataset, travel, plan)
     return {
+        "against_current": None
+        if current is None
+        else against_current_out(current[0], current[1], plan, dataset),
         "plan_id": plan_id,
         "routes": figures["routes"],
         "cost_per_day_gbp": figures["cost_per_day_gbp"],
@@ -260,4 +354,9 @@ def compare(a_id: int, b_id: int, plan_a: Plan, plan_b: Plan, dataset: Dataset) 
         removed_routes=list(result.removed),
         unchanged_routes=len(result.unchanged),
         pupils_moved=result.pupils_moved,
+        pupils=result.by_pupil.pupils,
+        pupils_affected=result.by_pupil.pupils_affected,
+        journeys=result.by_pupil.journeys,
+        journeys_changed=len(result.by_pupil.changes),
+        changes_by_kind=dict(result.by_pupil.by_kind),
     )

@@ -195,6 +195,9 @@ class JobOut(BaseModel):
     created_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    current_plan_id: int | None = Field(
+        None, description="a re-plan: the stored current routes it starts from"
+    )
 
 
 class PlanOut(BaseModel):
@@ -228,6 +231,12 @@ class PlanOut(BaseModel):
     superseded_by: int | None = Field(None, description="the plan published in its place")
     superseded_on: date | None = Field(
         None, description="the day the plan that supersedes it takes effect (YYYY-MM-DD)"
+    )
+    kind: Literal["plan", "current"] = Field(
+        "plan", description="current: a council's current routes, uploaded and scored"
+    )
+    current_plan_id: int | None = Field(
+        None, description="a re-plan: the current routes (a plan id) it started from"
     )
 
 
@@ -427,6 +436,60 @@ class ValidationOut(BaseModel):
     cost_per_day_gbp: float
     cost_per_year_gbp: float
     km_per_day: float
+    agreed_cost_per_day_gbp: float | None = Field(
+        None,
+        description="pounds per day with routes that state an agreed price at that price "
+        "(current routes); absent when no route states one",
+    )
+    routes_with_agreed_price: int = 0
+
+
+class CurrentRoutesOut(BaseModel):
+    """Current routes stored as a plan of kind ``current``, and the validator's score of them:
+    violations by cause (current routes may break rules: they are listed, not refused), cost in
+    pounds at the fleet's prices and at the agreed ones."""
+
+    plan: PlanOut
+    validation: ValidationOut
+    journeys_on_no_route: int = Field(description="journeys of the dataset no route carries")
+    stated_times_differing: list[str] = Field(
+        description="times the file states more than 10 minutes from the road model's"
+    )
+
+
+PupilId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ReplanRequest(BaseModel):
+    """Options of a re-planning job: the stored current routes to start from, and optionally
+    pupils locked to their vehicle, the price per change and the search time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_plan_id: int = Field(
+        ge=1, le=2**31 - 1, description="a stored plan: the routes run today"
+    )
+    locks: list[PupilId] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="pupils who stay on the vehicle of their current route whatever it costs",
+    )
+    price_per_change_gbp: float | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="pounds a day per pupil moved to another vehicle (default: the dataset's "
+        "[costs] replan_per_change)",
+    )
+    time_limit_s: float | None = Field(
+        None, gt=0, le=86400, description="search time per session, seconds (capped by service)"
+    )
+    solution_limit: int | None = Field(
+        None, ge=1, le=1_000_000, description="stop after this many solutions (reproducible)"
+    )
+
+    def plan_request(self) -> PlanRequest:
+        return PlanRequest(time_limit_s=self.time_limit_s, solution_limit=self.solution_limit)
 
 
 class SheetStopOut(BaseModel):
@@ -457,6 +520,25 @@ class OperatorRouteOut(BaseModel):
     lines: list[SheetStopOut]
 
 
+class AgainstCurrentOut(BaseModel):
+    """A plan's daily cost against the council's current routes, in pounds (b - a: negative is
+    a saving)."""
+
+    current_plan_id: int
+    current_cost_per_day_gbp: float = Field(description="the current routes at fleet prices")
+    current_agreed_cost_per_day_gbp: float | None = Field(
+        None, description="the current routes at their agreed prices, where given"
+    )
+    cost_per_day_gbp: float = Field(description="this plan, pounds a day")
+    difference_per_day_gbp: float = Field(
+        description="this plan minus the current routes at fleet prices, pounds a day"
+    )
+    difference_per_year_gbp: float = Field(description="the same over the school year, pounds")
+    difference_against_agreed_per_day_gbp: float | None = Field(
+        None, description="this plan minus the current routes at their agreed prices"
+    )
+
+
 class CostsOut(BaseModel):
     """Aggregates for finance: pounds, kilometres, counts. No pupil data."""
 
@@ -472,6 +554,11 @@ class CostsOut(BaseModel):
     by_operator: dict[str, dict[str, Any]]
     by_vehicle_type: dict[str, dict[str, Any]]
     summary: dict[str, Any] = Field(description="the plan's summary: counts and pounds")
+    against_current: AgainstCurrentOut | None = Field(
+        None,
+        description="the plan against the current routes (a re-plan's own, else the newest "
+        "uploaded for its dataset); absent for current routes themselves, or when none exist",
+    )
 
 
 class CompareRow(BaseModel):
@@ -492,6 +579,18 @@ class CompareOut(BaseModel):
     removed_routes: list[str]
     unchanged_routes: int
     pupils_moved: int = Field(description="pupil journeys that move route")
+    pupils: int = Field(0, description="pupils carried in either plan")
+    pupils_affected: int = Field(
+        0, description="pupils with at least one journey that changes in any way"
+    )
+    journeys: int = Field(0, description="pupil journeys carried in either plan")
+    journeys_changed: int = Field(0, description="pupil journeys that change in any way")
+    changes_by_kind: dict[str, int] = Field(
+        default_factory=dict,
+        description="journeys by kind of change (route, vehicle_type, operator, "
+        "passenger_assistant, pickup_time, dropoff_time, fellow_passengers, ride_time, "
+        "now_carried, no_longer_carried)",
+    )
 
 
 class AuditOut(BaseModel):

@@ -21,9 +21,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
 from api.datasets import load_stored
-from api.db import Job, JobState, make_engine, retrying, session_factory, transaction, utcnow
-from api.plans import new_plan_row
-from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
+from api.db import (
+    Job,
+    JobState,
+    PlanRow,
+    make_engine,
+    retrying,
+    session_factory,
+    transaction,
+    utcnow,
+)
+from api.plans import new_plan_row, plan_of
+from optimiser.domain.errors import InputError, InputProblem, PlanFormatError, SendRoutesError
+from optimiser.plan.document import Plan
 from optimiser.solver.progress import ProgressEvent, ProgressTracker
 
 PROGRESS_EVERY_S = 0.5
@@ -146,6 +156,7 @@ def _plan(
         dataset_id = job.dataset_id
         params = SearchParameters(time_limit_s=job.time_limit_s, solution_limit=job.solution_limit)
         weight = job.ride_time_weight_per_min
+        replan = _replan_options(db, job)
     if weight is not None:
         settings = dataclasses.replace(
             dataset.settings, ride_time_weight_pence_per_min=float(weight) * 100
@@ -153,22 +164,32 @@ def _plan(
         dataset = dataclasses.replace(dataset, settings=settings)
     tracker.enter("roads")
     travel = build_travel(dataset, load_network(network))
-    result = plan_dataset(dataset, travel=travel, params=params, workers=workers, progress=tracker)
+    extra: dict[str, Any] = {}
+    if replan is None:
+        result = plan_dataset(
+            dataset, travel=travel, params=params, workers=workers, progress=tracker
+        )
+        plan = result.plan
+    else:
+        plan, extra = _replan(dataset, travel, params, tracker, replan)
     tracker.enter("writing")
-    plan = result.plan
 
     def save() -> None:
         with transaction(sessions) as db:
             job = _current(db, job_id, attempt)
             if job is None:
                 return  # cancelled while solving: the result is not wanted
+            label = f"job {job_id}"
+            if replan is not None:
+                label = f"re-plan of plan {replan.current_plan_id} (job {job_id})"
             row = new_plan_row(
                 plan,
                 dataset_id=dataset_id,
                 job_id=job_id,
                 source="optimiser",
-                label=f"job {job_id}",
+                label=label,
                 created_by=job.created_by,
+                **extra,
             )
             db.add(row)
             db.flush()
@@ -179,6 +200,68 @@ def _plan(
             audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
 
     retrying(save)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplanOptions:
+    """A re-planning job's options, read from its row (see :class:`api.db.Job`)."""
+
+    current_plan_id: int
+    current: Plan
+    locks: tuple[str, ...]
+    price_pence: int | None
+
+
+def _replan_options(db: Session, job: Job) -> ReplanOptions | None:
+    """The job's re-plan options, or ``None`` for a fresh plan.
+
+    Raises
+    ------
+    InputError
+        If the current plan is gone.
+    """
+    if job.current_plan_id is None:
+        return None
+    row = db.get(PlanRow, job.current_plan_id)
+    if row is None:
+        raise InputError(
+            [InputProblem("current plan", None, None, f"plan {job.current_plan_id} is gone")]
+        )
+    return ReplanOptions(row.id, plan_of(row), tuple(job.locks or ()), job.price_per_change_pence)
+
+
+def _replan(
+    dataset: Any, travel: Any, params: Any, tracker: ProgressTracker, options: ReplanOptions
+) -> tuple[Plan, dict[str, Any]]:
+    """Re-plan from the current routes (:func:`optimiser.replan.replan`): the plan, and the
+    columns its row records (its current plan and per-pupil changes)."""
+    from optimiser.replan import replan
+
+    tracker.enter("model")
+    result = replan(
+        dataset,
+        options.current,
+        travel=travel,
+        params=params,
+        locked=options.locks,
+        price_pence=options.price_pence,
+        progress=tracker,
+    )
+    plan = result.plan
+    stability = result.stability()
+    plan.summary = {
+        **plan.summary,
+        "replan_pupils_changed": len({c.change.pupil_id for c in result.changes}),
+        "replan_journeys_changed": len(result.changes),
+        "replan_changes_by_reason": dict(result.by_reason),
+        "replan_unaffected_pupils": stability.unaffected,
+        "replan_unaffected_keep_vehicle": stability.keep_vehicle,
+        "replan_price_per_change": result.price_pence / 100,
+    }
+    return plan, {
+        "current_plan_id": options.current_plan_id,
+        "changes_csv": result.csv_text(),
+    }
 
 
 def run_job(db_url: str, job_id: int, attempt: int, network: str, workers: int) -> None:

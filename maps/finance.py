@@ -24,6 +24,7 @@ from maps.plan_facts import (
 )
 from optimiser.domain.entities import Dataset, Location, Pupil, Session
 from optimiser.domain.rules import can_carry, route_cost_pence
+from optimiser.plan.changes import PupilComparison
 from optimiser.plan.document import Plan, Route
 from optimiser.plan.totals import co2_mg, route_distance_m
 
@@ -103,6 +104,45 @@ class RideStats:
 
 
 @dataclass(frozen=True)
+class AgainstCurrent:
+    """A plan's daily cost against the council's current routes (the routes run today).
+
+    The current routes cost what their routes state at the fleet's prices, and, where routes
+    state an agreed price, that price on those routes and the fleet's on the others.
+    """
+
+    current_daily_pence: int
+    current_agreed_daily_pence: int | None  # None: no current route states an agreed price
+    daily_pence: int  # the plan's
+
+    @property
+    def difference_daily_pence(self) -> int:
+        """The plan minus the current routes at the fleet's prices: negative is a saving."""
+        return self.daily_pence - self.current_daily_pence
+
+    @property
+    def difference_agreed_daily_pence(self) -> int | None:
+        if self.current_agreed_daily_pence is None:
+            return None
+        return self.daily_pence - self.current_agreed_daily_pence
+
+
+def against_current(plan: Plan, current: Plan) -> AgainstCurrent:
+    """The daily cost of ``plan`` against the current routes ``current``."""
+    agreed = [r.agreed_cost_pence for r in current.routes if r.agreed_cost_pence is not None]
+    return AgainstCurrent(
+        current_daily_pence=sum(r.cost_pence for r in current.routes),
+        current_agreed_daily_pence=sum(
+            r.cost_pence if r.agreed_cost_pence is None else r.agreed_cost_pence
+            for r in current.routes
+        )
+        if agreed
+        else None,
+        daily_pence=sum(r.cost_pence for r in plan.routes),
+    )
+
+
+@dataclass(frozen=True)
 class FinanceReport:
     """Every figure of the finance report for one plan."""
 
@@ -136,6 +176,8 @@ class FinanceReport:
     # Fair rides and the same vehicle both ways, from the plan's summary (absent in old plans):
     # (label, value, kind) rows as summary_items lists them.
     fairness: tuple[tuple[str, float | str, str], ...] = ()
+    # Against the council's current routes, when they were given (else only the solo baseline).
+    current: AgainstCurrent | None = None
 
     @property
     def pa_sessions(self) -> int:
@@ -384,7 +426,9 @@ def route_prices(plan: Plan) -> tuple[RoutePrice, ...]:
     )
 
 
-def finance_report(plan: Plan, dataset: Dataset, travel: Any = None) -> FinanceReport:
+def finance_report(
+    plan: Plan, dataset: Dataset, travel: Any = None, *, current: Plan | None = None
+) -> FinanceReport:
     """All finance figures for one plan.
 
     Parameters
@@ -394,6 +438,9 @@ def finance_report(plan: Plan, dataset: Dataset, travel: Any = None) -> FinanceR
     travel
         The plan's travel data (road distances) for costing journeys not placed; without it their
         distances are estimated from straight lines (:data:`ROAD_FACTOR`).
+    current
+        The council's current routes, if given: the report then states the plan's cost against
+        them (:func:`against_current`) as well as against every pupil alone.
 
     Returns
     -------
@@ -436,6 +483,7 @@ def finance_report(plan: Plan, dataset: Dataset, travel: Any = None) -> FinanceR
         pupils_not_placed=len(not_placed),
         pupils_without_transport=len(not_placed - carried),
         fairness=fairness_rows(plan.summary),
+        current=None if current is None else against_current(plan, current),
     )
 
 
@@ -483,7 +531,8 @@ class Comparison:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
-    pupils_moved: int  # pupil journeys on a different route id, or newly (un)assigned
+    pupils_moved: int  # pupil journeys on another vehicle (route), or newly (un)assigned
+    by_pupil: PupilComparison  # what changes for each pupil journey
 
     def rows(self) -> list[tuple[str, float, float, float]]:
         """``(measure, a, b, b - a)`` for every compared figure; money in pounds."""
@@ -517,9 +566,10 @@ class Comparison:
             out.append(f"{name:36}{x:>14,.{places}f}{y:>14,.{places}f}{d:>+14,.{places}f}")
         out.append("")
         out.append(
-            f"Routes: {len(self.unchanged)} unchanged, {len(self.changed)} changed, "
-            f"{len(self.added)} new, {len(self.removed)} withdrawn; "
-            f"{self.pupils_moved} pupil journeys move route."
+            f"Routes (matched by the pupils they carry): {len(self.unchanged)} unchanged, "
+            f"{len(self.changed)} changed, {len(self.added)} new, {len(self.removed)} withdrawn; "
+            f"{self.pupils_moved} pupil journeys move route; {self.by_pupil.pupils_affected} of "
+            f"{self.by_pupil.pupils} pupils see a change."
         )
         for rid, what in sorted(self.changed.items()):
             out.append(f"  changed {rid}: {', '.join(what)}")
@@ -529,7 +579,11 @@ class Comparison:
 
 
 def compare_plans(plan_a: Plan, plan_b: Plan, dataset: Dataset) -> Comparison:
-    """Compare two plans of one dataset, matching routes by ``route_id``.
+    """Compare two plans of one dataset, matching routes by the pupils they carry.
+
+    Route ids are renumbered on every solve, so a route of ``plan_a`` is matched to the route of
+    ``plan_b`` sharing most of its pupils (:func:`optimiser.plan.changes.match_routes`); what
+    changes for each pupil is :func:`optimiser.plan.changes.compare_by_pupil`.
 
     Parameters
     ----------
@@ -541,32 +595,35 @@ def compare_plans(plan_a: Plan, plan_b: Plan, dataset: Dataset) -> Comparison:
     Returns
     -------
     Comparison
-        Figures of both, and which routes changed (different stops, pupils or vehicle).
+        Figures of both, which matched routes changed (different stops, pupils or vehicle; named
+        ``A`` when both plans call the route the same, else ``A -> B``), routes new and withdrawn,
+        and the per-pupil comparison.
     """
+    from optimiser.plan.changes import compare_by_pupil
+
+    by_pupil = compare_by_pupil(plan_a, plan_b)
     routes_a = {r.route_id: r for r in plan_a.routes}
     routes_b = {r.route_id: r for r in plan_b.routes}
     changed: dict[str, tuple[str, ...]] = {}
     unchanged = []
-    for rid in sorted(routes_a.keys() & routes_b.keys()):
-        sa, sb = route_signature(routes_a[rid]), route_signature(routes_b[rid])
+    for a_id, b_id in sorted(by_pupil.matched.items()):
+        sa, sb = route_signature(routes_a[a_id]), route_signature(routes_b[b_id])
         what = tuple(
             n for n, x, y in zip(("stops", "pupils", "vehicle"), sa, sb, strict=True) if x != y
         )
+        name = a_id if a_id == b_id else f"{a_id} -> {b_id}"
         if what:
-            changed[rid] = what
+            changed[name] = what
         else:
-            unchanged.append(rid)
-
-    def seat(plan: Plan) -> set[tuple[str, str, str]]:
-        return {(str(r.session), p, r.route_id) for r in plan.routes for p in r.pupil_ids}
-
-    moved = {(s, p) for s, p, _ in seat(plan_a) ^ seat(plan_b)}
+            unchanged.append(name)
+    moving = {"route", "now_carried", "no_longer_carried"}
     return Comparison(
         a=finance_report(plan_a, dataset),
         b=finance_report(plan_b, dataset),
         changed=changed,
-        added=tuple(sorted(routes_b.keys() - routes_a.keys())),
-        removed=tuple(sorted(routes_a.keys() - routes_b.keys())),
+        added=by_pupil.routes_new,
+        removed=by_pupil.routes_withdrawn,
         unchanged=tuple(unchanged),
-        pupils_moved=len(moved),
+        pupils_moved=sum(1 for c in by_pupil.changes if moving & set(c.changes)),
+        by_pupil=by_pupil,
     )

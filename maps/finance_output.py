@@ -227,6 +227,14 @@ def breakdown_rows(report: FinanceReport) -> list[dict[str, object]]:
                 Line(cost_pence=report.baseline_daily_pence),
             )
         )
+    if report.current is not None:
+        now = report.current
+        rows.append(
+            _row(report, "baseline", "current routes", Line(cost_pence=now.current_daily_pence))
+        )
+        if now.current_agreed_daily_pence is not None:
+            agreed = Line(cost_pence=now.current_agreed_daily_pence)
+            rows.append(_row(report, "baseline", "current routes at agreed prices", agreed))
     for section, lines in (
         ("session", report.by_session),
         ("operator", report.by_operator),
@@ -301,9 +309,34 @@ def _cost_items(report: FinanceReport) -> list[Item]:
             ("Saving against solo per year", report.annual(saving), "money"),
             ("Saving against solo (share)", saving / base if base else 0.0, "percent"),
         ]
+    items += _current_items(report)
     per_pupil = report.cost_per_pupil_year_pence
     if per_pupil is not None:
         items.append(("Cost per pupil carried per year", per_pupil, "money"))
+    return items
+
+
+def _current_items(report: FinanceReport) -> list[Item]:
+    """Against the current routes, when they were given: their cost, and the difference (the
+    plan minus them: negative is a saving)."""
+    now = report.current
+    if now is None:
+        return []
+    items: list[Item] = [
+        ("Current routes per day (fleet prices)", now.current_daily_pence, "money"),
+        ("Difference against current routes per day", now.difference_daily_pence, "money"),
+        (
+            "Difference against current routes per year",
+            report.annual(now.difference_daily_pence),
+            "money",
+        ),
+    ]
+    agreed = now.difference_agreed_daily_pence
+    if now.current_agreed_daily_pence is not None and agreed is not None:
+        items += [
+            ("Current routes per day (agreed prices)", now.current_agreed_daily_pence, "money"),
+            ("Difference against current routes at agreed prices per day", agreed, "money"),
+        ]
     return items
 
 
@@ -614,7 +647,12 @@ def write_report(report: FinanceReport, out_dir: Path | str) -> dict[str, Path]:
 
 
 def write_finance_report(
-    plan: Plan, dataset: Dataset, out_dir: Path | str, travel: Any = None
+    plan: Plan,
+    dataset: Dataset,
+    out_dir: Path | str,
+    travel: Any = None,
+    *,
+    current: Plan | None = None,
 ) -> dict[str, Path]:
     """The finance report of a plan (:func:`maps.finance.finance_report`), written as files.
 
@@ -626,10 +664,12 @@ def write_finance_report(
         Folder to write into (created if needed).
     travel
         The plan's travel data, to cost journeys not placed by road (else estimated).
+    current
+        The council's current routes, if given: the plan's cost is also stated against them.
 
     Returns
     -------
     dict of str to pathlib.Path
         ``chart``, ``html``, ``csv``, ``routes_csv`` and ``xlsx``; see :func:`write_report`.
     """
-    return write_report(finance_report(plan, dataset, travel), out_dir)
+    return write_report(finance_report(plan, dataset, travel, current=current), out_dir)

@@ -32,7 +32,13 @@ def map_options(plan: Plan, graph: Any, travel: Any = None) -> dict[str, Any]:
 
 
 def render_outputs(
-    plan: Plan, dataset: Dataset, travel: Any, graph: Any, out_dir: Path | str
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
+    graph: Any,
+    out_dir: Path | str,
+    *,
+    current: Plan | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Write every output, each on its own; the files written and the outputs that failed.
 
@@ -64,14 +70,16 @@ def render_outputs(
                 f"sheets/{p.name}": p for p in write_operator_files(plan, dataset, op, sheets, stem)
             },
         )
-    attempt("finance", lambda: _finance(plan, dataset, out / "finance", travel))
+    attempt("finance", lambda: _finance(plan, dataset, out / "finance", travel, current))
     return written, failed
 
 
-def _finance(plan: Plan, dataset: Dataset, folder: Path, travel: Any) -> dict[str, Path]:
+def _finance(
+    plan: Plan, dataset: Dataset, folder: Path, travel: Any, current: Plan | None = None
+) -> dict[str, Path]:
     from maps.finance_output import write_finance_report  # matplotlib and openpyxl, when wanted
 
-    finance = write_finance_report(plan, dataset, folder, travel)
+    finance = write_finance_report(plan, dataset, folder, travel, current=current)
     return {
         "finance": finance["html"],
         "finance_csv": finance["csv"],
@@ -82,7 +90,13 @@ def _finance(plan: Plan, dataset: Dataset, folder: Path, travel: Any) -> dict[st
 
 
 def write_all_outputs(
-    plan: Plan, dataset: Dataset, travel: Any, graph: Any, out_dir: Path | str
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
+    graph: Any,
+    out_dir: Path | str,
+    *,
+    current: Plan | None = None,
 ) -> dict[str, Path]:
     """Write the map, every operator's route sheets and the finance report of a plan.
 
@@ -97,6 +111,9 @@ def write_all_outputs(
         The road graph (or ``None``: straight lines and no basemap).
     out_dir
         Folder to write into: ``map/``, ``sheets/`` and ``finance/`` are made inside it.
+    current
+        The council's current routes, if given: the finance report also states the plan's
+        cost against them.
 
     Returns
     -------
@@ -105,7 +122,7 @@ def write_all_outputs(
         ``ride_times_chart``, and ``sheets/<file>`` for each route sheet file; an output that
         failed is missing, and ``failed`` names ``failed.txt``, one line per failed output.
     """
-    written, failed = render_outputs(plan, dataset, travel, graph, out_dir)
+    written, failed = render_outputs(plan, dataset, travel, graph, out_dir, current=current)
     if failed:
         report = Path(out_dir) / FAILED_FILE
         report.write_text(

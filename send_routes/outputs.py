@@ -104,13 +104,20 @@ def sheets_command(
 
 
 def finance_command(
-    dataset: DatasetArg, plan: PlanArg, out: OutOpt = Path("outputs/finance")
+    dataset: DatasetArg,
+    plan: PlanArg,
+    out: OutOpt = Path("outputs/finance"),
+    current: Annotated[
+        Path | None,
+        typer.Option(help="plan.json of the current routes: also cost the plan against them"),
+    ] = None,
 ) -> None:
     """Write the finance report (HTML, CSV, XLSX, ride-time chart) into --out."""
     from maps.finance_output import write_finance_report  # matplotlib and openpyxl, when wanted
 
-    ds, (pl,) = _load(dataset, [plan])
-    for kind, path in write_finance_report(pl, ds, out).items():
+    ds, plans = _load(dataset, [plan] if current is None else [plan, current])
+    now = plans[1] if current is not None else None
+    for kind, path in write_finance_report(plans[0], ds, out, current=now).items():
         typer.echo(f"{kind}: {path}")
 
 
@@ -136,11 +143,10 @@ def compare_command(
 
     Routes are matched by the pupils they carry, not by their ids (renumbered on every solve).
     """
-    from optimiser.plan.changes import compare_by_pupil
-
     ds, (a, b) = _load(dataset, [plan_a, plan_b])
-    by_pupil = compare_by_pupil(a, b)
-    text = figures_text(compare_plans(a, b, ds).rows()) + "\n\n" + by_pupil.text()
+    comparison = compare_plans(a, b, ds)
+    by_pupil = comparison.by_pupil
+    text = figures_text(comparison.rows()) + "\n\n" + by_pupil.text()
     typer.echo(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

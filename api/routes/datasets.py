@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from api.deps import DatasetId, DbDep, OfficerDep, ServiceDep, StaffDep
 from api.downloads import NO_STORE, attachment
 from api.schemas import (
+    CurrentRoutesOut,
     DatasetDetailOut,
     DatasetOut,
     ErrorOut,
@@ -16,10 +17,11 @@ from api.schemas import (
     PlanDocument,
     PlanRequest,
     PupilOut,
+    ReplanRequest,
     UploadOut,
     ValidationOut,
 )
-from api.services import datasets, jobs
+from api.services import datasets, jobs, plans
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 ERRORS = {
@@ -134,3 +136,52 @@ def validate_plan(
     """Check an uploaded or edited plan against a dataset: every violation by cause, and the
     recomputed cost (pounds per day and year) and distance (km per day)."""
     return datasets.check_plan(service, db, dataset_id, document, who)
+
+
+@router.post(
+    "/{dataset_id}/current-routes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CurrentRoutesOut,
+    responses={**ERRORS, 413: {"model": ErrorOut, "description": "upload over the size limit"}},
+)
+def upload_current_routes(
+    dataset_id: DatasetId,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    file: Annotated[
+        UploadFile,
+        File(description="current routes: .csv, .xlsx (sheet 'routes') or a plan .json"),
+    ],
+    label: Annotated[str, Form(max_length=200, description="the plan's label")] = "",
+) -> CurrentRoutesOut:
+    """Upload the routes run today (``docs/current_routes.md``), read against this dataset and
+    timed on the roads; stored as a plan of kind ``current`` and scored by the validator:
+    violations by cause (listed, not refused), cost in pounds a day at the fleet's prices and
+    at the agreed prices where given. 422 names every problem of the file by row and column."""
+    upload = (file.filename or "", file.file.read())
+    return plans.upload_current(service, db, dataset_id, upload, label.strip(), who)
+
+
+@router.post(
+    "/{dataset_id}/replan",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses=ERRORS,
+)
+def request_replan(
+    dataset_id: DatasetId,
+    request: ReplanRequest,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    response: Response,
+) -> JobOut:
+    """Start re-planning this dataset (today's data) from a stored plan of the routes run
+    today, changing only what must change or what saves more than the price per change
+    (pounds a day per pupil moved); ``locks`` keep pupils on their vehicle. Follow it at
+    ``/jobs/{id}``; its plan records the current plan and its per-pupil changes
+    (``/plans/{id}/changes.csv``). ``time_limit_s``: seconds per session, as for a plan."""
+    job = jobs.request_replan(service, db, dataset_id, request, who)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job

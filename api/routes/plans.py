@@ -10,10 +10,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
+from api.downloads import NO_STORE, attachment
 from api.routes.datasets import ERRORS
 from api.schemas import (
     CompareOut,
@@ -74,6 +75,70 @@ def compare_plans(
     """Compare two plans of one dataset: costs (pounds), vehicles, km, ride minutes, and which
     routes changed."""
     return plans.compare(service, db, who, a, b)
+
+
+@router.get(
+    "/compare/changes.csv",
+    response_class=Response,
+    responses={**PLAN_ERRORS, 200: {"content": {MEDIA["csv"]: {}}}},
+)
+def compare_changes(
+    who: OfficerDep,
+    db: DbDep,
+    a: Annotated[int, Query(ge=1, le=MAX_ID, description="the current plan")],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="the proposed plan")],
+) -> Response:
+    """What changes for each pupil journey from plan a to plan b (routes matched by the pupils
+    they carry): one CSV row per journey that changes. Pupil ids: officers only; audited."""
+    text = plans.compare_changes_csv(db, who, a, b)
+    return _csv(text, f"plans{a}-{b}-pupil_changes.csv")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type=MEDIA["csv"],
+        headers={"Content-Disposition": attachment(filename), "Cache-Control": NO_STORE},
+    )
+
+
+@router.get(
+    "/{plan_id}/changes.csv",
+    response_class=Response,
+    responses={**PLAN_ERRORS, 200: {"content": {MEDIA["csv"]: {}}}},
+)
+def get_changes(plan_id: PlanId, who: OfficerDep, db: DbDep) -> Response:
+    """A re-plan's per-pupil changes against its current routes: one row per pupil journey that
+    changes, with the reason and what changes (times ``HH:MM``, shifts in minutes). Officers
+    only; audited; 404 for a plan that is not a re-plan."""
+    return _csv(plans.changes_csv(db, plan_id, who), f"plan{plan_id}-changes.csv")
+
+
+@router.get(
+    "/{plan_id}/notices.{fmt}",
+    response_class=FileResponse,
+    responses={**PLAN_ERRORS, 200: {"content": {MEDIA["pdf"]: {}, MEDIA["csv"]: {}}}},
+)
+def get_notices(
+    plan_id: PlanId,
+    fmt: SheetFormat,
+    who: OfficerDep,
+    db: DbDep,
+    service: ServiceDep,
+    effective: Annotated[
+        str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="date in effect, YYYY-MM-DD")
+    ],
+) -> FileResponse:
+    """A re-plan's change notices for families: one PDF page per family (times until now and
+    from the date in effect, vehicle, operator, assistant, why), or the same as CSV. Officers
+    only; audited; 404 for a plan that is not a re-plan."""
+    path = plans.notices(service, db, plan_id, who, str(fmt), effective)
+    return FileResponse(
+        path,
+        media_type=MEDIA[str(fmt)],
+        filename=f"plan{plan_id}-notices.{fmt}",
+        headers={"Cache-Control": NO_STORE},
+    )
 
 
 @router.get("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from api import audit, datasets, jobs
+from api import audit, datasets, jobs, plans
 from api.auth import Principal
-from api.schemas import JobOut, PlanRequest
+from api.refusals import Unprocessable
+from api.schemas import JobOut, PlanRequest, ReplanRequest
 from api.service import Service
 from api.settings import ServiceSettings
 
@@ -49,6 +50,49 @@ def request_plan(
         limit = default_time_limit_s(service, db, dataset_id)
     job = jobs.create(db, dataset_id, request, who, limit)
     audit.record(db, who, "job.create", f"job/{job.id}", detail=f"dataset/{dataset_id}")
+    db.commit()
+    service.runner.start_queued()
+    db.refresh(job)
+    return jobs.to_out(job)
+
+
+def request_replan(
+    service: Service, db: Session, dataset_id: int, request: ReplanRequest, who: Principal
+) -> JobOut:
+    """Queue a re-planning job: the dataset (today's data) re-planned from a stored plan (the
+    routes run today, of this dataset or an earlier one), changing only what must change or
+    what saves more than the price per change (``optimiser.replan``).
+
+    Raises
+    ------
+    NotFound
+        For an unknown dataset or current plan.
+    Unprocessable
+        If a locked pupil is not in the dataset.
+    """
+    datasets.get_row(db, dataset_id)
+    current = plans.get_row_for(db, request.current_plan_id, who)
+    known = {p.pupil_id for p in service.dataset(db, dataset_id).pupils}
+    unknown = sorted(set(request.locks) - known)
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if unknown[20:] else "")
+        raise Unprocessable(f"locks name pupils who are not in the dataset: {shown}")
+    if request.time_limit_s is not None:
+        limit = time_limit_s(request.time_limit_s, None, service.settings)
+    else:
+        limit = default_time_limit_s(service, db, dataset_id)
+    job = jobs.create(db, dataset_id, request.plan_request(), who, limit)
+    job.current_plan_id = current.id
+    job.locks = sorted(set(request.locks))
+    price = request.price_per_change_gbp
+    job.price_per_change_pence = None if price is None else int(round(price * 100))
+    audit.record(
+        db,
+        who,
+        "job.create",
+        f"job/{job.id}",
+        detail=f"dataset/{dataset_id}; re-plan from plan/{current.id}",
+    )
     db.commit()
     service.runner.start_queued()
     db.refresh(job)

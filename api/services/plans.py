@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from api import audit, outputs, plans
+from api import audit, datasets, outputs, plans
 from api.auth import Principal, Role
-from api.db import PlanStatus
+from api.db import PlanKind, PlanRow, PlanStatus
 from api.refusals import Conflict, Forbidden, NotFound, Unprocessable
 from api.schemas import (
     CompareOut,
     CostsOut,
+    CurrentRoutesOut,
     OperatorRouteOut,
     PlanOut,
     PlanUpload,
@@ -29,6 +30,7 @@ from api.schemas import (
     ValidationOut,
 )
 from api.service import Service
+from optimiser.domain.errors import InputError, InputProblem, PlanFormatError
 from optimiser.plan.document import Plan
 
 
@@ -119,11 +121,19 @@ def document(db: Session, plan_id: int, who: Principal) -> Plan:
     return plans.plan_of(row)
 
 
+def _current_of(db: Session, row: PlanRow) -> tuple[int, Plan] | None:
+    """The current routes the plan is set against (:func:`api.plans.current_row_of`)."""
+    current = plans.current_row_of(db, row)
+    return None if current is None else (current.id, plans.plan_of(current))
+
+
 def costs(service: Service, db: Session, plan_id: int, who: Principal) -> CostsOut:
-    """Recomputed totals and the plan's aggregates: no pupil data."""
+    """Recomputed totals and the plan's aggregates, and its cost against the current routes
+    when there are any: no pupil data."""
     row = plans.get_row_for(db, plan_id, who)
     dataset, travel = service.dataset_and_travel(db, row.dataset_id)
-    return CostsOut(**plans.costs(plan_id, dataset, travel, plans.plan_of(row)))
+    current = _current_of(db, row)
+    return CostsOut(**plans.costs(plan_id, dataset, travel, plans.plan_of(row), current))
 
 
 def check(service: Service, db: Session, plan_id: int, who: Principal) -> ValidationOut:
@@ -183,7 +193,13 @@ def _all_outputs(service: Service, db: Session, plan_id: int, who: Principal) ->
     row = plans.get_row_for(db, plan_id, who)
     dataset, travel = service.dataset_and_travel(db, row.dataset_id)
     return outputs.all_outputs(
-        service.settings, row, plans.plan_of(row), dataset, travel, service.graph()
+        service.settings,
+        row,
+        plans.plan_of(row),
+        dataset,
+        travel,
+        service.graph(),
+        _current_of(db, row),
     )
 
 
@@ -214,3 +230,154 @@ def compare(service: Service, db: Session, who: Principal, a: int, b: int) -> Co
         raise Unprocessable("the two plans are of different datasets")
     dataset = service.dataset(db, row_a.dataset_id)
     return plans.compare(a, b, plans.plan_of(row_a), plans.plan_of(row_b), dataset)
+
+
+CURRENT_SUFFIXES = (".csv", ".xlsx", ".json")
+
+
+def _current_file_name(raw: str) -> str:
+    """An uploaded current-routes file's name, checked: a ``.csv``, ``.xlsx`` or ``.json``
+    (a ``plan.json``) with no control characters."""
+    name = Path((raw or "").replace("\\", "/")).name
+    if not name or len(name) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        shown = name[:60].encode("unicode_escape").decode() or "(no name)"
+        raise InputError([InputProblem(shown, None, None, "name the file routes.csv or similar")])
+    if not name.lower().endswith(CURRENT_SUFFIXES):
+        raise InputError(
+            [
+                InputProblem(
+                    name,
+                    None,
+                    None,
+                    "upload current routes as a .csv file, an .xlsx workbook (sheet 'routes') or "
+                    "a plan .json",
+                )
+            ]
+        )
+    return name
+
+
+def _plan_document(name: str, data: bytes) -> Plan:
+    """A ``plan.json`` upload, read as ``POST /plans`` reads one."""
+    from pydantic import ValidationError
+
+    from api.schemas import PlanDocument
+
+    try:
+        return PlanDocument.model_validate_json(data).plan()
+    except PlanFormatError as exc:
+        raise InputError([InputProblem(name, None, None, p) for p in exc.problems]) from None
+    except ValidationError as exc:
+        raise InputError(
+            [
+                InputProblem(
+                    name, None, ".".join(str(p) for p in e.get("loc", ())) or None, e["msg"]
+                )
+                for e in exc.errors()
+            ]
+        ) from None
+
+
+def upload_current(
+    service: Service,
+    db: Session,
+    dataset_id: int,
+    upload: tuple[str, bytes],
+    label: str,
+    who: Principal,
+) -> CurrentRoutesOut:
+    """Read a council's current routes (``docs/current_routes.md``: CSV, XLSX, or a plan.json)
+    against a dataset, time them on the roads, score them with the validator, and store them as
+    a plan of kind ``current``. Rules they break are listed, not refused.
+
+    Raises
+    ------
+    InputError
+        With every problem of the file (file, row, column); nothing is stored.
+    """
+    from optimiser.plan.current import current_plan
+
+    name = _current_file_name(upload[0])
+    datasets.get_row(db, dataset_id)  # 404 before reading anything
+    notes: list[str] = []
+    if name.lower().endswith(".json"):
+        plan = _plan_document(name, upload[1])
+        dataset, travel = service.dataset_and_travel(db, dataset_id)
+    else:
+        table = service.intake.read_table(upload[1], name, "routes")
+        dataset, travel = service.dataset_and_travel(db, dataset_id)
+        read = current_plan(table, dataset, travel)
+        plan, notes = read.plan, [str(n) for n in read.time_notes]
+    row = plans.store_uploaded(
+        db, dataset_id, plan, label or f"current routes ({name})"[:200], who, PlanKind.CURRENT
+    )
+    score = plans.check(dataset, travel, plan)
+    audit.record(db, who, "plan.current", f"plan/{row.id}", detail=f"dataset/{dataset_id} {name}")
+    db.commit()
+    return CurrentRoutesOut(
+        plan=plans.to_out(row),
+        validation=ValidationOut(**score),
+        journeys_on_no_route=len(plan.unassigned),
+        stated_times_differing=notes,
+    )
+
+
+def changes_csv(db: Session, plan_id: int, who: Principal) -> str:
+    """A re-plan's ``changes.csv``: each pupil journey that changes against its current routes,
+    with why (pupil ids: officers only; audited).
+
+    Raises
+    ------
+    NotFound
+        If the plan is not a re-plan.
+    """
+    row = plans.get_row_for(db, plan_id, who)
+    if row.changes_csv is None:
+        raise NotFound(f"plan {plan_id} is not a re-plan: it has no per-pupil changes")
+    audit.record(db, who, "plan.changes", f"plan/{plan_id}")
+    db.commit()
+    return row.changes_csv
+
+
+def compare_changes_csv(db: Session, who: Principal, a: int, b: int) -> str:
+    """What changes for each pupil journey from plan ``a`` to plan ``b`` (``pupil_changes.csv``
+    of ``send-routes compare``; pupil ids: officers only; audited)."""
+    from optimiser.plan.changes import compare_by_pupil
+
+    row_a, row_b = plans.get_row_for(db, a, who), plans.get_row_for(db, b, who)
+    audit.record(db, who, "plan.compare_pupils", f"plan/{a}", detail=f"plan/{b}")
+    db.commit()
+    return compare_by_pupil(plans.plan_of(row_a), plans.plan_of(row_b)).csv_text()
+
+
+def notices(
+    service: Service, db: Session, plan_id: int, who: Principal, fmt: str, effective: str
+) -> Path:
+    """A re-plan's change notices for families, as ``pdf`` or ``csv``, in effect from
+    ``effective`` (audited: they hold pupils' journeys).
+
+    Raises
+    ------
+    NotFound
+        If the plan is not a re-plan.
+    Unprocessable
+        If ``effective`` is not a date.
+    """
+    from datetime import date
+
+    row = plans.get_row_for(db, plan_id, who)
+    current = None if row.current_plan_id is None else db.get(PlanRow, row.current_plan_id)
+    if row.changes_csv is None or current is None:
+        raise NotFound(f"plan {plan_id} is not a re-plan: it has no change notices")
+    try:
+        date.fromisoformat(effective)
+    except ValueError:
+        raise Unprocessable(
+            f"effective must be a date YYYY-MM-DD, not {effective[:20]!r}"
+        ) from None
+    dataset = service.dataset(db, row.dataset_id)
+    changes = plans.replan_changes(row, current)
+    files = outputs.change_notices(service.settings, row, changes, dataset, effective)
+    audit.record(db, who, "plan.notices", f"plan/{plan_id}", detail=f"{fmt} from {effective}")
+    db.commit()
+    return files[fmt]

@@ -7,7 +7,7 @@ gives that role.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
@@ -25,7 +25,7 @@ from api.service import Service
 from api.services import datasets as dataset_service
 from api.services import jobs as job_service
 from api.services import plans as plan_service
-from api.web import views
+from api.web import pages_current, views
 from api.web.render import PageRoute, check_csrf, render, see_other
 from optimiser.domain.errors import InputError, InputProblem, UnreachableLocationError
 
@@ -126,8 +126,12 @@ def _dataset_page(
     *,
     form_errors: dict[str, str] | None = None,
     form_values: dict[str, str] | None = None,
+    current: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     detail = dataset_service.detail(service, db, dataset_id)
+    # the current-routes forms (api.web.pages_current) and any problems of theirs
+    forms = pages_current.context(db, who, dataset_id, **(current or {}))
+    failed = form_errors or forms["current_problems"] or forms["replan_errors"]
     settings = service.settings
     weight = service.dataset(db, dataset_id).settings.ride_time_weight_pence_per_min / 100
     values = {
@@ -139,7 +143,7 @@ def _dataset_page(
         request,
         "dataset.html",
         who,
-        status.HTTP_422_UNPROCESSABLE_CONTENT if form_errors else 200,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if failed else 200,
         dataset=detail,
         jobs=job_service.list_all(db, who, dataset_id)[::-1],
         plans=plan_service.list_all(db, who, dataset_id)[::-1],
@@ -149,6 +153,7 @@ def _dataset_page(
         values=values,
         max_time_limit_s=settings.max_time_limit_s,
         status_text=views.job_status,
+        **forms,
     )
 
 

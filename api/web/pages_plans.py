@@ -71,6 +71,9 @@ def plan_page(
         "over_guidance": [],
         "sheet_routes": [],
         "others": [],
+        "against_current": None,
+        "score": None,
+        "replan": {},
     }
     if who.role in STAFF_ROLES:
         context["dataset_name"] = dataset_row(db, out.dataset_id).name
@@ -83,8 +86,12 @@ def plan_page(
         context["others"] = [
             p for p in plan_service.list_all(db, who, out.dataset_id) if p.id != plan_id
         ]
+        context["against_current"] = costs.against_current
+        context["replan"] = {k: v for k, v in costs.summary.items() if k.startswith("replan_")}
     if who.role in OFFICER_ROLES:
         context.update(_officer_view(plan_id, out, who, db, service))
+        if out.kind == "current":  # the validator's score of current routes (audited)
+            context["score"] = plan_service.check(service, db, plan_id, who)
     if who.role is Role.OPERATOR:
         routes = plan_service.operator_routes(service, db, plan_id, who, None)
         context["sheet_routes"] = sorted(routes, key=lambda r: r.route_id)

@@ -243,17 +243,37 @@ def read_single_table(path_or_bytes: Path | bytes, name: str, sheet: str) -> Tab
     from openpyxl import load_workbook
 
     try:
+        size = _unzipped_size(path_or_bytes)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(
+            [InputProblem(name, None, None, f"cannot read the workbook: {exc}")]
+        ) from None
+    if size > MAX_WORKBOOK_XML_BYTES:
+        message = (
+            f"the workbook unzips to {size:,} bytes, over the limit of "
+            f"{MAX_WORKBOOK_XML_BYTES:,}: save the sheet as a CSV file, or remove unused sheets"
+        )
+        raise InputError([InputProblem(name, None, None, message)])
+    try:
         source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
         book = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise InputError(
             [InputProblem(name, None, None, f"cannot read the workbook: {exc}")]
         ) from None
-    sheets = {s.strip().lower(): s for s in book.sheetnames}
-    chosen = sheets.get(sheet.lower(), book.sheetnames[0])
-    values = list(book[chosen].iter_rows(values_only=True))
-    book.close()
-    if not values:
-        return Table(file=f"{name}[{chosen}]", columns=(), rows=())
-    body = [(i + 2, list(r)) for i, r in enumerate(values[1:])]
-    return _table(f"{name}[{chosen}]", list(values[0]), body)
+    try:
+        sheets = {s.strip().lower(): s for s in book.sheetnames}
+        chosen = sheets.get(sheet.lower(), book.sheetnames[0])
+        file = f"{name}[{chosen}]"
+        # Streamed within the caps, as read_workbook reads a dataset's sheets.
+        header, body, capped = _bounded(file, _sheet_lines(book[chosen]))
+        problems = _declared_extent(book[chosen], file) + capped
+    except Exception as exc:  # a damaged sheet part: openpyxl raises many types
+        raise InputError(
+            [InputProblem(name, None, None, f"cannot read the workbook: {exc}")]
+        ) from None
+    finally:
+        book.close()
+    if not header:
+        return Table(file=file, columns=(), rows=(), problems=tuple(problems))
+    return _table(file, header, body, problems)

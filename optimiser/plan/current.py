@@ -233,7 +233,7 @@ def _read_row(
 
 def read_routes_table(table: Table, dataset: Dataset) -> list[_RouteSpec]:
     """Every route of the table, its rows checked; raise :class:`InputError` with every problem."""
-    problems: list[InputProblem] = []
+    problems: list[InputProblem] = list(table.problems)  # over a cap: refused
     for column in REQUIRED:
         if column not in table.columns:
             problems.append(InputProblem(table.file, 1, column, "this column is missing"))

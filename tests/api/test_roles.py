@@ -55,6 +55,11 @@ ENDPOINTS = [
     ("GET", "/plans/{p}/map", None, {"officer": OK}),
     ("GET", "/plans/compare?a={p}&b={p}", None, {"officer": OK, "finance": OK}),
     ("GET", "/audit", None, {"officer": OK}),
+    ("POST", "/datasets/{d}/current-routes", None, {"officer": 422}),
+    ("POST", "/datasets/{d}/replan", {"current_plan_id": 0}, {"officer": 422}),
+    ("GET", "/plans/{p}/changes.csv", None, {"officer": 404}),
+    ("GET", "/plans/{p}/notices.pdf?effective=2026-02-23", None, {"officer": 404}),
+    ("GET", "/plans/compare/changes.csv?a={p}&b={p}", None, {"officer": OK}),
 ]
 # Operators may not know a plan without their routes exists; other refusals are 403.
 HIDDEN_FROM_OPERATOR_X = {

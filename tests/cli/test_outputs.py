@@ -73,6 +73,13 @@ def test_commands(plans, tmp_path) -> None:
     assert [line.split(",")[0] for line in changes[1:]] == ["P003", "P004", "P005"]
     result = runner.invoke(app, ["finance", "data", str(a), "--out", str(tmp_path / "f")])
     assert result.exit_code == 0 and (tmp_path / "f/finance.html").is_file()
+    assert "against current routes" not in (tmp_path / "f/finance.html").read_text()
+    against = ["finance", "data", str(b), "--current", str(a), "--out", str(tmp_path / "g")]
+    result = runner.invoke(app, against)
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "g/finance.html").read_text(encoding="utf-8")
+    assert "Current routes per day (fleet prices)" in page
+    assert "Difference against current routes per day" in page and "£37.00" in page
     result = runner.invoke(app, ["sheets", "data", str(a), "--out", str(tmp_path / "s")])
     assert result.exit_code == 0 and (tmp_path / "s/Blue_Line.pdf").is_file()
     result = runner.invoke(app, ["map", "data", str(a), "--out", str(tmp_path / "m")])

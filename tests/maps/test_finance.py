@@ -100,6 +100,28 @@ def test_compare_reports_the_known_difference() -> None:
     assert "AM-3" in text and "changed AM-2: stops, pupils" in text and "+37.00" in text
 
 
+def test_a_report_against_current_routes_states_their_cost_and_the_difference() -> None:
+    current = make_plan()
+    current.routes[0].agreed_cost_pence = current.routes[0].cost_pence + 1000
+    report = finance_report(changed_plan(), make_dataset(), current=current)
+    assert report.current is not None
+    assert report.current.current_daily_pence == 19500 and report.daily_cost_pence == 23200
+    assert report.current.difference_daily_pence == 3700
+    assert report.current.current_agreed_daily_pence == 20500
+    assert report.current.difference_agreed_daily_pence == 2700
+    assert finance_report(changed_plan(), make_dataset()).current is None
+
+
+def test_compare_matches_routes_by_the_pupils_they_carry() -> None:
+    renamed = changed_plan()
+    for route in renamed.routes:
+        route.route_id = "X-" + route.route_id  # a new solve numbers its routes afresh
+    comparison = compare_plans(make_plan(), renamed, make_dataset())
+    assert comparison.changed == {"AM-2 -> X-AM-2": ("stops", "pupils")}
+    assert comparison.added == ("X-AM-3",) and comparison.removed == ()
+    assert comparison.pupils_moved == 1 and comparison.by_pupil.pupils_affected == 3
+
+
 def test_compare_same_plan_has_no_changes() -> None:
     comparison = compare_plans(make_plan(), make_plan(), make_dataset())
     assert not comparison.changed and not comparison.added and not comparison.removed
