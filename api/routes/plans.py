@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
@@ -22,9 +22,12 @@ from api.schemas import (
     PlanDocument,
     PlanOut,
     PlanUpload,
+    PupilMatchOut,
+    RouteDetailOut,
     ValidationOut,
 )
 from api.services import plans
+from api.services import routes as route_reads
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 PLAN_ERRORS = {**ERRORS, 404: {"model": ErrorOut, "description": "no such plan"}}
@@ -109,6 +112,31 @@ def get_routes(
     """An operator's routes as its sheets show them (stop times ``HH:MM``, postcodes, first name
     and initial). Operators get only their own; finance gets none."""
     return plans.operator_routes(service, db, plan_id, who, operator)
+
+
+RouteId = Annotated[str, Path(min_length=1, max_length=100, description="a route's id")]
+SearchText = Annotated[
+    str, Query(min_length=1, max_length=route_reads.MAX_QUERY, description="pupil id or name")
+]
+
+
+@router.get("/{plan_id}/routes/{route_id}", response_model=RouteDetailOut, responses=PLAN_ERRORS)
+def get_route(
+    plan_id: PlanId, route_id: RouteId, who: UserDep, db: DbDep, service: ServiceDep
+) -> RouteDetailOut:
+    """One route with its stops in order (times ``HH:MM``). Officers get any route, with full
+    names and needs; an operator only its own, as its sheets show it; finance none. Audited."""
+    return route_reads.route(service, db, plan_id, who, route_id)
+
+
+@router.get("/{plan_id}/pupils", response_model=list[PupilMatchOut], responses=PLAN_ERRORS)
+def find_pupils(
+    plan_id: PlanId, q: SearchText, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> list[PupilMatchOut]:
+    """Pupils whose id or name holds ``q`` (any case; at most 50), each with the route, vehicle,
+    operator and pick-up and set-down times (``HH:MM``) of every journey, or why it is not
+    placed. Officers only; audited."""
+    return route_reads.find_pupils(service, db, plan_id, who, q)
 
 
 @router.get(
