@@ -3,7 +3,7 @@
 Answers the question a transport officer gets on the phone ("which vehicle is P0117 on?"): a
 search by pupil id or a fragment of the name gives, for each matching pupil, each session's
 route with its vehicle, operator, pick-up and set-down times, or the reason the journey was not
-placed. Times are ``HH:MM``.
+placed. Times are ``HH:MM``, as the route sheets give them: when the vehicle is at the stop.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from maps.plan_facts import route_rides
 from optimiser.domain.entities import Dataset, Pupil, Session
 from optimiser.domain.times import format_hm
-from optimiser.plan.document import Plan
+from optimiser.plan.document import Plan, StopType
 
 #: At most this many pupils are listed for one search.
 MAX_MATCHES = 50
@@ -63,6 +63,10 @@ def journeys_of(plan: Plan, dataset: Dataset, pupil_id: str) -> tuple[Journey, .
         if pupil_id not in route.pupil_ids:
             continue
         ride = next(r for r in route_rides(route, dataset) if r.pupil_id == pupil_id)
+        # the time the sheets give: when the vehicle is at the stop, not when it leaves it
+        board = next(
+            s for s in route.stops if s.type == StopType.PICKUP and pupil_id in s.pupil_ids
+        )
         found.append(
             Journey(
                 session=str(route.session),
@@ -71,7 +75,7 @@ def journeys_of(plan: Plan, dataset: Dataset, pupil_id: str) -> tuple[Journey, .
                 vehicle_id=route.vehicle_id,
                 vehicle_type=route.vehicle_type,
                 passenger_assistant=route.passenger_assistant,
-                pickup=format_hm(ride.pickup_s),
+                pickup=format_hm(board.arrive if board.arrive is not None else ride.pickup_s),
                 set_down=format_hm(ride.dropoff_s),
             )
         )

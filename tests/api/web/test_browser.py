@@ -346,6 +346,63 @@ def test_operator_sees_only_its_routes(page_for, server):
     assert "You cannot see this page" in page.locator("h1").inner_text()
 
 
+def test_officer_finds_a_pupil_and_reads_the_route_page(page_for, server):
+    plan_id = server.plan_ids[0]
+    page = page_for("officer")
+    page.goto(f"{server.url}/plan/{plan_id}")
+    page.get_by_role("textbox", name=re.compile("^Find a pupil")).fill("cara")
+    page.get_by_role("button", name="Find").click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/pupils\?q=cara$"))
+    card = page.locator("article.pupil-card")
+    assert card.count() == 1 and "Cara Jones (P3)" in card.inner_text()
+    rows = card.locator("tbody tr").all_inner_texts()
+    assert rows[0].startswith("Morning") and rows[1].startswith("Afternoon"), rows
+    shoot(page, server, "11-pupil-search")
+    card.locator("tbody tr").first.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/route/AM-\d+$"))
+    assert page.locator("h1").inner_text().startswith("Route AM-")
+    facts = page.locator(".route-facts").inner_text()
+    for label in ("Vehicle", "Operator", "Passenger assistant", "Leaves the depot"):
+        assert label in facts
+    stops = page.locator("table.stops tbody tr")
+    assert stops.count() >= 2
+    assert "Cara Jones" in page.locator("table.stops").inner_text()
+    shoot(page, server, "12-route-page")
+    only_local(page, server)
+
+
+def test_operator_reads_its_stops_on_a_phone(page_for, server):
+    """At 390 px wide every stop is a card: pupil, school and notes readable without scrolling
+    sideways."""
+    plan_id = server.plan_ids[0]
+    officer = page_for("officer")
+    officer.goto(f"{server.url}/plan/{plan_id}")
+    operators = set(officer.locator("#routes-table tbody td:nth-child(3)").all_inner_texts())
+    own_name = OPERATOR_A if OPERATOR_A in operators else OPERATOR_B
+    page = page_for(own_name, width=390)
+    page.goto(f"{server.url}/plan/{plan_id}")
+    page.locator("details.route-sheet summary").first.click()
+    sheet = page.locator("details.route-sheet").first
+    card = sheet.locator("table.stops tbody tr").first
+    for label in ("Time", "Pupil", "School"):
+        cell = card.locator(f'td[data-label="{label}"]')
+        assert cell.is_visible(), label
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
+    assert sheet.locator("table.stops thead").bounding_box()["height"] <= 1  # labels per cell
+    widest = page.evaluate("document.documentElement.scrollWidth")
+    assert widest <= 390, widest
+    text = sheet.inner_text()
+    assert re.search(r"\(P\d\)", text)  # the pupil's reference
+    shoot(page, server, "13-operator-phone")
+    sheet.get_by_role("link", name=re.compile("on a page of its own")).click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/route/.+$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("table.stops tbody tr").count() >= 2
+    shoot(page, server, "14-operator-route-phone")
+    only_local(page, server)
+
+
 def call_api(server: Server, path: str, body: dict | None = None) -> dict:
     """The JSON API as an officer (a script would call it so)."""
     request = urllib.request.Request(
