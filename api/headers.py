@@ -2,13 +2,16 @@
 Content-Security-Policy on every HTML response that does not set its own.
 
 The officers' pages set their own strict policy (:mod:`api.web.render`). The plan's map page is
-a generated Leaflet document whose scripts are inline, so its policy allows inline script but
-nothing from another site: no connections, no forms, no other origin's images or frames, framed
-only by this site's own plan page. Every other HTML (the finance report) may run no script at all.
+a generated Leaflet document whose scripts are inline: its policy (:func:`map_policy`) allows
+exactly those scripts, each by its SHA-256 hash, and Leaflet from this site; no other inline
+script, nothing from another site, no connections, no forms, framed only by this site's own plan
+page. Every other HTML (the finance report) may run no script at all.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 from starlette.datastructures import MutableHeaders
@@ -16,11 +19,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CACHEABLE_PREFIXES = ("/static/", "/assets/")  # public library files and the pages' own assets
 MAP_PATH = re.compile(r"^/plans/\d+/map$")
+# Leaflet positions and colours markers through style attributes, so styles may be inline.
 MAP_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'self'"
 )
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def inline_script_hashes(page: str) -> list[str]:
+    """The CSP source of every inline script of a page: ``'sha256-...'`` of its exact text."""
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+        for body in INLINE_SCRIPT.findall(page)
+    ]
+
+
+def map_policy(page: str) -> str:
+    """The map page's policy: Leaflet from this site and the page's own inline scripts only."""
+    hashes = "".join(f" {h}" for h in dict.fromkeys(inline_script_hashes(page)))
+    return MAP_CSP.format(hashes=hashes)
+
+
 DOCUMENT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'self'"
@@ -48,7 +69,8 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault(
-                        "Content-Security-Policy", MAP_CSP if MAP_PATH.match(path) else DOCUMENT_CSP
+                        "Content-Security-Policy",
+                        MAP_CSP.format(hashes="") if MAP_PATH.match(path) else DOCUMENT_CSP,
                     )
             await send(message)
 

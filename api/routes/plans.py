@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
+from api.headers import map_policy
 from api.routes.datasets import ERRORS
 from api.schemas import (
     CompareOut,
@@ -177,5 +178,7 @@ def get_finance(
     responses={**PLAN_ERRORS, 200: {"content": {"text/html": {}}}},
 )
 def get_map(plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep) -> HTMLResponse:
-    """The plan's map page (officers; audited). Its Leaflet files are served under ``/static``."""
-    return HTMLResponse(plans.map_page(service, db, plan_id, who))
+    """The plan's map page (officers; audited). Its Leaflet files are served under ``/static``;
+    its policy lets only the page's own inline scripts run, each named by its hash."""
+    page = plans.map_page(service, db, plan_id, who)
+    return HTMLResponse(page, headers={"Content-Security-Policy": map_policy(page)})

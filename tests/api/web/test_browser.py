@@ -129,6 +129,8 @@ def page_for(browser, server):
         page = context.new_page()
         page.requested = []
         page.on("request", lambda r: page.requested.append(r.url))
+        page.console = []  # a script the page's policy refused is reported here
+        page.on("console", lambda m: page.console.append(m.text))
         if role is not None:
             sign_in(page, server, role)
         return page
@@ -244,6 +246,11 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     frame = page.frame_locator("iframe.map")
     frame.locator(".leaflet-container").first.wait_for(timeout=30_000)
     assert frame.locator("path.leaflet-interactive").count() > 0
+    # its policy lets the map's own scripts run (by hash) and no other inline script
+    assert not [m for m in page.console if "Content Security Policy" in m], page.console
+    names = frame.locator(".place-name").all_inner_texts()
+    assert "Ryde" in names and "Newport" in names  # bundled town names, offline
+    assert frame.locator(".leaflet-schools-pane .place.school").count() == 2
     page.wait_for_timeout(500)
     shoot(page, server, "04-plan-officer")
 
@@ -368,6 +375,34 @@ def test_officer_finds_a_pupil_and_reads_the_route_page(page_for, server):
     assert stops.count() >= 2
     assert "Cara Jones" in page.locator("table.stops").inner_text()
     shoot(page, server, "12-route-page")
+    only_local(page, server)
+
+
+def test_map_page_hidden_at_start_filter_and_one_route(page_for, server):
+    """The map as the service serves it (its own policy, Leaflet from /static): routes hidden at
+    first, a filter, one route picked; town names from the bundled list; nothing from outside."""
+    plan_id = server.plan_ids[0]
+    page = page_for("officer")
+    page.goto(f"{server.url}/plans/{plan_id}/map")
+    page.locator(".route-panel").wait_for(timeout=30_000)
+    assert page.locator("path.send-route").count() == 0
+    assert page.locator(".map-prompt").is_visible()
+    assert page.locator(".place-name").count() > 0
+    shoot(page, server, "15-map-opening")
+    panel = page.locator(".route-panel")
+    panel.locator(".panel-filter").fill("P3")
+    panel.locator(".panel-filter").press("Enter")
+    drawn = page.locator("path.send-route")
+    assert drawn.count() == 2  # Cara's morning and afternoon routes
+    shoot(page, server, "16-map-filter")
+    panel.get_by_role("button", name="None").click()
+    panel.locator(".panel-filter").fill("")
+    panel.locator("details.grp summary").first.click(position={"x": 80, "y": 6})  # unfold
+    panel.locator(".route-name").first.click()
+    assert drawn.count() == 1
+    page.wait_for_timeout(500)
+    shoot(page, server, "17-map-one-route")
+    assert not [m for m in page.console if "Content Security Policy" in m], page.console
     only_local(page, server)
 
 
