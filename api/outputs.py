@@ -72,8 +72,9 @@ def all_outputs(
 def operator_sheets(
     settings: ServiceSettings, row: PlanRow, plan: Plan, dataset: Dataset, operator: str
 ) -> dict[str, Path]:
-    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone."""
-    from maps.sheets import write_route_sheets
+    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone; each file named
+    after the operator, distinct from every other operator's of the plan."""
+    from maps.sheets import operator_file_names, write_operator_files
 
     own = Plan(
         dataset=plan.dataset,
@@ -85,12 +86,44 @@ def operator_sheets(
     key = hashlib.sha256(operator.encode("utf-8")).hexdigest()[:16]
     folder = plan_folder(settings, row) / f"operator-{key}"
 
+    name = operator_file_names(plan).get(operator) or "operator"
+
     def build(tmp: Path) -> dict[str, Path]:
-        files = write_route_sheets(own, dataset, tmp)
+        files = write_operator_files(own, dataset, operator, tmp, name)
         return {p.suffix.lstrip(".").lower(): p for p in files}
 
     names = _build_once(folder, build)
     return {k: folder / v for k, v in names.items()}
+
+
+def sheets_zip(
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    name: str,
+) -> Path:
+    """Every operator's route sheets (PDF and CSV) in one ZIP, each file as it downloads alone
+    (``<name>-<operator>-sheets.pdf``), each rendered from that operator's routes alone."""
+    import zipfile
+
+    folder = plan_folder(settings, row) / "sheets-zip"
+
+    def build(tmp: Path) -> dict[str, Path]:
+        path = tmp / f"{name}-sheets.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for operator in sorted({r.operator for r in plan.routes}):
+                for fmt, file in operator_sheets(settings, row, plan, dataset, operator).items():
+                    archive.write(file, sheet_file_name(name, file.stem, fmt))
+        return {"zip": path}
+
+    names = _build_once(folder, build)
+    return folder / names["zip"]
+
+
+def sheet_file_name(name: str, stem: str, fmt: str) -> str:
+    """What an operator's sheets download as: ``plan12-Wight_Cars-sheets.pdf``."""
+    return f"{name}-{stem}-sheets.{fmt}"
 
 
 def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:

@@ -375,6 +375,14 @@ class PlanUpload(BaseModel):
     plan: PlanDocument = Field(description="the plan.json document")
 
 
+class PlanRename(BaseModel):
+    """A plan's new name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=200, description="the plan's name")
+
+
 class ViolationOut(BaseModel):
     cause: str
     message: str

@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
-from api.datasets import load_stored
+from api.datasets import get_row, load_stored
 from api.db import Job, JobState, make_engine, retrying, session_factory, transaction, utcnow
-from api.plans import new_plan_row
+from api.plans import default_label, new_plan_row
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
 from optimiser.solver.progress import ProgressEvent, ProgressTracker
 
@@ -167,7 +167,7 @@ def _plan(
                 dataset_id=dataset_id,
                 job_id=job_id,
                 source="optimiser",
-                label=f"job {job_id}",
+                label=default_label(get_row(db, dataset_id).name, utcnow()),
                 created_by=job.created_by,
             )
             db.add(row)

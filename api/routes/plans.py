@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
 from api.headers import map_policy
+from api.outputs import sheet_file_name
 from api.routes.datasets import ERRORS
 from api.schemas import (
     CompareOut,
@@ -22,6 +23,7 @@ from api.schemas import (
     OperatorRouteOut,
     PlanDocument,
     PlanOut,
+    PlanRename,
     PlanUpload,
     PupilMatchOut,
     RouteDetailOut,
@@ -84,6 +86,12 @@ def get_plan(plan_id: PlanId, who: UserDep, db: DbDep) -> PlanOut:
     return plans.get(db, plan_id, who)
 
 
+@router.patch("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)
+def rename_plan(plan_id: PlanId, body: PlanRename, who: OfficerDep, db: DbDep) -> PlanOut:
+    """Give a plan a new name (officers; audited)."""
+    return plans.rename(db, plan_id, body.label, who)
+
+
 @router.get("/{plan_id}/json", response_model=PlanDocument, responses=PLAN_ERRORS)
 def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> JSONResponse:
     """The whole ``plan.json`` (times ``HH:MM:SS``, km, pounds): officers only; audited."""
@@ -141,6 +149,19 @@ def find_pupils(
 
 
 @router.get(
+    "/{plan_id}/sheets.zip",
+    response_class=FileResponse,
+    responses={**PLAN_ERRORS, 200: {"content": {"application/zip": {}}}},
+)
+def get_all_sheets(
+    plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> FileResponse:
+    """Every operator's route sheets, PDF and CSV, in one ZIP (officers)."""
+    path = plans.sheets_zip(service, db, plan_id, who)
+    return FileResponse(path, media_type="application/zip", filename=path.name)
+
+
+@router.get(
     "/{plan_id}/sheets.{fmt}",
     response_class=FileResponse,
     responses={**PLAN_ERRORS, 200: {"content": {MEDIA["pdf"]: {}, MEDIA["csv"]: {}}}},
@@ -155,7 +176,8 @@ def get_sheets(
 ) -> FileResponse:
     """An operator's route sheets (PDF, a page per route; or CSV). Operators get their own."""
     path = plans.sheets(service, db, plan_id, who, str(fmt), operator)
-    return FileResponse(path, media_type=MEDIA[str(fmt)], filename=f"plan{plan_id}-sheets.{fmt}")
+    name = sheet_file_name(f"plan{plan_id}", path.stem, str(fmt))
+    return FileResponse(path, media_type=MEDIA[str(fmt)], filename=name)
 
 
 @router.get(

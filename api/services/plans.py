@@ -44,6 +44,23 @@ def upload(db: Session, body: PlanUpload, who: Principal) -> PlanOut:
     return plans.to_out(row)
 
 
+def rename(db: Session, plan_id: int, label: str, who: Principal) -> PlanOut:
+    """Give a plan a new name (officers; audited).
+
+    Raises
+    ------
+    Unprocessable
+        If the name is blank.
+    """
+    row = plans.get_row_for(db, plan_id, who)
+    if not label.strip():
+        raise Unprocessable("give the plan a name")
+    plans.rename(row, label)
+    audit.record(db, who, "plan.rename", f"plan/{plan_id}")
+    db.commit()
+    return plans.to_out(row, who)
+
+
 def get(db: Session, plan_id: int, who: Principal) -> PlanOut:
     """A plan's facts as the caller's role may see them."""
     return plans.to_out(plans.get_row_for(db, plan_id, who), who)
@@ -111,6 +128,18 @@ def sheets(
     if fmt not in files:
         raise NotFound(f"no {fmt} sheets for {name}")
     return files[fmt]
+
+
+def sheets_zip(service: Service, db: Session, plan_id: int, who: Principal) -> Path:
+    """Every operator's route sheets in one ZIP (officers; audited)."""
+    if who.role is not Role.OFFICER:
+        raise Forbidden("only transport officers download every operator's sheets")
+    row = plans.get_row_for(db, plan_id, who)
+    dataset = service.dataset(db, row.dataset_id)
+    path = outputs.sheets_zip(service.settings, row, plans.plan_of(row), dataset, f"plan{plan_id}")
+    audit.record(db, who, "plan.sheets", f"plan/{plan_id}", detail="every operator zip")
+    db.commit()
+    return path
 
 
 def _all_outputs(service: Service, db: Session, plan_id: int, who: Principal) -> dict[str, Path]:

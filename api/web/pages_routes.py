@@ -1,4 +1,4 @@
-"""Pages of one route and of a pupil search in a plan.
+"""Pages of one route and of a pupil search in a plan, and the form that renames a plan.
 
 ``/plan/{id}/route/{route_id}``: the route's vehicle, operator, passenger assistant, times, the
 route the same crew drives the other way, and its stops (``GET /plans/{id}/routes/{route_id}``).
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from api.datasets import get_row as dataset_row
 from api.deps import DbDep, OfficerDep, PlanId, ServiceDep, UserDep
 from api.services import plans as plan_service
 from api.services import routes as route_reads
-from api.web.render import PageRoute, render
+from api.web.render import PageRoute, check_csrf, render, see_other
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RouteId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -71,3 +71,18 @@ def pupils_page(
         q=q,
         found=found,
     )
+
+
+@router.post("/plan/{plan_id}/name", response_class=HTMLResponse)
+def rename_plan(
+    request: Request,
+    plan_id: PlanId,
+    who: OfficerDep,
+    db: DbDep,
+    label: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Give a plan a new name (``PATCH /plans/{id}``), then show the plan again."""
+    check_csrf(request, csrf_token)
+    plan_service.rename(db, plan_id, label, who)
+    return see_other(f"/plan/{plan_id}?renamed=true")
