@@ -138,3 +138,25 @@ def test_operator_phone_view_shows_the_sheet_fields(api, planned, document):
     page = browser(api, role).get(f"/plan/{planned.plan_id}").text
     assert 'class="data stops"' in page and 'data-label="Notes"' in page
     assert "(P1)" in page and NOTES[0] in page
+
+
+def test_address_and_contact_at_the_home_stop_on_the_operators_phone_cards(api, planned, document):
+    from tests.api.helpers import DATASET_FILES, upload
+
+    pupils = DATASET_FILES["pupils.csv"].decode().splitlines()
+    rows = [pupils[0] + ",address,contact_name,contact_phone"]
+    rows += [
+        f'{line},"{n} Pier Street",Parent {n},07700 90000{n}'
+        for n, line in enumerate(pupils[1:], 1)
+    ]
+    files = dict(DATASET_FILES, **{"pupils.csv": ("\n".join(rows) + "\n").encode()})
+    dataset_id = upload(api, files, name="with contacts").json()["id"]
+    stored = api.post("/plans", json={"dataset_id": dataset_id, "plan": document}).json()
+    route = _route_of(document, "P1", "AM")
+    role = _operator_role(route["operator"])
+    page = browser(api, role).get(f"/plan/{stored['id']}/route/{route['route_id']}").text
+    assert "1 Pier Street" in page and "Parent 1 07700 900001" in page
+    assert '<th scope="col">Contact</th>' in page
+    body = api.get(f"/plans/{stored['id']}/routes/{route['route_id']}", role).json()
+    home = next(line for line in body["lines"] if line["ref"] == "P1" and line["address"])
+    assert home["action"] == "Pick up" and home["contact"] == "Parent 1 07700 900001"
