@@ -10,36 +10,24 @@ page. Every other HTML (the finance report) may run no script at all.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maps.page_policy import inline_script_hashes
+from maps.page_policy import map_policy as page_map_policy
+
+__all__ = ["SecurityHeadersMiddleware", "inline_script_hashes", "map_policy"]
+
 CACHEABLE_PREFIXES = ("/static/", "/assets/")  # public library files and the pages' own assets
 MAP_PATH = re.compile(r"^/plans/\d+/map$")
-# Leaflet positions and colours markers through style attributes, so styles may be inline.
-MAP_CSP = (
-    "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'self'"
-)
-INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
-
-
-def inline_script_hashes(page: str) -> list[str]:
-    """The CSP source of every inline script of a page: ``'sha256-...'`` of its exact text."""
-    return [
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
-        for body in INLINE_SCRIPT.findall(page)
-    ]
 
 
 def map_policy(page: str) -> str:
-    """The map page's policy: Leaflet from this site and the page's own inline scripts only."""
-    hashes = "".join(f" {h}" for h in dict.fromkeys(inline_script_hashes(page)))
-    return MAP_CSP.format(hashes=hashes)
+    """The map page's policy: Leaflet from this site and the page's own inline scripts only
+    (each by its hash), framed only by this site's own pages."""
+    return page_map_policy(page) + "; frame-ancestors 'self'"
 
 
 DOCUMENT_CSP = (
@@ -70,7 +58,7 @@ class SecurityHeadersMiddleware:
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault(
                         "Content-Security-Policy",
-                        MAP_CSP.format(hashes="") if MAP_PATH.match(path) else DOCUMENT_CSP,
+                        map_policy("") if MAP_PATH.match(path) else DOCUMENT_CSP,
                     )
             await send(message)
 

@@ -33,6 +33,7 @@ from maps.map_text import (
     straight,
     unplaced_popup,
 )
+from maps.page_policy import origin_of, with_policy_meta
 from maps.place_names import PlaceName, places_within
 from maps.plan_facts import carries_wheelchair, slug
 from optimiser.domain.entities import Dataset, Session
@@ -408,7 +409,9 @@ def render_map(
     if any(r.stops for r in plan.routes):
         south, west, north, east = plan_bbox(plan, margin_deg=0.005)
         fmap.fit_bounds([(south, west), (north, east)])
-    return fmap.get_root().render()
+    # the page's own policy: its inline scripts by hash, images only from here (or the tiles)
+    tiles = origin_of(tile_url) if tile_url else None
+    return with_policy_meta(fmap.get_root().render(), (tiles,) if tiles else ())
 
 
 def copy_leaflet(out_dir: Path) -> Path:

@@ -289,3 +289,18 @@ def test_schools_drawn_in_a_pane_above_the_stops() -> None:
     page = render_map(make_plan(), make_dataset())
     assert re.search(r'createPane\(\s*"schools"\);\s*\S+\.style\.zIndex = 620;', page)
     assert page.count('"pane": "schools"') >= 2  # both schools of the tiny dataset
+
+
+def test_the_page_carries_a_policy_naming_its_own_scripts() -> None:
+    from maps.page_policy import inline_script_hashes
+
+    page = render_map(make_plan(), make_dataset())
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert meta is not None and page.index(meta[0]) < page.index("<script")
+    policy = meta[1].replace("&#x27;", "'")
+    assert "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert inline_script_hashes(page) and all(h in policy for h in inline_script_hashes(page))
+    tiles = render_map(
+        make_plan(), make_dataset(), tile_url="http://127.0.0.1:8080/{z}/{x}/{y}.png"
+    )
+    assert "img-src 'self' data: http://127.0.0.1:8080;" in tiles.replace("&#x27;", "'")
