@@ -59,6 +59,8 @@ def test_operator_reads_only_its_own_routes_as_its_sheets_show_them(api, planned
     mine = browser(api, role).get(f"/plan/{planned.plan_id}/route/{route['route_id']}")
     assert mine.status_code == 200
     assert "Cara J." in mine.text and "(P3)" in mine.text
+    if route.get("twin_route_id"):  # the same crew's other route, the operator's own too
+        assert f'/plan/{planned.plan_id}/route/{route["twin_route_id"]}"' in mine.text
     for surname in PUPIL_NAMES:
         assert not re.search(rf"\b{surname}\b", mine.text), surname
     assert "£" not in mine.text
