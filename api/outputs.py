@@ -90,9 +90,10 @@ def operator_sheets(
     *,
     banner: str = "",
 ) -> dict[str, Path]:
-    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone; ``banner`` (the
-    plan's status, e.g. superseded) is printed at the top of every PDF page."""
-    from maps.sheets import write_route_sheets
+    """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone; each file named
+    after the operator, distinct from every other operator's of the plan; ``banner`` (the plan's
+    status, e.g. superseded) is printed at the top of every PDF page."""
+    from maps.sheets import operator_file_names, write_operator_files
 
     own = Plan(
         dataset=plan.dataset,
@@ -105,8 +106,10 @@ def operator_sheets(
     key = hashlib.sha256(f"{operator}\n{banner}".encode()).hexdigest()[:16]
     folder = plan_folder(settings, row) / f"operator-{key}"
 
+    name = operator_file_names(plan).get(operator) or "operator"
+
     def build(tmp: Path) -> dict[str, Path]:
-        files = write_route_sheets(own, dataset, tmp, banner=banner)
+        files = write_operator_files(own, dataset, operator, tmp, name, banner)
         return {p.suffix.lstrip(".").lower(): p for p in files}
 
     names = _build_once(folder, build)
@@ -128,6 +131,41 @@ def change_notices(
 
     names = _build_once(folder, build)
     return {k: folder / v for k, v in names.items()}
+
+
+def sheets_zip(
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    name: str,
+    *,
+    banner: str = "",
+) -> Path:
+    """Every operator's route sheets (PDF and CSV) in one ZIP, each file as it downloads alone
+    (``<name>-<operator>-sheets.pdf``), each rendered from that operator's routes alone, with
+    the plan's ``banner`` (its status) on every PDF page."""
+    import zipfile
+
+    key = hashlib.sha256(banner.encode()).hexdigest()[:16]
+    folder = plan_folder(settings, row) / f"sheets-zip-{key}"
+
+    def build(tmp: Path) -> dict[str, Path]:
+        path = tmp / f"{name}-sheets.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for operator in sorted({r.operator for r in plan.routes}):
+                files = operator_sheets(settings, row, plan, dataset, operator, banner=banner)
+                for fmt, file in files.items():
+                    archive.write(file, sheet_file_name(name, file.stem, fmt))
+        return {"zip": path}
+
+    names = _build_once(folder, build)
+    return folder / names["zip"]
+
+
+def sheet_file_name(name: str, stem: str, fmt: str) -> str:
+    """What an operator's sheets download as: ``plan12-Wight_Cars-sheets.pdf``."""
+    return f"{name}-{stem}-sheets.{fmt}"
 
 
 def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:

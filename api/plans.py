@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,6 +142,21 @@ def to_out(row: PlanRow, who: Principal | None = None) -> PlanOut:
     return out
 
 
+def default_label(dataset_name: str, made: datetime) -> str:
+    """A new plan's name until an officer gives it one: its dataset's and when it was made
+    (UK time), e.g. "Autumn term, 4 Dec 2026 14:05"."""
+    try:
+        local = made.astimezone(ZoneInfo("Europe/London"))
+    except ZoneInfoNotFoundError:  # a machine without a time zone database
+        local = made
+    return f"{dataset_name}, {local.day} {local:%b %Y %H:%M}"[:200]
+
+
+def rename(row: PlanRow, label: str) -> None:
+    """Give a plan a new name (spaces trimmed; the caller commits)."""
+    row.label = " ".join(label.split())[:200]
+
+
 def plan_of(row: PlanRow) -> Plan:
     return plan_from_json(json.loads(row.plan_json))
 
@@ -183,8 +199,11 @@ def store_uploaded(
     kind: str = PlanKind.PLAN,
 ) -> PlanRow:
     """Store an uploaded plan (of ``kind`` ``current`` for current routes) for a dataset (the
-    caller commits)."""
-    get_row(db, dataset_id)
+    caller commits); unnamed, it is named after its dataset and the time."""
+    dataset = get_row(db, dataset_id)
+    label = " ".join(label.split()) or default_label(
+        f"{dataset.name} (uploaded)", datetime.now(UTC)
+    )
     row = new_plan_row(
         plan,
         dataset_id=dataset_id,

@@ -419,6 +419,14 @@ class PublishRequest(BaseModel):
     )
 
 
+class PlanRename(BaseModel):
+    """A plan's new name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=200, description="the plan's name")
+
+
 class ViolationOut(BaseModel):
     cause: str
     message: str
@@ -503,6 +511,10 @@ class SheetStopOut(BaseModel):
     wheelchair: bool
     notes: str
     school: str
+    ref: str = Field("", description="the pupil's reference (their id)")
+    address: str = Field("", description="the house address, at the morning home only")
+    contact: str = Field("", description="parent or carer and phone, at the home stop only")
+    school_phone: str = ""
 
 
 class OperatorRouteOut(BaseModel):
@@ -518,6 +530,53 @@ class OperatorRouteOut(BaseModel):
     depot_depart: str = Field(description="HH:MM")
     depot_return: str = Field(description="HH:MM")
     lines: list[SheetStopOut]
+    pa_for: list[str] = Field(
+        default_factory=list, description="the pupils the passenger assistant is on board for"
+    )
+    runs: str = Field("", description="the days and dates the route runs")
+    council_contact: str = ""
+    twin: str = Field("", description="the route the same vehicle and crew drive the other way")
+
+
+class RouteLineOut(SheetStopOut):
+    """One pupil getting on or off; officers also get the full name and the pupil's needs."""
+
+    name: str | None = Field(None, description="full name (officers only)")
+    needs: list[str] = Field(default_factory=list, description="officers only")
+
+
+class RouteDetailOut(OperatorRouteOut):
+    """One route: its sheet's fields, the route it pairs with, and (officers) names and needs."""
+
+    lines: list[RouteLineOut]
+    twin_route_id: str | None = None
+    distance_km: float | None = Field(None, description="km (officers only)")
+    duration_min: float | None = Field(None, description="minutes from depot to depot")
+
+
+class JourneyOut(BaseModel):
+    """A pupil's journey in one session: its route, or why it is not placed."""
+
+    session: str
+    route_id: str = ""
+    operator: str = ""
+    vehicle_id: str = ""
+    vehicle_type: str = ""
+    passenger_assistant: bool = False
+    pickup: str = Field("", description="HH:MM")
+    set_down: str = Field("", description="HH:MM")
+    reason: str = Field("", description="why the journey is not placed")
+
+
+class PupilMatchOut(BaseModel):
+    """A pupil found by a search, with every journey the plan gives them."""
+
+    pupil_id: str
+    name: str
+    school: str
+    needs: list[str]
+    sessions: list[str] = Field(description="the sessions the pupil travels in")
+    journeys: list[JourneyOut]
 
 
 class AgainstCurrentOut(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
-from api.datasets import load_stored
+from api.datasets import get_row, load_stored
 from api.db import (
     Job,
     JobState,
@@ -31,7 +31,7 @@ from api.db import (
     transaction,
     utcnow,
 )
-from api.plans import new_plan_row, plan_of
+from api.plans import default_label, new_plan_row, plan_of
 from optimiser.domain.errors import InputError, InputProblem, PlanFormatError, SendRoutesError
 from optimiser.plan.document import Plan
 from optimiser.solver.progress import ProgressEvent, ProgressTracker
@@ -179,9 +179,9 @@ def _plan(
             job = _current(db, job_id, attempt)
             if job is None:
                 return  # cancelled while solving: the result is not wanted
-            label = f"job {job_id}"
+            label = default_label(get_row(db, dataset_id).name, utcnow())
             if replan is not None:
-                label = f"re-plan of plan {replan.current_plan_id} (job {job_id})"
+                label = f"{label}, re-plan of plan {replan.current_plan_id}"[:200]
             row = new_plan_row(
                 plan,
                 dataset_id=dataset_id,

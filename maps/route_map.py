@@ -33,6 +33,8 @@ from maps.map_text import (
     straight,
     unplaced_popup,
 )
+from maps.page_policy import origin_of, with_policy_meta
+from maps.place_names import PlaceName, places_within
 from maps.plan_facts import carries_wheelchair, slug
 from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.times import format_hm
@@ -48,6 +50,13 @@ PROMPT = (
     "No routes shown yet: choose AM or PM, a group or a route on the right, or filter by route, "
     "pupil, postcode or school."
 )
+
+
+#: Leaflet panes of this map: place names under the routes' stops (above the road lines, never
+#: catching a click), schools and journeys not placed above every stop marker (markerPane is 600).
+PLACE_NAME_PANE, SCHOOL_PANE = "placeNames", "schools"
+#: How far around the plan's stops a place is still named, in degrees (about 3 km).
+PLACE_MARGIN_DEG = 0.03
 
 
 def route_colour(i: int) -> str:
@@ -202,7 +211,7 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool) -> 
             icon=folium.DivIcon(
                 html='<div class="place school">S</div>', icon_size=(18, 18), icon_anchor=(9, 9)
             ),
-            z_index_offset=10_000,  # schools stay above the stops drawn around them
+            pane=SCHOOL_PANE,  # schools stay above the stops drawn around them
         ).add_child(_Bind(f"<b>{html.escape(school.name)}</b>{postcode}<br>{times}")).add_to(
             schools
         )
@@ -237,6 +246,32 @@ def _add_places(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool) -> 
     return {"name": "Places", "session": "", "routes": False, "items": items}
 
 
+def _place_names(fmap: folium.Map, places: list[PlaceName]) -> dict:
+    """Town and village names as plain labels that no click or tooltip can land on."""
+    layer = folium.FeatureGroup(name="Town and village names", control=False)
+    for place in places:
+        folium.Marker(
+            (place.lat, place.lon),
+            icon=folium.DivIcon(
+                html=f'<span class="place-name {place.kind}">{html.escape(place.name)}</span>',
+                icon_size=(0, 0),
+                icon_anchor=(0, 0),
+                class_name="place-label",
+            ),
+            pane=PLACE_NAME_PANE,
+            interactive=False,
+            keyboard=False,
+        ).add_to(layer)
+    layer.add_to(fmap)
+    return {
+        "layer": layer,
+        "label": f"Town and village names ({len(places)})",
+        "color": "#555",
+        "dashed": False,
+        "initial": True,
+    }
+
+
 def _unplaced_layer(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool) -> Any:
     """A marker for every journey not placed, at the pupil's address for that session."""
     layer = folium.FeatureGroup(name="Journeys not placed", control=False)
@@ -250,7 +285,8 @@ def _unplaced_layer(fmap: folium.Map, plan: Plan, dataset: Dataset, names: bool)
             icon=folium.DivIcon(
                 html='<div class="place unplaced">!</div>', icon_size=(18, 18), icon_anchor=(9, 9)
             ),
-            z_index_offset=20_000,
+            pane=SCHOOL_PANE,
+            z_index_offset=1_000,
         ).add_child(
             _Bind(unplaced_popup(dataset, u.pupil_id, str(u.session), u.reason, names))
         ).add_to(layer)
@@ -297,6 +333,7 @@ def render_map(
     tile_url: str | None = None,
     tile_attribution: str | None = None,
     show_names: bool = False,
+    place_names: list[PlaceName] | None = None,
 ) -> str:
     """The plan as one self-contained HTML map page.
 
@@ -313,6 +350,9 @@ def render_map(
         A tile server URL template (``.../{z}/{x}/{y}.png``) and its attribution.
     show_names
         Show pupils' full names in popups (default: id and initials only).
+    place_names
+        Towns and villages to label; default: those of the bundled lists
+        (:mod:`maps.place_names`) in and around the plan's area; ``[]`` for none.
 
     Returns
     -------
@@ -325,6 +365,8 @@ def render_map(
     assert isinstance(root, Figure)
     root.header.add_child(Element(_CSS), name="send_routes_css")
     root.header.add_child(Element(_JS), name="send_routes_js")
+    folium.map.CustomPane(PLACE_NAME_PANE, z_index=450, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane(SCHOOL_PANE, z_index=620, pointer_events=True).add_to(fmap)
     attributions = [OSM_ATTRIBUTION]
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or OSM_ATTRIBUTION).add_to(fmap)
@@ -356,13 +398,20 @@ def render_map(
         {"name": f"{s} · {op}", "session": s, "routes": True, "items": items}
         for (s, op), items in groups.items()
     ]
-    panel.append(_add_places(fmap, plan, dataset, show_names))
+    places = _add_places(fmap, plan, dataset, show_names)
+    if place_names is None and any(r.stops for r in plan.routes):
+        place_names = places_within(*plan_bbox(plan, margin_deg=PLACE_MARGIN_DEG))
+    if place_names:
+        places["items"].append(_place_names(fmap, place_names))
+    panel.append(places)
     _RoutePanel(panel, attributions).add_to(fmap)
     _legend(plan).add_to(fmap)
     if any(r.stops for r in plan.routes):
         south, west, north, east = plan_bbox(plan, margin_deg=0.005)
         fmap.fit_bounds([(south, west), (north, east)])
-    return fmap.get_root().render()
+    # the page's own policy: its inline scripts by hash, images only from here (or the tiles)
+    tiles = origin_of(tile_url) if tile_url else None
+    return with_policy_meta(fmap.get_root().render(), (tiles,) if tiles else ())
 
 
 def copy_leaflet(out_dir: Path) -> Path:

@@ -230,8 +230,17 @@ def _routes(
     kept: KeptTimes | None = None,
 ) -> list[Route]:
     routes = []
+    settings = dataset.settings
+    # A kept time weighs as the re-plan's price of a minute moved against the price of a ride
+    # minute (a minute moved outweighs ten minutes on board at the defaults).
+    weight = settings.replan_per_minute_moved_pence / max(
+        settings.ride_time_weight_pence_per_min, 0.01
+    )
     for n, vr in enumerate(sorted(solution.routes, key=lambda r: (r.depart_s, r.vehicle)), start=1):
-        vr = retime(model.problem, vr, _kept_targets(model, vr, kept) if kept else None)
+        if kept:
+            vr = retime(model.problem, vr, _kept_targets(model, vr, kept), weight)
+        else:
+            vr = retime(model.problem, vr)
         slot = model.slots[vr.vehicle]
         vt = dataset.vehicle_type(slot.fleet_key)
         stops = _stops(model, vr, dataset, travel, (vt.depot.lat, vt.depot.lon))
@@ -552,8 +561,9 @@ def assemble_plan(
 
     ``name_routes``, when given, renames the numbered routes (ids and vehicle ids) before twins
     are linked. ``kept_times``, when given, are pupils' times to keep where a route can run at
-    them at no cost to anyone's ride (of the timetables of least ride time, the one closest to
-    them): a re-plan keeps today's times on routes that barely change.
+    them: each minute a kept time moves weighs as ``[costs] replan_per_minute_moved`` against
+    ``ride_time_weight_per_min`` a ride minute when the routes are timed, so a re-plan keeps
+    today's times on routes that barely change.
 
     Raises
     ------

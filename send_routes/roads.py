@@ -1,8 +1,10 @@
-"""``send-routes roads``: build the compact road graph from an OpenStreetMap extract.
+"""``send-routes roads``: build the compact road graph (and the map's place names) from an
+OpenStreetMap extract.
 
 Mounted by the main CLI as ``send-routes roads``; also runs on its own::
 
     python -m send_routes.roads import isle-of-wight-latest.osm.pbf --out roads.npz
+    python -m send_routes.roads places isle-of-wight-latest.osm.pbf --out place_names.json
 """
 
 from __future__ import annotations
@@ -54,6 +56,24 @@ def import_command(
         f"{graph.n_nodes:,} nodes, {graph.n_edges:,} edges; imported in {elapsed:.1f} s; "
         f"wrote {out} ({size_mb:.1f} MB)"
     )
+
+
+@app.command("places")
+def places_command(
+    source: Annotated[Path, typer.Argument(help="OpenStreetMap extract: .osm.pbf or .osm")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Place names file to write (.json)")],
+) -> None:
+    """Write the extract's town and village names (for labelling maps) with their provenance."""
+    from optimiser.roads.places import write_places
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        places = write_places(source, out)
+    except InputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"{len(places)} place names; wrote {out}")
 
 
 if __name__ == "__main__":

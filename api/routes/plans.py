@@ -10,11 +10,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import MAX_ID, DatasetFilter, DbDep, OfficerDep, PlanId, ServiceDep, StaffDep, UserDep
 from api.downloads import NO_STORE, attachment
+from api.headers import map_policy
 from api.routes.datasets import ERRORS
 from api.schemas import (
     CompareOut,
@@ -23,11 +24,15 @@ from api.schemas import (
     OperatorRouteOut,
     PlanDocument,
     PlanOut,
+    PlanRename,
     PlanUpload,
     PublishRequest,
+    PupilMatchOut,
+    RouteDetailOut,
     ValidationOut,
 )
 from api.services import plans
+from api.services import routes as route_reads
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 PLAN_ERRORS = {**ERRORS, 404: {"model": ErrorOut, "description": "no such plan"}}
@@ -162,6 +167,12 @@ def publish_plan(
     return plans.publish(service, db, plan_id, body, who)
 
 
+@router.patch("/{plan_id}", response_model=PlanOut, responses=PLAN_ERRORS)
+def rename_plan(plan_id: PlanId, body: PlanRename, who: OfficerDep, db: DbDep) -> PlanOut:
+    """Give a plan a new name (officers; audited)."""
+    return plans.rename(db, plan_id, body.label, who)
+
+
 @router.get("/{plan_id}/json", response_model=PlanDocument, responses=PLAN_ERRORS)
 def get_plan_document(plan_id: PlanId, who: OfficerDep, db: DbDep) -> JSONResponse:
     """The whole ``plan.json`` (times ``HH:MM:SS``, km, pounds): officers only; audited."""
@@ -191,6 +202,44 @@ def get_routes(
     """An operator's routes as its sheets show them (stop times ``HH:MM``, postcodes, first name
     and initial). Operators get only their own; finance gets none."""
     return plans.operator_routes(service, db, plan_id, who, operator)
+
+
+RouteId = Annotated[str, Path(min_length=1, max_length=100, description="a route's id")]
+SearchText = Annotated[
+    str, Query(min_length=1, max_length=route_reads.MAX_QUERY, description="pupil id or name")
+]
+
+
+@router.get("/{plan_id}/routes/{route_id}", response_model=RouteDetailOut, responses=PLAN_ERRORS)
+def get_route(
+    plan_id: PlanId, route_id: RouteId, who: UserDep, db: DbDep, service: ServiceDep
+) -> RouteDetailOut:
+    """One route with its stops in order (times ``HH:MM``). Officers get any route, with full
+    names and needs; an operator only its own, as its sheets show it; finance none. Audited."""
+    return route_reads.route(service, db, plan_id, who, route_id)
+
+
+@router.get("/{plan_id}/pupils", response_model=list[PupilMatchOut], responses=PLAN_ERRORS)
+def find_pupils(
+    plan_id: PlanId, q: SearchText, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> list[PupilMatchOut]:
+    """Pupils whose id or name holds ``q`` (any case; at most 50), each with the route, vehicle,
+    operator and pick-up and set-down times (``HH:MM``) of every journey, or why it is not
+    placed. Officers only; audited."""
+    return route_reads.find_pupils(service, db, plan_id, who, q)
+
+
+@router.get(
+    "/{plan_id}/sheets.zip",
+    response_class=FileResponse,
+    responses={**PLAN_ERRORS, 200: {"content": {"application/zip": {}}}},
+)
+def get_all_sheets(
+    plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep
+) -> FileResponse:
+    """Every operator's route sheets, PDF and CSV, in one ZIP (officers)."""
+    path = plans.sheets_zip(service, db, plan_id, who)
+    return FileResponse(path, media_type="application/zip", filename=path.name)
 
 
 @router.get(
@@ -231,5 +280,7 @@ def get_finance(
     responses={**PLAN_ERRORS, 200: {"content": {"text/html": {}}}},
 )
 def get_map(plan_id: PlanId, who: OfficerDep, db: DbDep, service: ServiceDep) -> HTMLResponse:
-    """The plan's map page (officers; audited). Its Leaflet files are served under ``/static``."""
-    return HTMLResponse(plans.map_page(service, db, plan_id, who))
+    """The plan's map page (officers; audited). Its Leaflet files are served under ``/static``;
+    its policy lets only the page's own inline scripts run, each named by its hash."""
+    page = plans.map_page(service, db, plan_id, who)
+    return HTMLResponse(page, headers={"Content-Security-Policy": map_policy(page)})

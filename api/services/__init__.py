@@ -10,6 +10,7 @@ the transaction they are given and never commit.
 
 - :mod:`api.services.datasets`: upload, list, read, pupils, files, delete, check a plan.
 - :mod:`api.services.jobs`: start a plan (and decide its search time), follow, cancel, re-run.
-- :mod:`api.services.plans`: list, store, read, costs, check, routes, sheets, finance, map,
-  compare.
+- :mod:`api.services.plans`: list, store, rename, read, costs, check, routes, sheets (one
+  operator's, or every operator's in a ZIP), finance, map, compare.
+- :mod:`api.services.routes`: one route with its stops, and a pupil search in a plan.
 """

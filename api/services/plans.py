@@ -104,6 +104,21 @@ def publish(
         audit.record(
             db, who, "plan.supersede", f"plan/{old.id}", detail=f"by plan/{plan_id} from {when}"
         )
+
+
+def rename(db: Session, plan_id: int, label: str, who: Principal) -> PlanOut:
+    """Give a plan a new name (officers; audited).
+
+    Raises
+    ------
+    Unprocessable
+        If the name is blank.
+    """
+    row = plans.get_row_for(db, plan_id, who)
+    if not label.strip():
+        raise Unprocessable("give the plan a name")
+    plans.rename(row, label)
+    audit.record(db, who, "plan.rename", f"plan/{plan_id}")
     db.commit()
     return plans.to_out(row, who)
 
@@ -186,7 +201,26 @@ def sheets(
     if fmt not in files:
         raise NotFound(f"no {fmt} sheets for {name}")
     status = "" if row.status == PlanStatus.PUBLISHED else f"-{row.status}"
-    return files[fmt], f"plan{plan_id}{status}-sheets.{fmt}"
+    return files[fmt], outputs.sheet_file_name(f"plan{plan_id}{status}", files[fmt].stem, fmt)
+
+
+def sheets_zip(service: Service, db: Session, plan_id: int, who: Principal) -> Path:
+    """Every operator's route sheets in one ZIP (officers; audited)."""
+    if who.role is not Role.OFFICER:
+        raise Forbidden("only transport officers download every operator's sheets")
+    row = plans.get_row_for(db, plan_id, who)
+    dataset = service.dataset(db, row.dataset_id)
+    path = outputs.sheets_zip(
+        service.settings,
+        row,
+        plans.plan_of(row),
+        dataset,
+        f"plan{plan_id}",
+        banner=plans.banner(row),
+    )
+    audit.record(db, who, "plan.sheets", f"plan/{plan_id}", detail="every operator zip")
+    db.commit()
+    return path
 
 
 def _all_outputs(service: Service, db: Session, plan_id: int, who: Principal) -> dict[str, Path]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import pages_current, pages_data, pages_plans, signin
+from api.web import pages_current, pages_data, pages_plans, pages_routes, signin
 from api.web.render import ASSETS_PREFIX, STATIC_DIR
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages (at ``/``, ``/login``, ``/dataset/{id}``, ``/plan/{id}``, ...) and their
+    """Add the pages (at ``/``, ``/login``, ``/dataset/{id}``, ``/plan/{id}``,
+    ``/plan/{id}/route/{route_id}``, ...) and their
     style sheet and script (at ``/assets``) to the service."""
-    for module in (signin, pages_data, pages_plans, pages_current):
+    for module in (signin, pages_data, pages_plans, pages_current, pages_routes):
         app.include_router(module.router)
     app.mount(ASSETS_PREFIX, StaticFiles(directory=STATIC_DIR), name="web-assets")

@@ -56,7 +56,12 @@ def _officer_view(
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse)
 def plan_page(
-    request: Request, plan_id: PlanId, who: UserDep, db: DbDep, service: ServiceDep
+    request: Request,
+    plan_id: PlanId,
+    who: UserDep,
+    db: DbDep,
+    service: ServiceDep,
+    renamed: bool = False,
 ) -> HTMLResponse:
     """A plan: summary, map, routes and downloads, as far as the caller's role allows."""
     out = plan_service.get(db, plan_id, who)
@@ -74,6 +79,7 @@ def plan_page(
         "against_current": None,
         "score": None,
         "replan": {},
+        "renamed": renamed,
     }
     if who.role in STAFF_ROLES:
         context["dataset_name"] = dataset_row(db, out.dataset_id).name

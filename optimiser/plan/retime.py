@@ -109,31 +109,37 @@ TARGET_WEIGHT = 1e-4  # per second from a target time, against 1 per ride second
 
 
 def retime(
-    problem: Problem, route: VehicleRoute, targets: dict[int, tuple[int, int]] | None = None
+    problem: Problem,
+    route: VehicleRoute,
+    targets: dict[int, tuple[int, int]] | None = None,
+    target_weight: float = TARGET_WEIGHT,
 ) -> VehicleRoute:
     """The same route with each visit's start of service moved to the best timetable.
 
-    ``targets`` (visit position -> earliest and latest start of service wanted, say the minute
-    a council states) break ties among the timetables of least ride time: when the best
-    timetable misses one, the one closest to them of least ride time (a route often has room to
-    run a few minutes earlier or later at no cost to anyone's ride).
+    ``targets`` (visit position -> earliest and latest start of service wanted) are met where
+    the best timetable can meet them: each second outside one costs ``target_weight`` against
+    1 per second of ride. The default makes them a tie-break among the timetables of least ride
+    time (the minute a council states: a route often has room to run a few minutes earlier or
+    later at no cost to anyone's ride); a re-plan weighs today's times above ride minutes.
     """
     if not route.visits:
         return route
     lp = _programme(problem, route)
-    times = _least_ride(lp, {})
+    times = _least_ride(lp, {}, target_weight)
     if (
         times is not None
         and targets
         and not all(low <= times[p + 1] <= high for p, (low, high) in targets.items())
     ):
-        times = _least_ride(lp, targets) or times
+        times = _least_ride(lp, targets, target_weight) or times
     return route if times is None else _timed(route, times)
 
 
-def _least_ride(lp: _Programme, targets: dict[int, tuple[int, int]]) -> list[int] | None:
-    """The programme's optimum in whole seconds, closest to ``targets`` among those of least
-    ride time; None if there is none or rounding broke it."""
+def _least_ride(
+    lp: _Programme, targets: dict[int, tuple[int, int]], target_weight: float
+) -> list[int] | None:
+    """The programme's optimum in whole seconds: ride time plus ``target_weight`` a second
+    outside ``targets``; None if there is none or rounding broke it."""
     k = lp.k
     width = k + 2 * len(targets)
     a_ub, b_ub = _difference_rows(lp.legs + lp.limits + lp.rules, width)
@@ -148,7 +154,7 @@ def _least_ride(lp: _Programme, targets: dict[int, tuple[int, int]]) -> list[int
         row[i], row[k + 2 * n + 1] = -1, -1  # -t - under <= -low
         a_ub.append(row)
         b_ub.append(-low)
-    cost = np.concatenate([lp.ride_cost, np.full(width - k, TARGET_WEIGHT)])
+    cost = np.concatenate([lp.ride_cost, np.full(width - k, target_weight)])
     bounds = list(lp.windows) + [(0, None)] * (width - k)
     result = linprog(cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     if not result.success:

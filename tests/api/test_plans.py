@@ -125,8 +125,14 @@ def test_routes_as_the_operator_sees_them(api, planned):
         "wheelchair",
         "notes",
         "school",
+        "ref",
+        "address",
+        "contact",
+        "school_phone",
     }
     assert len(line["time"].split(":")) == 2
+    # the route-level fields of the sheet too: whom the assistant is for, when it runs
+    assert {"pa_for", "runs", "council_contact", "twin"} <= set(routes[0])
 
 
 def test_finance_report_in_three_formats(api, planned):

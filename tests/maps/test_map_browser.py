@@ -264,6 +264,14 @@ def test_map_runs_offline_in_chromium(opened: _Page, tmp_path: Path) -> None:
     assert opened.js("document.querySelector('.map-prompt').style.display") == "none"
     png = opened.screenshot("map-all.png", tmp_path)
 
+    # the page's own policy (a meta tag, as the file has no server): no other inline script runs
+    injected = opened.js(
+        """(function(){var s=document.createElement('script');
+        s.textContent='window.injected=1'; document.head.appendChild(s);
+        return window.injected === 1;})()"""
+    )
+    assert injected is False
+
     errors = opened.events("Runtime.exceptionThrown")
     assert errors == []
     requests = opened.requests()

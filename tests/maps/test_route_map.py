@@ -264,3 +264,43 @@ def test_a_route_with_no_stops_does_not_stop_the_map(tmp_path) -> None:
     empty = make_plan()
     empty.routes = [Route("AM-9", Session.AM, "V9", "WAV", "Acme Taxis", False, [])]
     assert "leaflet" in render_map(empty, make_dataset())
+
+
+def test_place_names_labelled_offline_in_their_own_pane() -> None:
+    from maps.place_names import PlaceName, bundled_places, places_within
+
+    towns = [
+        PlaceName("Ryde", "town", 51.75, -1.25),
+        PlaceName("<b>Nowhere", "village", 51.7, -1.3),
+    ]
+    page = render_map(make_plan(), make_dataset(), place_names=towns)
+    assert '"pane": "placeNames"' in page and '"interactive": false' in page
+    assert "place-name town" in page and "Ryde" in page
+    assert "<b>Nowhere" not in page  # names are text
+    assert "Town and village names (2)" in page
+    assert "Town and village names" not in render_map(make_plan(), make_dataset(), place_names=[])
+    # the bundled Isle of Wight list, by the box of the island's north-east
+    names = {p.name for p in places_within(50.70, -1.20, 50.75, -1.10)}
+    assert {"Ryde", "Seaview"} <= names and "Newport" not in names
+    assert len(bundled_places()) >= 50
+
+
+def test_schools_drawn_in_a_pane_above_the_stops() -> None:
+    page = render_map(make_plan(), make_dataset())
+    assert re.search(r'createPane\(\s*"schools"\);\s*\S+\.style\.zIndex = 620;', page)
+    assert page.count('"pane": "schools"') >= 2  # both schools of the tiny dataset
+
+
+def test_the_page_carries_a_policy_naming_its_own_scripts() -> None:
+    from maps.page_policy import inline_script_hashes
+
+    page = render_map(make_plan(), make_dataset())
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert meta is not None and page.index(meta[0]) < page.index("<script")
+    policy = meta[1].replace("&#x27;", "'")
+    assert "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert inline_script_hashes(page) and all(h in policy for h in inline_script_hashes(page))
+    tiles = render_map(
+        make_plan(), make_dataset(), tile_url="http://127.0.0.1:8080/{z}/{x}/{y}.png"
+    )
+    assert "img-src 'self' data: http://127.0.0.1:8080;" in tiles.replace("&#x27;", "'")

@@ -3,6 +3,16 @@ no page that loads from a CDN."""
 
 from __future__ import annotations
 
+from api.headers import inline_script_hashes, map_policy
+
+
+def test_a_map_policy_names_each_inline_script_and_nothing_else():
+    page = "<script src='/static/x.js'></script><script>var a = 1;</script><script>\nb()</script>"
+    policy = map_policy(page)
+    # echo -n 'var a = 1;' | openssl dgst -sha256 -binary | base64
+    assert "'sha256-+dZ6udsWxNVoGfScAq7t5IIF5UJb4F6RhjbN6oe1p4w='" in policy
+    assert policy.count("'sha256-") == 2 and "'unsafe-inline'; " not in policy.split("style")[0]
+
 
 def test_personal_downloads_are_never_cached(api, planned):
     for path in (
@@ -23,6 +33,11 @@ def test_every_html_response_has_a_content_security_policy(api, planned):
     map_page = api.get(f"/plans/{planned.plan_id}/map")
     policy = map_page.headers["content-security-policy"]
     assert "connect-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert inline_script_hashes(map_page.text)  # the map's own scripts, each by its hash
+    for source in inline_script_hashes(map_page.text):
+        assert source in script_src
     finance = api.get(f"/plans/{planned.plan_id}/finance.html")
     assert "script-src" not in finance.headers["content-security-policy"]
     assert "default-src 'none'" in finance.headers["content-security-policy"]

@@ -129,6 +129,8 @@ def page_for(browser, server):
         page = context.new_page()
         page.requested = []
         page.on("request", lambda r: page.requested.append(r.url))
+        page.console = []  # a script the page's policy refused is reported here
+        page.on("console", lambda m: page.console.append(m.text))
         if role is not None:
             sign_in(page, server, role)
         return page
@@ -244,6 +246,11 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     frame = page.frame_locator("iframe.map")
     frame.locator(".leaflet-container").first.wait_for(timeout=30_000)
     assert frame.locator("path.leaflet-interactive").count() > 0
+    # its policy lets the map's own scripts run (by hash) and no other inline script
+    assert not [m for m in page.console if "Content Security Policy" in m], page.console
+    names = frame.locator(".place-name").all_inner_texts()
+    assert "Ryde" in names and "Newport" in names  # bundled town names, offline
+    assert frame.locator(".leaflet-schools-pane .place.school").count() == 2
     page.wait_for_timeout(500)
     shoot(page, server, "04-plan-officer")
 
@@ -350,6 +357,91 @@ def test_operator_sees_only_its_routes(page_for, server):
     assert {line.split(",")[0] for line in lines[1:]} == set(own)
     page.goto(f"{server.url}/dataset/1")
     assert "You cannot see this page" in page.locator("h1").inner_text()
+
+
+def test_officer_finds_a_pupil_and_reads_the_route_page(page_for, server):
+    plan_id = server.plan_ids[0]
+    page = page_for("officer")
+    page.goto(f"{server.url}/plan/{plan_id}")
+    page.get_by_role("textbox", name=re.compile("^Find a pupil")).fill("cara")
+    page.get_by_role("button", name="Find").click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/pupils\?q=cara$"))
+    card = page.locator("article.pupil-card")
+    assert card.count() == 1 and "Cara Jones (P3)" in card.inner_text()
+    rows = card.locator("tbody tr").all_inner_texts()
+    assert rows[0].startswith("Morning") and rows[1].startswith("Afternoon"), rows
+    shoot(page, server, "11-pupil-search")
+    card.locator("tbody tr").first.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/route/AM-\d+$"))
+    assert page.locator("h1").inner_text().startswith("Route AM-")
+    facts = page.locator(".route-facts").inner_text()
+    for label in ("Vehicle", "Operator", "Passenger assistant", "Leaves the depot"):
+        assert label in facts
+    stops = page.locator("table.stops tbody tr")
+    assert stops.count() >= 2
+    assert "Cara Jones" in page.locator("table.stops").inner_text()
+    shoot(page, server, "12-route-page")
+    only_local(page, server)
+
+
+def test_map_page_hidden_at_start_filter_and_one_route(page_for, server):
+    """The map as the service serves it (its own policy, Leaflet from /static): routes hidden at
+    first, a filter, one route picked; town names from the bundled list; nothing from outside."""
+    plan_id = server.plan_ids[0]
+    page = page_for("officer")
+    page.goto(f"{server.url}/plans/{plan_id}/map")
+    page.locator(".route-panel").wait_for(timeout=30_000)
+    assert page.locator("path.send-route").count() == 0
+    assert page.locator(".map-prompt").is_visible()
+    assert page.locator(".place-name").count() > 0
+    shoot(page, server, "15-map-opening")
+    panel = page.locator(".route-panel")
+    panel.locator(".panel-filter").fill("P3")
+    panel.locator(".panel-filter").press("Enter")
+    drawn = page.locator("path.send-route")
+    assert drawn.count() == 2  # Cara's morning and afternoon routes
+    shoot(page, server, "16-map-filter")
+    panel.get_by_role("button", name="None").click()
+    panel.locator(".panel-filter").fill("")
+    panel.locator("details.grp summary").first.click(position={"x": 80, "y": 6})  # unfold
+    panel.locator(".route-name").first.click()
+    assert drawn.count() == 1
+    page.wait_for_timeout(500)
+    shoot(page, server, "17-map-one-route")
+    assert not [m for m in page.console if "Content Security Policy" in m], page.console
+    only_local(page, server)
+
+
+def test_operator_reads_its_stops_on_a_phone(page_for, server):
+    """At 390 px wide every stop is a card: pupil, school and notes readable without scrolling
+    sideways."""
+    plan_id = server.plan_ids[0]
+    officer = page_for("officer")
+    officer.goto(f"{server.url}/plan/{plan_id}")
+    operators = set(officer.locator("#routes-table tbody td:nth-child(3)").all_inner_texts())
+    own_name = OPERATOR_A if OPERATOR_A in operators else OPERATOR_B
+    page = page_for(own_name, width=390)
+    page.goto(f"{server.url}/plan/{plan_id}")
+    page.locator("details.route-sheet summary").first.click()
+    sheet = page.locator("details.route-sheet").first
+    card = sheet.locator("table.stops tbody tr").first
+    for label in ("Time", "Pupil", "School"):
+        cell = card.locator(f'td[data-label="{label}"]')
+        assert cell.is_visible(), label
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
+    assert sheet.locator("table.stops thead").bounding_box()["height"] <= 1  # labels per cell
+    widest = page.evaluate("document.documentElement.scrollWidth")
+    assert widest <= 390, widest
+    text = sheet.inner_text()
+    assert re.search(r"\(P\d\)", text)  # the pupil's reference
+    shoot(page, server, "13-operator-phone")
+    sheet.get_by_role("link", name=re.compile("on a page of its own")).click()
+    page.wait_for_url(re.compile(rf".*/plan/{plan_id}/route/.+$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("table.stops tbody tr").count() >= 2
+    shoot(page, server, "14-operator-route-phone")
+    only_local(page, server)
 
 
 def call_api(server: Server, path: str, body: dict | None = None) -> dict:

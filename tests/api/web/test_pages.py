@@ -249,7 +249,7 @@ def test_officer_plan_page_has_everything(api, planned):
         assert link in page
     document = api.get(f"/plans/{planned.plan_id}/json").json()
     for route in document["routes"]:
-        assert f"<td>{route['route_id']}</td>" in page
+        assert f">{route['route_id']}</a></td>" in page
 
 
 def test_operator_sees_only_its_own_routes(api, planned):
