@@ -256,6 +256,8 @@ def _replan(
         "replan_changes_by_reason": dict(result.by_reason),
         "replan_unaffected_pupils": stability.unaffected,
         "replan_unaffected_keep_vehicle": stability.keep_vehicle,
+        "replan_unaffected_keep_own_journey": stability.own_journey_kept,
+        "replan_unaffected_no_change": stability.no_change,
         "replan_price_per_change": result.price_pence / 100,
     }
     return plan, {

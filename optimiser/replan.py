@@ -35,6 +35,7 @@ from optimiser.dataset.tables import read_single_table
 from optimiser.domain.entities import Dataset, Session
 from optimiser.domain.errors import InputError, InputProblem
 from optimiser.plan.changes import (
+    CHANGE_KINDS,
     TIME_TOLERANCE_S,
     PupilChange,
     PupilComparison,
@@ -120,12 +121,17 @@ class Stability:
     keep_vehicle: int  # of those: on the matched vehicle in every session they travel
     no_change: int  # of those: nothing changes at all (vehicle, times, fellow passengers)
     on_broken_routes: int  # of those: on a current route that breaks a rule today
+    # of those: their own journey is as today (vehicle, operator, assistant, pick-up and set-down
+    # within a minute), whoever else joins or leaves the route
+    own_journey_kept: int = 0
 
     def lines(self) -> list[str]:
         n = self.unaffected or 1
         return [
             f"Unaffected pupils: {self.unaffected}; keep their vehicle: {self.keep_vehicle}"
-            f" ({100 * self.keep_vehicle / n:.1f}%); see no change at all: {self.no_change}"
+            f" ({100 * self.keep_vehicle / n:.1f}%); keep their own journey (vehicle, crew,"
+            f" times): {self.own_journey_kept} ({100 * self.own_journey_kept / n:.1f}%); see no"
+            f" change at all, fellow passengers included: {self.no_change}"
             f" ({100 * self.no_change / n:.1f}%); on current routes that break a rule:"
             f" {self.on_broken_routes}"
         ]
@@ -160,6 +166,7 @@ class ReplanResult:
             unaffected=len(unaffected),
             keep_vehicle=len(unaffected - moved),
             no_change=len(unaffected - changed),
+            own_journey_kept=len(unaffected - {c.change.pupil_id for c in self.changes if own(c)}),
             on_broken_routes=len(unaffected & broken),
         )
 
@@ -186,6 +193,16 @@ class ReplanResult:
         writer.writeheader()
         writer.writerows(c.csv_row() for c in self.changes)
         return buffer.getvalue()
+
+
+#: Changes to a pupil's own journey, as against who else rides: fellow passengers (and the ride
+#: time, which moves with the times) are not among them.
+OWN_JOURNEY = frozenset(CHANGE_KINDS) - {"fellow_passengers", "ride_time"}
+
+
+def own(change: ReasonedChange) -> bool:
+    """Whether a change touches the pupil's own journey: vehicle, operator, assistant, times."""
+    return bool(OWN_JOURNEY & set(change.change.changes))
 
 
 def _vehicle_changed(change: PupilChange) -> bool:

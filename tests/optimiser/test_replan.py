@@ -88,3 +88,18 @@ def test_a_route_that_breaks_a_rule_with_todays_data_is_repaired_and_says_so():
     assert result.broken_routes == frozenset({"R1"})
     assert result.changes and {c.reason for c in result.changes} == {"route_broke"}
     assert result.affected == {}
+
+
+def test_a_new_pupil_joins_a_route_and_the_pupil_already_on_it_keeps_their_times():
+    """N, new, lives 1 km further from school than A on the same road: it joins A's taxi, picked
+    up first, and A is picked up and set down when A is today; only A's fellow passenger
+    changes."""
+    a = pupil("A", (0, 0))
+    before, travel0 = world([a], [SCHOOL], FLEET)
+    current = _current(before, travel0, "R1,AM,Test Cars,taxi,no,A,1")
+    data, travel = world([a, pupil("N", (0, -1))], [SCHOOL], FLEET)
+    result = replan(data, current, travel=travel, params=PARAMS, price_pence=10_000)
+    assert _vehicles(result.plan) == {"A": "R1", "N": "R1"}
+    (change,) = [c for c in result.changes if c.change.pupil_id == "A"]
+    assert change.change.changes == ("fellow_passengers",)
+    assert result.stability().own_journey_kept == 1 and result.stability().no_change == 0
