@@ -104,6 +104,8 @@ def publish(
         audit.record(
             db, who, "plan.supersede", f"plan/{old.id}", detail=f"by plan/{plan_id} from {when}"
         )
+    db.commit()
+    return plans.to_out(row, who)
 
 
 def rename(db: Session, plan_id: int, label: str, who: Principal) -> PlanOut:

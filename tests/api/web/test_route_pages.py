@@ -143,7 +143,7 @@ def test_operator_phone_view_shows_the_sheet_fields(api, planned, document):
 
 
 def test_address_and_contact_at_the_home_stop_on_the_operators_phone_cards(api, planned, document):
-    from tests.api.helpers import DATASET_FILES, upload
+    from tests.api.helpers import DATASET_FILES, publish, upload
 
     pupils = DATASET_FILES["pupils.csv"].decode().splitlines()
     rows = [pupils[0] + ",address,contact_name,contact_phone"]
@@ -154,6 +154,7 @@ def test_address_and_contact_at_the_home_stop_on_the_operators_phone_cards(api, 
     files = dict(DATASET_FILES, **{"pupils.csv": ("\n".join(rows) + "\n").encode()})
     dataset_id = upload(api, files, name="with contacts").json()["id"]
     stored = api.post("/plans", json={"dataset_id": dataset_id, "plan": document}).json()
+    assert publish(api, stored["id"]).status_code == 200  # operators see published plans only
     route = _route_of(document, "P1", "AM")
     role = _operator_role(route["operator"])
     page = browser(api, role).get(f"/plan/{stored['id']}/route/{route['route_id']}").text
