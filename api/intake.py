@@ -15,7 +15,7 @@ import csv
 import multiprocessing
 import resource
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -30,32 +30,31 @@ def _limit_memory(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _load(files: dict[str, bytes], name: str) -> tuple[str, Any]:
-    """In the worker: the dataset, or the problems (an exception carries them badly across)."""
-    from optimiser.dataset.loading import load_uploaded
-
+def _guarded(kind: str, read: Callable[[], Any]) -> tuple[str, Any]:
+    """In the worker: ``(kind, what read returns)``, or the problems, or why it could not be read
+    (an exception carries them badly across)."""
     try:
-        return "dataset", load_uploaded(files, name=name)
+        return kind, read()
     except InputError as exc:
         return "problems", exc.problems
     except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
         return "unreadable", str(exc)
     except MemoryError:
         return "memory", None
+
+
+def _load(files: dict[str, bytes], name: str) -> tuple[str, Any]:
+    """In the worker: the dataset, or the problems."""
+    from optimiser.dataset.loading import load_uploaded
+
+    return _guarded("dataset", lambda: load_uploaded(files, name=name))
 
 
 def _read_table(data: bytes, name: str, sheet: str) -> tuple[str, Any]:
     """In the worker: one table of a CSV file or a workbook's sheet, within the readers' caps."""
     from optimiser.dataset.tables import read_single_table
 
-    try:
-        return "table", read_single_table(data, name, sheet)
-    except InputError as exc:
-        return "problems", exc.problems
-    except (csv.Error, UnicodeError, ValueError) as exc:  # text the CSV reader cannot parse
-        return "unreadable", str(exc)
-    except MemoryError:
-        return "memory", None
+    return _guarded("table", lambda: read_single_table(data, name, sheet))
 
 
 def _refused(message: str) -> InputError:
