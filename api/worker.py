@@ -150,7 +150,7 @@ def _plan(
     attempt: int,
     network: Path,
     workers: int,
-    settings: ServiceSettings | None = None,
+    service: ServiceSettings | None = None,
 ) -> None:
     from optimiser.planner import plan_dataset
     from optimiser.roads.network import load_network
@@ -170,6 +170,7 @@ def _plan(
         params = SearchParameters(time_limit_s=job.time_limit_s, solution_limit=job.solution_limit)
         weight = job.ride_time_weight_per_min
         replan = _replan_options(db, job)
+    stored = dataset  # as the service reads it: what the outputs are rendered from
     if weight is not None:
         settings = dataclasses.replace(
             dataset.settings, ride_time_weight_pence_per_min=float(weight) * 100
@@ -186,7 +187,7 @@ def _plan(
         plan = result.plan
     else:
         plan, extra = _replan(dataset, travel, params, tracker, replan)
-    if settings is not None:
+    if service is not None:
         tracker.budget("writing", SAVING_S + RENDER_S + RENDER_S_PER_ROUTE * len(plan.routes))
     tracker.enter("writing")
 
@@ -210,16 +211,16 @@ def _plan(
             )
             db.add(row)
             db.flush()
-            if settings is None:
+            if service is None:
                 _succeed(db, job, row.id, progress)
             else:
                 job.plan_id = row.id
             return row.id
 
     plan_id = retrying(save)
-    if plan_id is None or settings is None:
+    if plan_id is None or service is None:
         return
-    _render(sessions, settings, plan_id, plan, dataset, travel, graph, tracker.report)
+    _render(sessions, service, plan_id, plan, stored, travel, graph, tracker.report)
 
     def done() -> None:
         with transaction(sessions) as db:
