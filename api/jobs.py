@@ -350,7 +350,14 @@ class JobRunner:
         workers = max(1, self.settings.solver_workers)
         proc = self._context.Process(
             target=run_job,
-            args=(self.settings.db_url, job_id, attempt, str(self.settings.road_network), workers),
+            args=(
+                self.settings.db_url,
+                job_id,
+                attempt,
+                str(self.settings.road_network),
+                workers,
+                self.settings,
+            ),
             name=f"send-routes-job-{job_id}",
             daemon=False,
         )

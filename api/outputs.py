@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ from api.db import PlanRow
 from api.settings import ServiceSettings
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan
+
+log = logging.getLogger(__name__)
 
 STATIC_PREFIX = "/static"
 LEAFLET_DIR = "lib/leaflet"
@@ -40,44 +45,88 @@ def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
 
 
 def _build_once(folder: Path, build) -> dict[str, str]:
-    """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them."""
+    """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them.
+
+    Safe across processes (a job's process renders while the web process may be asked for the
+    same output): each builds in a folder of its own and the first to rename it into place wins.
+    A build that raises leaves nothing behind, so the next request tries again.
+    """
     index = folder / "index.json"
     if index.exists():  # written last, by a rename: its folder is complete
         return json.loads(index.read_text(encoding="utf-8"))
     with _folder_lock(folder):
         if index.exists():
             return json.loads(index.read_text(encoding="utf-8"))
-        tmp = folder.with_name(folder.name + ".tmp")
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        written = build(tmp)
-        names = {k: str(Path(v).relative_to(tmp)) for k, v in written.items() if Path(v).is_file()}
-        (tmp / "index.json").write_text(json.dumps(names), encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-        return names
+        try:
+            written = build(tmp)
+            names = {
+                k: str(Path(v).relative_to(tmp)) for k, v in written.items() if Path(v).is_file()
+            }
+            (tmp / "index.json").write_text(json.dumps(names), encoding="utf-8")
+            if not index.exists():  # else another process finished first: keep its files
+                shutil.rmtree(folder, ignore_errors=True)  # a half-built one of a crash
+                try:
+                    tmp.rename(folder)
+                except OSError:
+                    if not index.exists():
+                        raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return json.loads(index.read_text(encoding="utf-8"))
 
 
-def all_outputs(
+def map_files(
     settings: ServiceSettings,
     row: PlanRow,
     plan: Plan,
     dataset: Dataset,
     travel: Any,
     graph: Any,
+) -> dict[str, Path]:
+    """The plan's map (``map``: ``map.html``), cached."""
+
+    def build(tmp: Path) -> dict[str, Path]:
+        from maps.outputs import write_map_file  # folium: only to render
+
+        return {"map": write_map_file(plan, dataset, tmp / "map", graph, travel)}
+
+    folder = plan_folder(settings, row) / "map"
+    names = _build_once(folder, build)
+    return {k: folder / v for k, v in names.items()}
+
+
+def finance_files(
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
     current: tuple[int, Plan] | None = None,
 ) -> dict[str, Path]:
-    """Map, every operator's sheets and the finance report (officers' view), cached; with
-    ``current`` (its plan id and plan) the finance report is set against those current routes,
-    cached apart (newer current routes of the dataset make a new report)."""
-    from maps.outputs import write_all_outputs
-
-    folder = plan_folder(settings, row) / ("all" if current is None else f"all-{current[0]}")
+    """The finance report (``finance`` HTML, ``finance_csv``, ``finance_xlsx``,
+    ``finance_routes_csv``, ``ride_times_chart``), cached; with ``current`` (its plan id and
+    plan) set against those current routes, cached apart (newer current routes of the dataset
+    make a new report)."""
+    name = "finance" if current is None else f"finance-{current[0]}"
+    folder = plan_folder(settings, row) / name
     against = None if current is None else current[1]
-    names = _build_once(
-        folder,
-        lambda tmp: write_all_outputs(plan, dataset, travel, graph, tmp, current=against),
-    )
+
+    def build(tmp: Path) -> dict[str, Path]:
+        from maps.finance_output import write_finance_report  # matplotlib: only to render
+
+        files = write_finance_report(plan, dataset, tmp / "finance", travel, current=against)
+        return {
+            "finance": files["html"],
+            "finance_csv": files["csv"],
+            "finance_xlsx": files["xlsx"],
+            "finance_routes_csv": files["routes_csv"],
+            "ride_times_chart": files["chart"],
+        }
+
+    names = _build_once(folder, build)
     return {k: folder / v for k, v in names.items()}
 
 
@@ -93,22 +142,21 @@ def operator_sheets(
     """One operator's route sheets, ``pdf`` and ``csv``, from its routes alone; each file named
     after the operator, distinct from every other operator's of the plan; ``banner`` (the plan's
     status, e.g. superseded) is printed at the top of every PDF page."""
-    from maps.sheets import operator_file_names, write_operator_files
-
-    own = Plan(
-        dataset=plan.dataset,
-        routes=[r for r in plan.routes if r.operator == operator],
-        unassigned=[],
-        summary={},
-        generated_at=plan.generated_at,
-    )
     # A plan's status changes (draft, published, superseded): each banner has its own folder.
     key = hashlib.sha256(f"{operator}\n{banner}".encode()).hexdigest()[:16]
     folder = plan_folder(settings, row) / f"operator-{key}"
 
-    name = operator_file_names(plan).get(operator) or "operator"
-
     def build(tmp: Path) -> dict[str, Path]:
+        from maps.sheets import operator_file_names, write_operator_files  # only to render
+
+        own = Plan(
+            dataset=plan.dataset,
+            routes=[r for r in plan.routes if r.operator == operator],
+            unassigned=[],
+            summary={},
+            generated_at=plan.generated_at,
+        )
+        name = operator_file_names(plan).get(operator) or "operator"
         files = write_operator_files(own, dataset, operator, tmp, name, banner)
         return {p.suffix.lstrip(".").lower(): p for p in files}
 
@@ -161,6 +209,62 @@ def sheets_zip(
 
     names = _build_once(folder, build)
     return folder / names["zip"]
+
+
+def plan_name(plan_id: int) -> str:
+    """What a plan's downloads are named after: ``plan12``."""
+    return f"plan{plan_id}"
+
+
+def render_all(
+    settings: ServiceSettings,
+    row: PlanRow,
+    plan: Plan,
+    dataset: Dataset,
+    travel: Any,
+    graph: Any,
+    current: tuple[int, Plan] | None = None,
+    *,
+    banner: str = "",
+    step: Callable[[], None] | None = None,
+) -> dict[str, str]:
+    """Render, ahead of any request, every output the downloads serve: the map, the finance
+    report, each operator's sheets (with the plan's ``banner``) and the ZIP of them all, into the
+    cache those downloads read. Each on its own: one that fails is logged and left to be
+    rendered when it is asked for, and the others are still made. ``step`` is called after each
+    output (a job reports its progress).
+
+    Returns
+    -------
+    dict of str to str
+        The outputs that failed (``map``, ``finance``, ``sheets/<operator>``, ``sheets.zip``)
+        and why; empty when all were made.
+    """
+    failed: dict[str, str] = {}
+
+    def attempt(name: str, render) -> None:
+        try:
+            render()
+        except Exception as exc:  # noqa: BLE001 - one output's fault must not stop the others
+            log.exception("plan %s: the %s output could not be rendered ahead", row.id, name)
+            failed[name] = f"{type(exc).__name__}: {exc}"
+        if step is not None:
+            step()
+
+    attempt("map", lambda: map_files(settings, row, plan, dataset, travel, graph))
+    attempt("finance", lambda: finance_files(settings, row, plan, dataset, travel, current))
+    operators = sorted({r.operator for r in plan.routes})
+    for operator in operators:
+        attempt(
+            f"sheets/{operator}",
+            lambda op=operator: operator_sheets(settings, row, plan, dataset, op, banner=banner),
+        )
+    if operators and not failed.keys() & {f"sheets/{op}" for op in operators}:
+        attempt(
+            "sheets.zip",
+            lambda: sheets_zip(settings, row, plan, dataset, plan_name(row.id), banner=banner),
+        )
+    return failed
 
 
 def sheet_file_name(name: str, stem: str, fmt: str) -> str:

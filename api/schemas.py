@@ -577,6 +577,11 @@ class PupilMatchOut(BaseModel):
     needs: list[str]
     sessions: list[str] = Field(description="the sessions the pupil travels in")
     journeys: list[JourneyOut]
+    postcode: str = Field("", description="the home postcode")
+    pm_postcode: str = Field("", description="the afternoon address's postcode, where it differs")
+    matched: str = Field(
+        "pupil", description="what the search matched: pupil (id or name), postcode or school"
+    )
 
 
 class AgainstCurrentOut(BaseModel):

@@ -9,9 +9,11 @@ meanwhile, can never overwrite what came after it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +34,19 @@ from api.db import (
     utcnow,
 )
 from api.plans import default_label, new_plan_row, plan_of
+from api.settings import ServiceSettings
 from optimiser.domain.errors import InputError, InputProblem, PlanFormatError, SendRoutesError
 from optimiser.plan.document import Plan
 from optimiser.solver.progress import ProgressEvent, ProgressTracker
 
+log = logging.getLogger(__name__)
+
 PROGRESS_EVERY_S = 0.5
-# Expected seconds to store the plan (the writing phase of a job).
+# Expected seconds to store the plan and render its outputs (the writing phase of a job): the
+# map, finance report and sheets take about 2 s for a handful of pupils, more with more routes.
 SAVING_S = 1.0
+RENDER_S = 2.0
+RENDER_S_PER_ROUTE = 0.05
 # The job's coarse stage for each phase of the run.
 STAGES = {
     "load": "loading",
@@ -137,7 +145,12 @@ def _fail(sessions: sessionmaker[Session], job_id: int, attempt: int, message: s
 
 
 def _plan(
-    sessions: sessionmaker[Session], job_id: int, attempt: int, network: Path, workers: int
+    sessions: sessionmaker[Session],
+    job_id: int,
+    attempt: int,
+    network: Path,
+    workers: int,
+    service: ServiceSettings | None = None,
 ) -> None:
     from optimiser.planner import plan_dataset
     from optimiser.roads.network import load_network
@@ -157,13 +170,15 @@ def _plan(
         params = SearchParameters(time_limit_s=job.time_limit_s, solution_limit=job.solution_limit)
         weight = job.ride_time_weight_per_min
         replan = _replan_options(db, job)
+    stored = dataset  # as the service reads it: what the outputs are rendered from
     if weight is not None:
         settings = dataclasses.replace(
             dataset.settings, ride_time_weight_pence_per_min=float(weight) * 100
         )
         dataset = dataclasses.replace(dataset, settings=settings)
     tracker.enter("roads")
-    travel = build_travel(dataset, load_network(network))
+    graph = load_network(network)
+    travel = build_travel(dataset, graph)
     extra: dict[str, Any] = {}
     if replan is None:
         result = plan_dataset(
@@ -172,13 +187,16 @@ def _plan(
         plan = result.plan
     else:
         plan, extra = _replan(dataset, travel, params, tracker, replan)
+    if service is not None:
+        tracker.budget("writing", SAVING_S + RENDER_S + RENDER_S_PER_ROUTE * len(plan.routes))
     tracker.enter("writing")
 
-    def save() -> None:
+    def save() -> int | None:
+        """Store the plan; the job goes on running while its outputs are rendered."""
         with transaction(sessions) as db:
             job = _current(db, job_id, attempt)
             if job is None:
-                return  # cancelled while solving: the result is not wanted
+                return None  # cancelled while solving: the result is not wanted
             label = default_label(get_row(db, dataset_id).name, utcnow())
             if replan is not None:
                 label = f"{label}, re-plan of plan {replan.current_plan_id}"[:200]
@@ -193,13 +211,69 @@ def _plan(
             )
             db.add(row)
             db.flush()
-            job.status = JobState.SUCCEEDED
-            job.plan_id = row.id
-            job.finished_at = utcnow()
-            job.progress = {**progress.state, "stage": "done", "phase": "done", "fraction": 1.0}
-            audit.record(db, None, "job.succeeded", f"job/{job_id}", detail=f"plan/{row.id}")
+            if service is None:
+                _succeed(db, job, row.id, progress)
+            else:
+                job.plan_id = row.id
+            return row.id
 
-    retrying(save)
+    plan_id = retrying(save)
+    if plan_id is None or service is None:
+        return
+    _render(sessions, service, plan_id, plan, stored, travel, graph, tracker.report)
+
+    def done() -> None:
+        with transaction(sessions) as db:
+            job = _current(db, job_id, attempt)
+            if job is None:  # cancelled while writing: the plan is stored all the same
+                log.warning("job %s ended while writing plan %s's outputs", job_id, plan_id)
+                return
+            _succeed(db, job, plan_id, progress)
+
+    retrying(done)
+
+
+def _succeed(db: Session, job: Job, plan_id: int, progress: ProgressWriter) -> None:
+    job.status = JobState.SUCCEEDED
+    job.plan_id = plan_id
+    job.finished_at = utcnow()
+    job.progress = {**progress.state, "stage": "done", "phase": "done", "fraction": 1.0}
+    audit.record(db, None, "job.succeeded", f"job/{job.id}", detail=f"plan/{plan_id}")
+
+
+def _render(
+    sessions: sessionmaker[Session],
+    settings: ServiceSettings,
+    plan_id: int,
+    plan: Plan,
+    dataset: Any,
+    travel: Any,
+    graph: Any,
+    step: Callable[[], None],
+) -> None:
+    """Render the plan's outputs ahead of any request (:func:`api.outputs.render_all`), as an
+    officer first sees them: a draft, against the current routes of its dataset if any. Never
+    fails the job: an output that cannot be made now is made when it is asked for."""
+    from api import outputs
+    from api.plans import banner, current_row_of
+
+    try:
+        with transaction(sessions) as db:
+            row = db.get(PlanRow, plan_id)
+            if row is None:
+                return
+            current_row = current_row_of(db, row)
+            current = None if current_row is None else (current_row.id, plan_of(current_row))
+            draft_banner = banner(row)
+            db.expunge(row)
+        failed = outputs.render_all(
+            settings, row, plan, dataset, travel, graph, current, banner=draft_banner, step=step
+        )
+    except Exception:  # noqa: BLE001 - the plan is stored; its outputs can wait for a request
+        log.exception("plan %s: its outputs could not be rendered ahead", plan_id)
+        return
+    if failed:
+        log.warning("plan %s: outputs left to render when asked for: %s", plan_id, failed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,8 +340,16 @@ def _replan(
     }
 
 
-def run_job(db_url: str, job_id: int, attempt: int, network: str, workers: int) -> None:
-    """Entry point of a job process (see :class:`api.jobs.JobRunner`)."""
+def run_job(
+    db_url: str,
+    job_id: int,
+    attempt: int,
+    network: str,
+    workers: int,
+    settings: ServiceSettings | None = None,
+) -> None:
+    """Entry point of a job process (see :class:`api.jobs.JobRunner`); with the service's
+    ``settings``, the plan's outputs are rendered into its cache before the job is done."""
     try:
         os.setpgid(0, 0)  # own group: cancel kills the solver pool with us
     except OSError:
@@ -275,7 +357,7 @@ def run_job(db_url: str, job_id: int, attempt: int, network: str, workers: int) 
     engine = make_engine(db_url)
     sessions = session_factory(engine)
     try:
-        _plan(sessions, job_id, attempt, Path(network), workers)
+        _plan(sessions, job_id, attempt, Path(network), workers, settings)
     except (InputError, PlanFormatError) as exc:
         _fail(sessions, job_id, attempt, str(exc))
     except SendRoutesError as exc:

@@ -203,7 +203,8 @@ def sheets(
     if fmt not in files:
         raise NotFound(f"no {fmt} sheets for {name}")
     status = "" if row.status == PlanStatus.PUBLISHED else f"-{row.status}"
-    return files[fmt], outputs.sheet_file_name(f"plan{plan_id}{status}", files[fmt].stem, fmt)
+    name = f"{outputs.plan_name(plan_id)}{status}"
+    return files[fmt], outputs.sheet_file_name(name, files[fmt].stem, fmt)
 
 
 def sheets_zip(service: Service, db: Session, plan_id: int, who: Principal) -> Path:
@@ -217,7 +218,7 @@ def sheets_zip(service: Service, db: Session, plan_id: int, who: Principal) -> P
         row,
         plans.plan_of(row),
         dataset,
-        f"plan{plan_id}",
+        outputs.plan_name(plan_id),
         banner=plans.banner(row),
     )
     audit.record(db, who, "plan.sheets", f"plan/{plan_id}", detail="every operator zip")
@@ -225,29 +226,23 @@ def sheets_zip(service: Service, db: Session, plan_id: int, who: Principal) -> P
     return path
 
 
-def _all_outputs(service: Service, db: Session, plan_id: int, who: Principal) -> dict[str, Path]:
-    row = plans.get_row_for(db, plan_id, who)
-    dataset, travel = service.dataset_and_travel(db, row.dataset_id)
-    return outputs.all_outputs(
-        service.settings,
-        row,
-        plans.plan_of(row),
-        dataset,
-        travel,
-        service.graph(),
-        _current_of(db, row),
-    )
-
-
 def finance(service: Service, db: Session, plan_id: int, who: Principal, fmt: str) -> Path:
     """The finance report as ``html``, ``csv`` or ``xlsx``: aggregates only."""
-    files = _all_outputs(service, db, plan_id, who)
+    row = plans.get_row_for(db, plan_id, who)
+    dataset, travel = service.dataset_and_travel(db, row.dataset_id)
+    files = outputs.finance_files(
+        service.settings, row, plans.plan_of(row), dataset, travel, _current_of(db, row)
+    )
     return files["finance" if fmt == "html" else f"finance_{fmt}"]
 
 
 def map_page(service: Service, db: Session, plan_id: int, who: Principal) -> str:
     """The plan's map page, its Leaflet links pointed at the service's static files (audited)."""
-    files = _all_outputs(service, db, plan_id, who)
+    row = plans.get_row_for(db, plan_id, who)
+    dataset, travel = service.dataset_and_travel(db, row.dataset_id)
+    files = outputs.map_files(
+        service.settings, row, plans.plan_of(row), dataset, travel, service.graph()
+    )
     audit.record(db, who, "plan.map", f"plan/{plan_id}")
     db.commit()
     return outputs.map_page(files["map"])

@@ -225,6 +225,7 @@ def test_a_replan_job_records_its_current_plan_and_per_pupil_changes(api, curren
     assert replanned["current_plan_id"] == current_id
     plan = api.get(f"/plans/{replanned['plan_id']}").json()
     assert plan["kind"] == "plan" and plan["current_plan_id"] == current_id
+    # named after its dataset and when it was made, and what it re-plans
     assert plan["label"].endswith(f", re-plan of plan {current_id}")
     # the re-plan is valid (the solo rule the current routes break is repaired)
     assert api.get(f"/plans/{plan['id']}/validate").json()["valid"] is True

@@ -61,7 +61,7 @@
     "first routes": "Finding first routes",
     improving: "Improving the routes",
     checking: "Checking the plan",
-    writing: "Saving the plan",
+    writing: "Saving the plan and writing its map, sheets and finance report",
     done: "Saving the plan"
   };
 
@@ -174,8 +174,27 @@
     });
   }
 
+  /* The plan page's tab bar: CSS shows the section named in the address; this only tells
+     screen readers which tab that is (aria-current). */
+  function markTabs(bar) {
+    var links = bar.querySelectorAll("a[href^='#']");
+    function mark() {
+      var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+      var panel = target && target.closest(".tab-panel");
+      var shown = panel ? panel.id : "summary";
+      Array.prototype.forEach.call(links, function (a) {
+        if (a.getAttribute("href") === "#" + shown) a.setAttribute("aria-current", "true");
+        else a.removeAttribute("aria-current");
+      });
+    }
+    window.addEventListener("hashchange", mark);
+    mark();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), makeSortable);
+    var tabs = document.querySelector("nav.tab-bar");
+    if (tabs) markTabs(tabs);
     var job = document.getElementById("job");
     if (job) followJob(job);
     var upload = document.querySelector("form[data-max-bytes]");

@@ -241,8 +241,18 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     for label in ("Cost per day", "Saving against solo transport", "Vehicles", "over the guidance"):
         assert label in figures
     assert "Journeys not placed" in figures
+    # one section at a time, from the tab bar: the summary first, nothing else drawn
+    assert page.locator("#summary").is_visible() and not page.locator("#routes").is_visible()
+    assert page.locator("nav.tab-bar a[aria-current=true]").inner_text() == "Summary"
+    assert page.locator("iframe.map").is_hidden()
 
-    # The map: the plan's map page in a frame, with Leaflet running from the service.
+    # The map (its tab chosen with the keyboard): the plan's map page in a frame, with Leaflet
+    # running from the service.
+    page.locator("nav.tab-bar a[href='#map']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*#map$"))
+    assert not page.locator("#summary").is_visible()
+    assert page.locator("nav.tab-bar a[aria-current=true]").inner_text() == "Map"
     frame = page.frame_locator("iframe.map")
     frame.locator(".leaflet-container").first.wait_for(timeout=30_000)
     assert frame.locator("path.leaflet-interactive").count() > 0
@@ -255,6 +265,8 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     shoot(page, server, "04-plan-officer")
 
     # Sort the routes by cost with the keyboard; aria-sort says so.
+    page.get_by_role("link", name=re.compile("^Routes")).click()
+    assert page.locator("#routes-table").is_visible() and page.locator("iframe.map").is_hidden()
     cost = page.locator("#routes-table thead th", has_text="Cost")
     cost.locator("button").focus()
     page.keyboard.press("Enter")
@@ -267,6 +279,7 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
 
     # Downloads: one operator's route sheets and the plan itself.
     first = page.locator("#routes-table tbody td:nth-child(3)").first.inner_text()
+    page.get_by_role("link", name="Downloads").click()
     with page.expect_download() as sheet:
         page.get_by_role("link", name=f"PDF for {first}").click()
     assert Path(sheet.value.path()).read_bytes().startswith(b"%PDF")
@@ -363,6 +376,7 @@ def test_officer_finds_a_pupil_and_reads_the_route_page(page_for, server):
     plan_id = server.plan_ids[0]
     page = page_for("officer")
     page.goto(f"{server.url}/plan/{plan_id}")
+    page.get_by_role("link", name="Find a pupil").click()
     page.get_by_role("textbox", name=re.compile("^Find a pupil")).fill("cara")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url(re.compile(rf".*/plan/{plan_id}/pupils\?q=cara$"))
@@ -464,13 +478,41 @@ def test_officer_sees_unplaced_and_long_journeys_with_reasons(page_for, server):
         server, "/plans", {"dataset_id": 1, "label": "current routes", "plan": document}
     )
     page = page_for("officer")
-    page.goto(f"{server.url}/plan/{stored['id']}")
+    page.goto(f"{server.url}/plan/{stored['id']}#exceptions")
+    assert "Exceptions 2" in page.locator("nav.tab-bar").inner_text()
     unplaced = page.locator("section[aria-labelledby=unplaced-heading] tbody tr")
     assert unplaced.all_inner_texts() == ["P5\tEve Adams\tPM\tno vehicle can reach in time"]
     assert page.locator("section[aria-labelledby=over-heading] tbody tr").count() >= 1
     assert page.locator(".figure.warn").count() == 2
-    page.locator("#over-heading").scroll_into_view_if_needed()
     shoot(page, server, "10-plan-exceptions")
+
+
+def test_officer_plan_page_on_a_phone_and_without_scripts(page_for, browser, server):
+    """At 390 px the tab bar wraps and nothing scrolls sideways; with scripts off, the tabs
+    still switch (CSS alone)."""
+    plan_id = server.plan_ids[0]
+    page = page_for("officer", width=390)
+    page.goto(f"{server.url}/plan/{plan_id}")
+    assert page.locator("#summary").is_visible()
+    shoot(page, server, "18-plan-phone")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name=re.compile("^Routes")).click()
+    assert page.locator("#routes-table").is_visible()
+    box = page.locator("nav.tab-bar").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    try:
+        plain = context.new_page()
+        sign_in(plain, server, "officer")
+        plain.goto(f"{server.url}/plan/{plan_id}")
+        assert plain.locator("#summary").is_visible() and plain.locator("#routes").is_hidden()
+        plain.get_by_role("link", name=re.compile("^Exceptions")).click()
+        assert plain.locator("#exceptions").is_visible() and plain.locator("#summary").is_hidden()
+    finally:
+        context.close()
 
 
 def test_keyboard_skip_link_and_sign_out(page_for, server):

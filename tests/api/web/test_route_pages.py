@@ -123,6 +123,29 @@ def test_pupil_search_answers_route_vehicle_operator_and_times(api, planned, doc
     assert f'action="/plan/{planned.plan_id}/pupils"' in plan_page
 
 
+def test_pupil_search_by_postcode_and_school(api, planned):
+    def ids(q: str) -> list[str]:
+        response = api.get(f"/plans/{planned.plan_id}/pupils", params={"q": q})
+        assert response.status_code == 200, response.text
+        return [p["pupil_id"] for p in response.json()]
+
+    # Cara (P3) lives at PO30 1CC; Ada, Ben and Finn at PO33 1AA, 2BB, 3FF
+    assert ids("PO30 1CC") == ids("po301cc") == ids("po30 1") == ["P3"]
+    assert ids("PO33") == ["P1", "P2", "P6"] and ids("po33 2") == ["P2"]
+    assert ids("PO3") == []  # an outward code is not the start of another
+    # Newport Academy (S2): Cara, Dan and Eve; by id or part of the name
+    assert ids("newport") == ids("S2") == ["P3", "P4", "P5"]
+    found = api.get(f"/plans/{planned.plan_id}/pupils", params={"q": "ryde prim"}).json()
+    assert {p["matched"] for p in found} == {"school"} and len(found) == 3
+    assert all(p["journeys"][0]["route_id"] for p in found)
+    page = browser(api, "officer").get(f"/plan/{planned.plan_id}/pupils", params={"q": "PO36 8"})
+    assert page.status_code == 200 and "Eve Adams" in page.text and "PO36 8EE" in page.text
+    assert "found by postcode" in page.text and "1 pupil found" in page.text
+    entries = api.get("/audit?limit=5").json()
+    assert ("plan.search", "1 pupils found") in [(e["action"], e["detail"]) for e in entries]
+    assert not any("PO36" in (e["detail"] or "") for e in entries)
+
+
 def test_route_reads_and_searches_are_audited_without_the_search_text(api, planned, document):
     route_id = document["routes"][0]["route_id"]
     browser(api, "officer").get(f"/plan/{planned.plan_id}/route/{route_id}")
@@ -154,7 +177,7 @@ def test_address_and_contact_at_the_home_stop_on_the_operators_phone_cards(api, 
     files = dict(DATASET_FILES, **{"pupils.csv": ("\n".join(rows) + "\n").encode()})
     dataset_id = upload(api, files, name="with contacts").json()["id"]
     stored = api.post("/plans", json={"dataset_id": dataset_id, "plan": document}).json()
-    assert publish(api, stored["id"]).status_code == 200  # operators see published plans only
+    assert publish(api, stored["id"]).status_code == 200  # operators never see a draft
     route = _route_of(document, "P1", "AM")
     role = _operator_role(route["operator"])
     page = browser(api, role).get(f"/plan/{stored['id']}/route/{route['route_id']}").text
