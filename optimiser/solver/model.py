@@ -13,6 +13,7 @@ Model shape (facts checked on ortools 9.15, see the style notes):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,6 +290,22 @@ class _Model:
                     c = problem.ride_cost_per_s
                     self.time.SetCumulVarSoftUpperBound(d, 0, c)
                     self.time.SetCumulVarSoftLowerBound(p, 86400, c)
+
+    def ride_price_offset(self, served: Iterable[int]) -> int:
+        """The constant the price of ride time adds to the objective for the ``served`` requests:
+        it is charged as ``c * drop-off + c * (86400 - pickup)`` (one soft bound on each visit),
+        which is ``c * ride`` plus ``c * 86400`` per request priced so; what a report of the
+        plan's cost takes off."""
+        c = self.problem.ride_cost_per_s
+        if not c:
+            return 0
+        priced = 0
+        for i in served:
+            r = self.problem.requests[i]
+            kept = r.keep_times is not None and r.keep_cost_per_s and not self.lateness_cost
+            if r.pickup is not None and r.dropoff is not None and not kept:
+                priced += 1
+        return c * 86400 * priced
 
     def _keep_times(self, request: Request, indices: tuple[int, int]) -> bool:
         """Soft bounds around a request's times to keep (not in a model with soft windows, whose

@@ -98,7 +98,7 @@ class _Search:
                 ProgressEvent(
                     problem=self.problem.name,
                     solutions=len(self.found),
-                    objective=cost,
+                    objective=cost - model.ride_price_offset(vehicle_of),
                     elapsed_s=round(self.elapsed(), 1),
                     build_s=round(self.build_s, 1),
                     penalty=placement_penalty(self.problem, vehicle_of),

@@ -149,3 +149,25 @@ def test_a_decomposed_session_reports_first_routes_then_rounds_without_penalties
     assert events[-1].total_unplaced == 0
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_the_cost_reported_is_what_the_plan_costs_with_ride_time_priced():
+    """The price of ride time is charged in the model as soft bounds whose sum carries a constant
+    (a day's seconds per request); the cost a search reports leaves it out: the best plan's
+    reported cost is its money plus its ride minutes at their price, as ``plan_cost`` counts."""
+    from optimiser.routing.from_dataset import build_session_model
+    from optimiser.routing.subproblem import placement_penalty, plan_cost
+    from optimiser.solver.solve import solve
+
+    data, travel = _short_of_seats()
+    model = build_session_model(data, travel, Session.AM)
+    assert model.problem.ride_cost_per_s > 0  # the default price of a ride minute
+    events: list[ProgressEvent] = []
+    solution = solve(
+        model.problem, SearchParameters(time_limit_s=5, solution_limit=5), events.append
+    )
+    vehicle_of = {v.request: r.vehicle for r in solution.routes for v in r.visits}
+    money = plan_cost(model.problem, solution.routes, solution.dropped)
+    money -= placement_penalty(model.problem, vehicle_of)
+    assert min(e.cost for e in events) == money
+    assert money < 1000 * 100 * 100  # under £100 a day for one car: no day of seconds in it
