@@ -243,7 +243,8 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     assert "Journeys not placed" in figures
     # one section at a time, from the tab bar: the summary first, nothing else drawn
     assert page.locator("#summary").is_visible() and not page.locator("#routes").is_visible()
-    assert page.locator("nav.tab-bar a[aria-current=true]").inner_text() == "Summary"
+    # the mark follows the hashchange event, which runs after the address changes
+    playwright_api.expect(page.locator("nav.tab-bar a[aria-current=true]")).to_have_text("Summary")
     assert page.locator("iframe.map").is_hidden()
 
     # The map (its tab chosen with the keyboard): the plan's map page in a frame, with Leaflet
@@ -252,7 +253,8 @@ def test_officer_uploads_plans_and_reads_the_result(page_for, server):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*#map$"))
     assert not page.locator("#summary").is_visible()
-    assert page.locator("nav.tab-bar a[aria-current=true]").inner_text() == "Map"
+    # the mark follows the hashchange event, which runs after the address changes
+    playwright_api.expect(page.locator("nav.tab-bar a[aria-current=true]")).to_have_text("Map")
     frame = page.frame_locator("iframe.map")
     frame.locator(".leaflet-container").first.wait_for(timeout=30_000)
     assert frame.locator("path.leaflet-interactive").count() > 0
