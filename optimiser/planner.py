@@ -42,6 +42,7 @@ from optimiser.solver.progress import (
     ProgressEvent,
     ProgressTracker,
 )
+from optimiser.solver.regroup import release_groups
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
 
@@ -81,6 +82,16 @@ class PlanResult:
 
 
 _progress_queue: multiprocessing.Queue | None = None
+
+
+def session_model(
+    dataset: Dataset, travel: TravelData, session: Session, *, offer_boost: float = 1.0
+) -> SessionModel:
+    """One session as a routing problem for the solver, its sibling groups that no vehicle can
+    carry together let go (:func:`~optimiser.solver.regroup.release_groups`): the plan lists
+    them as travelling apart."""
+    model = build_session_model(dataset, travel, session, offer_boost=offer_boost)
+    return replace(model, problem=release_groups(model.problem))
 
 
 def _init_worker(progress_queue: multiprocessing.Queue) -> None:
@@ -302,7 +313,7 @@ def _retry_with_more_vehicles(
     The same part gives the same requests in the same order, and vehicles keep their ids, so the
     plan found carries straight over.
     """
-    bigger = build_session_model(part, travel, model.session, offer_boost=2.0)
+    bigger = session_model(part, travel, model.session, offer_boost=2.0)
     index = {v.vehicle_id: k for k, v in enumerate(bigger.problem.vehicles)}
     initial: list[list[tuple[int, str]]] = [[] for _ in bigger.problem.vehicles]
     for route in solution.routes:
@@ -371,7 +382,7 @@ def _plan_by_routes(
 ) -> tuple[SessionModel, Solution]:
     """One large session as one model over its whole fleet, solved by route-based decomposition."""
     dparams = dparams or DecompositionParameters()
-    model = build_session_model(dataset, travel, session, offer_boost=WHOLE_FLEET)
+    model = session_model(dataset, travel, session, offer_boost=WHOLE_FLEET)
     problem = model.problem
     size = min(max_pupils, dparams.construction_pupils)
     parts = request_parts(dataset, session, model.request_pupils, problem.same_vehicle, size)
@@ -514,7 +525,7 @@ def plan_dataset(
         parts = split_session(dataset, session, max_pupils)
         total = sum(len(part.pupils_in(session)) for part in parts) or 1
         for part in parts:
-            models.append(build_session_model(part, travel, session))
+            models.append(session_model(part, travel, session))
             part_of.append(part)
             # Each session's search time is shared among its parts by size.
             share = len(part.pupils_in(session)) / total
@@ -590,6 +601,7 @@ def assemble_plan(
     grouped = list(left_out)
     left_out = place_solo(dataset, travel, routes, left_out, apart=True)
     apart = [journey for journey in grouped if journey not in left_out]
+    apart += _carried_apart(dataset, routes)
     _number(routes)
     if name_routes is not None:
         name_routes(routes)
@@ -606,6 +618,25 @@ def assemble_plan(
     if violations:
         raise InvalidPlanError(violations)
     return plan
+
+
+def _carried_apart(dataset: Dataset, routes: list[Route]) -> list[tuple[Pupil, Session]]:
+    """Journeys of sibling groups whose members ride more than one vehicle in a session: groups
+    the search was given apart because no vehicle can carry them together."""
+    vehicles: dict[tuple[str, Session], set[str]] = defaultdict(set)
+    riders: dict[tuple[str, Session], list[Pupil]] = defaultdict(list)
+    for route in routes:
+        for pid in route.pupil_ids:
+            pupil = dataset.pupil(pid)
+            if pupil.group:
+                vehicles[pupil.group, route.session].add(route.vehicle_id)
+                riders[pupil.group, route.session].append(pupil)
+    return [
+        (pupil, session)
+        for (group, session), used in vehicles.items()
+        if len(used) > 1
+        for pupil in riders[group, session]
+    ]
 
 
 def _number(routes: list[Route]) -> None:

@@ -45,9 +45,9 @@ from optimiser.plan.changes import (
 )
 from optimiser.plan.current import current_plan
 from optimiser.plan.document import Plan, Route, StopType, load_plan
-from optimiser.planner import WHOLE_FLEET, KeptTimes, ProgressFn, assemble_plan
+from optimiser.planner import WHOLE_FLEET, KeptTimes, ProgressFn, assemble_plan, session_model
 from optimiser.roads.travel import TravelData, build_travel, home_key
-from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
+from optimiser.routing.from_dataset import SessionModel, VehicleSlot
 from optimiser.routing.problem import Solution, VisitKind
 from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import ProgressEvent
@@ -416,7 +416,7 @@ def _session_model(
 ) -> tuple[SessionModel, StartPlan]:
     """The session's model with vehicles enough for its current routes, and their start plan."""
     for boost in OFFER_BOOSTS:
-        model = build_session_model(dataset, travel, session, offer_boost=boost)
+        model = session_model(dataset, travel, session, offer_boost=boost)
         start = start_plan(dataset, model, current, skip)
         if start.fits:
             break

@@ -114,9 +114,11 @@ def split_groups(
 ) -> list[SplitGroup]:
     """The sibling groups of journeys placed apart, with the reason, once per group and session.
 
-    The search keeps a group on one vehicle at any cost short of leaving it out; a member it left
-    out anyway had no vehicle found for the whole group. Carried alone, they travel apart rather
-    than not at all (what an officer would choose), and the plan says so.
+    A group no vehicle can carry together is given to the search apart, so its members share
+    routes with other pupils; any other group the search keeps on one vehicle at any cost short
+    of leaving it out, and a member it left out anyway had no vehicle found for the whole group
+    and is carried alone. Either way they travel apart rather than not at all (what an officer
+    would choose), and the plan says so.
     """
     out: dict[tuple[str, Session], SplitGroup] = {}
     for pupil, session in placed_apart:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import routing_enums_pb2
 
 from optimiser.routing.problem import Problem, Solution
-from optimiser.routing.subproblem import extract
-from optimiser.solver.model import InitialPlan, _Model
+from optimiser.solver.model import InitialPlan, _Model, fits_alone
 from optimiser.solver.ortools_parameters import routing_search_parameters
 from optimiser.solver.params import (
     FIRST_SOLUTION_LIMIT_S,
@@ -131,20 +130,10 @@ def _load_what_fits(model: _Model, plan: InitialPlan, search: Any) -> Any:
     requests of the others inserted by the first-solution heuristic of ``search`` (left for the
     improving search instead, 337 of 457 afternoon requests of the sample were still out after
     10 s of it). None if no route fits."""
-    problem = model.problem
-    limits = [limit for _, limit in problem.vehicle_limits]
-    kept: InitialPlan = [[] for _ in plan]
-    for vehicle, visits in enumerate(plan):
-        if not visits:
-            continue
-        sub = extract(problem, sorted({r for r, _ in visits}), [vehicle], limits)
-        # Without the price on ride time, a load needs no search (see _Model.read_routes).
-        requests = tuple(replace(r, keep_cost_per_s=0) for r in sub.problem.requests)
-        probe = _Model(replace(sub.problem, ride_cost_per_s=0, requests=requests))
-        probe.routing.CloseModelWithParameters(pywrapcp.DefaultRoutingSearchParameters())
-        local = {r: k for k, r in enumerate(sub.requests)}
-        if probe.assignment_of([[(local[r], kind) for r, kind in visits]]) is not None:
-            kept[vehicle] = visits
+    kept: InitialPlan = [
+        visits if visits and fits_alone(model.problem, vehicle, visits) else []
+        for vehicle, visits in enumerate(plan)
+    ]
     return model.complete(kept, search) if any(kept) else None
 
 

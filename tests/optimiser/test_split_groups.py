@@ -13,7 +13,9 @@ from dataclasses import replace
 from optimiser.domain.entities import Session
 from optimiser.plan.document import SplitGroup, plan_from_json
 from optimiser.planner import plan_dataset
+from optimiser.routing.from_dataset import build_session_model
 from optimiser.solver.params import SearchParameters
+from optimiser.solver.regroup import groups_no_vehicle_carries, release_groups
 from optimiser.validate.validator import validate_plan
 from tests.helpers.worlds import pupil, school, vehicle, world
 
@@ -67,3 +69,51 @@ def test_a_group_listed_apart_must_be_apart():
     claimed = replace(plan, split_groups=[SplitGroup("G1", AM, "said to travel apart")])
     messages = [v.message for v in validate_plan(data, travel, claimed) if v.cause == "group"]
     assert messages == ["group G1 is listed as travelling apart in AM but shares a vehicle"]
+
+
+def test_a_group_carried_apart_shares_routes_with_other_pupils():
+    """With two taxis and four pupils, the siblings can only travel if each shares a taxi with a
+    neighbour going to the same school. The search is given the group apart (no vehicle can
+    carry it together), so both siblings ride; before, it left the group out whole and no taxi
+    was idle to carry them alone."""
+    pupils = [
+        pupil("P0", (0, 0), school="S1", group="G1"),
+        pupil("P1", (0, 0), school="S2", group="G1"),
+        pupil("P2", (0.5, 0), school="S1"),
+        pupil("P3", (-0.5, 0), school="S2"),
+    ]
+    schools = [
+        school("S1", (6, 0), am=("08:30", "08:35")),
+        school("S2", (-6, 0), am=("08:30", "08:35")),
+    ]
+    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=2)])
+    plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
+    assert plan.unassigned == []
+    riders = sorted(sorted(r.pupil_ids) for r in plan.routes)
+    assert riders == [["P0", "P2"], ["P1", "P3"]]
+    assert [(s.group, s.session) for s in plan.split_groups] == [("G1", AM)]
+
+
+def test_only_groups_no_vehicle_can_carry_together_are_given_apart():
+    pupils = [
+        pupil("P0", (0, 0), school="S1", group="G1"),
+        pupil("P1", (0, 0), school="S2", group="G1"),
+        pupil("P2", (2, 0), school="S1", group="G2"),
+        pupil("P3", (2.5, 0), school="S1", group="G2"),
+    ]
+    schools = [
+        school("S1", (6, 0), am=("08:30", "08:35")),
+        school("S2", (-6, 0), am=("08:30", "08:35")),
+    ]
+    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=4)])
+    model = build_session_model(data, travel, AM)
+    unfit = groups_no_vehicle_carries(model.problem)
+    groups = [
+        sorted(p for i in model.problem.same_vehicle[g] for p in model.request_pupils[i])
+        for g in unfit
+    ]
+    assert groups == [["P0", "P1"]]
+    released = release_groups(model.problem)
+    assert len(model.problem.same_vehicle) == 2 and len(released.same_vehicle) == 1
+    kept = {p for g in released.same_vehicle for i in g for p in model.request_pupils[i]}
+    assert "P0" not in kept and "P1" not in kept
