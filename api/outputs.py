@@ -44,19 +44,25 @@ def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
     return settings.output_dir / f"plan-{row.id}-{digest}"
 
 
-def _build_once(folder: Path, build) -> dict[str, str]:
-    """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them.
+def _build_once(folder: Path, build) -> dict[str, Path]:
+    """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them and
+    return where each named file is.
 
     Safe across processes (a job's process renders while the web process may be asked for the
     same output): each builds in a folder of its own and the first to rename it into place wins.
     A build that raises leaves nothing behind, so the next request tries again.
     """
     index = folder / "index.json"
+
+    def files() -> dict[str, Path]:
+        names = json.loads(index.read_text(encoding="utf-8"))
+        return {k: folder / v for k, v in names.items()}
+
     if index.exists():  # written last, by a rename: its folder is complete
-        return json.loads(index.read_text(encoding="utf-8"))
+        return files()
     with _folder_lock(folder):
         if index.exists():
-            return json.loads(index.read_text(encoding="utf-8"))
+            return files()
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -75,7 +81,7 @@ def _build_once(folder: Path, build) -> dict[str, str]:
                         raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        return json.loads(index.read_text(encoding="utf-8"))
+        return files()
 
 
 def map_files(
@@ -94,8 +100,7 @@ def map_files(
         return {"map": write_map_file(plan, dataset, tmp / "map", graph, travel)}
 
     folder = plan_folder(settings, row) / "map"
-    names = _build_once(folder, build)
-    return {k: folder / v for k, v in names.items()}
+    return _build_once(folder, build)
 
 
 def finance_files(
@@ -126,8 +131,7 @@ def finance_files(
             "ride_times_chart": files["chart"],
         }
 
-    names = _build_once(folder, build)
-    return {k: folder / v for k, v in names.items()}
+    return _build_once(folder, build)
 
 
 def operator_sheets(
@@ -160,8 +164,7 @@ def operator_sheets(
         files = write_operator_files(own, dataset, operator, tmp, name, banner)
         return {p.suffix.lstrip(".").lower(): p for p in files}
 
-    names = _build_once(folder, build)
-    return {k: folder / v for k, v in names.items()}
+    return _build_once(folder, build)
 
 
 def change_notices(
@@ -177,8 +180,7 @@ def change_notices(
         written = write_notices(changes, dataset, effective, tmp)
         return {"pdf": written["pdf"], "csv": written["csv"]}
 
-    names = _build_once(folder, build)
-    return {k: folder / v for k, v in names.items()}
+    return _build_once(folder, build)
 
 
 def sheets_zip(
@@ -207,8 +209,7 @@ def sheets_zip(
                     archive.write(file, sheet_file_name(name, file.stem, fmt))
         return {"zip": path}
 
-    names = _build_once(folder, build)
-    return folder / names["zip"]
+    return _build_once(folder, build)["zip"]
 
 
 def plan_name(plan_id: int) -> str:

@@ -621,21 +621,33 @@ def assemble_plan(
 
 
 def _carried_apart(dataset: Dataset, routes: list[Route]) -> list[tuple[Pupil, Session]]:
-    """Journeys of sibling groups whose members ride more than one vehicle in a session: groups
-    the search was given apart because no vehicle can carry them together."""
+    """Journeys of sibling groups the routes carry apart in a session (the search was given
+    them apart because no vehicle can carry them together): on more than one vehicle, or on
+    one but picked up (AM) or set down (PM) at different stops where they share an address."""
+    places: dict[tuple[str, Session], set[tuple]] = defaultdict(set)
     vehicles: dict[tuple[str, Session], set[str]] = defaultdict(set)
+    stops: dict[tuple[str, Session], set[tuple]] = defaultdict(set)
     riders: dict[tuple[str, Session], list[Pupil]] = defaultdict(list)
+    home = {Session.AM: StopType.PICKUP, Session.PM: StopType.DROPOFF}
     for route in routes:
-        for pid in route.pupil_ids:
-            pupil = dataset.pupil(pid)
-            if pupil.group:
-                vehicles[pupil.group, route.session].add(route.vehicle_id)
-                riders[pupil.group, route.session].append(pupil)
+        for k, stop in enumerate(route.stops):
+            if stop.type is not home[route.session]:
+                continue
+            for pid in stop.pupil_ids:
+                pupil = dataset.pupil(pid)
+                if not pupil.group:
+                    continue
+                key = pupil.group, route.session
+                place = pupil.address(route.session)
+                vehicles[key].add(route.vehicle_id)
+                places[key].add((place.lat, place.lon))
+                stops[key].add((place.lat, place.lon, route.route_id, k))
+                riders[key].append(pupil)
     return [
-        (pupil, session)
-        for (group, session), used in vehicles.items()
-        if len(used) > 1
-        for pupil in riders[group, session]
+        (pupil, key[1])
+        for key, used in vehicles.items()
+        if len(used) > 1 or len(stops[key]) > len(places[key])
+        for pupil in riders[key]
     ]
 
 

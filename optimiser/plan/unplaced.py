@@ -137,12 +137,16 @@ def split_groups(
                 if p in r.pupil_ids
             }
         )
+        how = (
+            f"board {vehicles[0]} at different stops"
+            if len(vehicles) == 1
+            else f"travel apart, on {', '.join(vehicles)}"
+        )
         out[(group, session)] = SplitGroup(
             group,
             session,
             f"no vehicle was found to carry group {group} ({', '.join(members)}) together within"
-            f" the school windows and ride limits; its members travel apart, on"
-            f" {', '.join(vehicles)}, rather than not at all",
+            f" the school windows and ride limits; its members {how}, rather than not at all",
         )
     return list(out.values())
 

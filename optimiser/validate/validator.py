@@ -148,7 +148,8 @@ def _check_groups(
     dataset: Dataset, plan: Plan, walks: list[RouteWalk], out: list[Violation]
 ) -> None:
     """A group shares one vehicle (and one stop at a shared address), unless the plan lists it as
-    travelling apart, with the reason; a group listed apart must really be apart."""
+    travelling apart, with the reason; a group listed apart must really be apart (on several
+    vehicles, or at different stops of one)."""
     members: dict[tuple[Session, str], list[tuple[str, RouteWalk]]] = defaultdict(list)
     for walk in walks:
         for pid in walk.picked:
@@ -166,11 +167,16 @@ def _check_groups(
         for pid, walk in carried:
             by_vehicle[walk.route.vehicle_id].append(pid)
         if (session, group) in apart:
+            # Apart: on more than one vehicle, or on one but boarding at different stops.
             travelling = sum(p.group == group and session in p.sessions for p in dataset.pupils)
             if len(by_vehicle) == 1 and len(carried) == travelling:
-                add(
-                    f"group {group} is listed as travelling apart in {session} but shares a vehicle"
-                )
+                stops: list[str] = []
+                _check_group_stops(dataset, session, group, carried, stops.append)
+                if not stops:
+                    add(
+                        f"group {group} is listed as travelling apart in {session} but shares"
+                        " a vehicle"
+                    )
             continue
         if len(by_vehicle) > 1:
             parts = "; ".join(f"{v}: {', '.join(p)}" for v, p in by_vehicle.items())

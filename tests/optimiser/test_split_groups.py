@@ -117,3 +117,28 @@ def test_only_groups_no_vehicle_can_carry_together_are_given_apart():
     assert len(model.problem.same_vehicle) == 2 and len(released.same_vehicle) == 1
     kept = {p for g in released.same_vehicle for i in g for p in model.request_pupils[i]}
     assert "P0" not in kept and "P1" not in kept
+
+
+def test_a_group_given_apart_may_ride_one_vehicle_at_different_stops_and_the_plan_says_so():
+    """Riding together, the younger sibling's trip past the far school breaks its ride limit, and
+    the far school's window closes before the near one opens: no vehicle can carry both from one
+    stop. One taxi can still carry both, coming back for the second; the plan lists the group as
+    travelling apart, since they do not board together (seen at 5,000 pupils)."""
+    pupils = [
+        pupil("P0", (0, 0), school="S1", group="G1"),
+        pupil("P1", (0, 0), school="S2", group="G1"),
+    ]
+    schools = [
+        school("S1", (4, 0), am=("08:00", "08:10")),
+        school("S2", (-1, 0), am=("08:30", "08:40")),
+    ]
+    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=1)])
+    plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
+    assert plan.unassigned == []
+    (route,) = plan.routes
+    boarding = [s.pupil_ids for s in route.stops if s.type == "pickup"]
+    assert boarding == [("P0",), ("P1",)]
+    (split,) = plan.split_groups
+    assert f"board {route.vehicle_id} at different stops" in split.reason
+    together = replace(plan, split_groups=[])
+    assert {v.cause for v in validate_plan(data, travel, together)} == {"group"}
