@@ -111,12 +111,7 @@ class _Placer:
                 continue
             looked += 1
             alike = (_kind(problem.vehicles[vehicle]), group)
-            allowed = all(
-                problem.requests[i].allowed_vehicles is None
-                or vehicle in problem.requests[i].allowed_vehicles
-                for i in group
-            )
-            if not allowed:
+            if not _may_carry(problem, vehicle, group):
                 continue
             if alike not in self.tried:
                 self.tried[alike] = next(
@@ -163,7 +158,7 @@ def groups_no_vehicle_carries(problem: Problem) -> list[int]:
         def deadline(visit: tuple[int, str]) -> int:
             request = problem.requests[visit[0]]
             where = request.pickup if visit[1] == "pickup" else request.dropoff
-            return where.latest_s
+            return where.latest_s if where is not None else 0
 
         orders = sorted(
             ([*p, *d] for p in permutations(visits[0]) for d in permutations(visits[1])),
@@ -174,11 +169,7 @@ def groups_no_vehicle_carries(problem: Problem) -> list[int]:
             vehicle = problem.vehicles[k]
             if any(vehicle.capacity.get(d, 0) < n for d, n in load.items()):
                 continue
-            if any(
-                problem.requests[i].allowed_vehicles is not None
-                and k not in problem.requests[i].allowed_vehicles
-                for i in group
-            ):
+            if not _may_carry(problem, k, group):
                 continue
             if any(fits_alone(problem, k, order) for order in orders):
                 carried = True
@@ -186,6 +177,15 @@ def groups_no_vehicle_carries(problem: Problem) -> list[int]:
         if not carried:
             out.append(g)
     return out
+
+
+def _may_carry(problem: Problem, vehicle: int, group: tuple[int, ...]) -> bool:
+    """Whether every request of ``group`` allows ``vehicle``."""
+    for i in group:
+        allowed = problem.requests[i].allowed_vehicles
+        if allowed is not None and vehicle not in allowed:
+            return False
+    return True
 
 
 def _kind(vehicle: Vehicle) -> tuple:
