@@ -23,20 +23,23 @@ PARAMS = SearchParameters(time_limit_s=60, solution_limit=100)
 AM = Session.AM
 
 
-def _siblings_to_opposite_schools():
+OPPOSITE = (("S1", (6, 0), ("08:30", "08:35")), ("S2", (-6, 0), ("08:30", "08:35")))
+
+
+def _siblings(schools=OPPOSITE, others=(), taxis=3):
+    """Siblings P0 (to S1) and P1 (to S2) at one home, with ``others``, and ``taxis`` taxis; by
+    default the schools are 12 km apart with windows five minutes long."""
     pupils = [
         pupil("P0", (0, 0), school="S1", group="G1"),
         pupil("P1", (0, 0), school="S2", group="G1"),
+        *others,
     ]
-    schools = [
-        school("S1", (6, 0), am=("08:30", "08:35")),
-        school("S2", (-6, 0), am=("08:30", "08:35")),
-    ]
-    return world(pupils, schools, [vehicle("Taxi", (0, 1), count=3)])
+    places = [school(sid, where, am=am) for sid, where, am in schools]
+    return world(pupils, places, [vehicle("Taxi", (0, 1), count=taxis)])
 
 
 def _planned():
-    data, travel = _siblings_to_opposite_schools()
+    data, travel = _siblings()
     return data, travel, plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan
 
 
@@ -76,17 +79,8 @@ def test_a_group_carried_apart_shares_routes_with_other_pupils():
     neighbour going to the same school. The search is given the group apart (no vehicle can
     carry it together), so both siblings ride; before, it left the group out whole and no taxi
     was idle to carry them alone."""
-    pupils = [
-        pupil("P0", (0, 0), school="S1", group="G1"),
-        pupil("P1", (0, 0), school="S2", group="G1"),
-        pupil("P2", (0.5, 0), school="S1"),
-        pupil("P3", (-0.5, 0), school="S2"),
-    ]
-    schools = [
-        school("S1", (6, 0), am=("08:30", "08:35")),
-        school("S2", (-6, 0), am=("08:30", "08:35")),
-    ]
-    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=2)])
+    neighbours = (pupil("P2", (0.5, 0), school="S1"), pupil("P3", (-0.5, 0), school="S2"))
+    data, travel = _siblings(others=neighbours, taxis=2)
     plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
     assert plan.unassigned == []
     riders = sorted(sorted(r.pupil_ids) for r in plan.routes)
@@ -95,17 +89,11 @@ def test_a_group_carried_apart_shares_routes_with_other_pupils():
 
 
 def test_only_groups_no_vehicle_can_carry_together_are_given_apart():
-    pupils = [
-        pupil("P0", (0, 0), school="S1", group="G1"),
-        pupil("P1", (0, 0), school="S2", group="G1"),
+    second = (
         pupil("P2", (2, 0), school="S1", group="G2"),
         pupil("P3", (2.5, 0), school="S1", group="G2"),
-    ]
-    schools = [
-        school("S1", (6, 0), am=("08:30", "08:35")),
-        school("S2", (-6, 0), am=("08:30", "08:35")),
-    ]
-    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=4)])
+    )
+    data, travel = _siblings(others=second, taxis=4)
     model = build_session_model(data, travel, AM)
     unfit = groups_no_vehicle_carries(model.problem)
     groups = [
@@ -124,15 +112,8 @@ def test_a_group_given_apart_may_ride_one_vehicle_at_different_stops_and_the_pla
     the far school's window closes before the near one opens: no vehicle can carry both from one
     stop. One taxi can still carry both, coming back for the second; the plan lists the group as
     travelling apart, since they do not board together (seen at 5,000 pupils)."""
-    pupils = [
-        pupil("P0", (0, 0), school="S1", group="G1"),
-        pupil("P1", (0, 0), school="S2", group="G1"),
-    ]
-    schools = [
-        school("S1", (4, 0), am=("08:00", "08:10")),
-        school("S2", (-1, 0), am=("08:30", "08:40")),
-    ]
-    data, travel = world(pupils, schools, [vehicle("Taxi", (0, 1), count=1)])
+    schools = (("S1", (4, 0), ("08:00", "08:10")), ("S2", (-1, 0), ("08:30", "08:40")))
+    data, travel = _siblings(schools, taxis=1)
     plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
     assert plan.unassigned == []
     (route,) = plan.routes
