@@ -40,6 +40,7 @@ from api.db import (
 from api.refusals import Conflict, NotFound
 from api.schemas import JobOut, PlanRequest, SessionProgress
 from api.settings import ServiceSettings
+from optimiser.solver.progress import PHASES
 
 HIDDEN = "the job stopped with an error; an officer can read it"
 log = logging.getLogger(__name__)
@@ -138,6 +139,12 @@ def _aware(moment: datetime | None) -> datetime | None:
 def _pounds(millipence: int | None) -> float | None:
     """Pounds from the solver's cost units (millipence)."""
     return round(millipence / 100_000, 2) if millipence is not None else None
+
+
+def starting_progress() -> dict:
+    """A job's progress from the moment it is claimed until its run first reports: the first
+    phase, nothing done (so the bar starts at 0 and, fed by the run's tracker, never goes back)."""
+    return {"stage": "starting", "phase": PHASES[0], "fraction": 0.0, "sessions": {}}
 
 
 def to_out(job: Job, who: Principal | None = None) -> JobOut:
@@ -338,7 +345,7 @@ class JobRunner:
                     job.status = JobState.RUNNING
                     job.started_at = utcnow()
                     job.finished_at = None
-                    job.progress = {"stage": "starting", "sessions": {}}
+                    job.progress = starting_progress()
                     job.owner = self.owner
                     job.heartbeat_at = utcnow()
                     job_id, attempt = job.id, job.attempt

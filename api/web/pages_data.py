@@ -201,14 +201,12 @@ def job_page(
     """A job's progress (the page's script follows it through ``GET /jobs/{id}``)."""
     job = job_service.get(db, job_id, who)
     dataset = dataset_service.detail(service, db, job.dataset_id)
-    sessions = {str(s) for p in service.dataset(db, job.dataset_id).pupils for s in p.sessions}
     return render(
         request,
         "job.html",
         who,
         job=job,
         dataset=dataset,
-        sessions=max(1, len(sessions)),
         active=job.status in ACTIVE_JOB_STATES,
         rerunnable=job.status in RERUNNABLE,
         status_text=views.job_status(job),

@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from api.auth import Role
 from api.db import Job, transaction
+from optimiser.solver.progress import PHASES
 from tests.api.helpers import QUICK_PLAN, make_api, upload, wait_for
 
 LONG_PLAN = {"time_limit_s": 60}  # far longer than any test waits: it is always cancelled
@@ -50,14 +51,33 @@ def _start_long(api) -> dict:
     pytest.fail(f"job never reported a solution: {job}")
 
 
+def _watch_the_bar(api, job_id: int) -> list[tuple[str | None, float | None]]:
+    """The phase and fraction of every poll while the job runs, from its first moment."""
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = api.get(f"/jobs/{job_id}").json()
+        if job["status"] == "running":
+            seen.append((job["phase"], job["fraction"]))
+        elif job["status"] != "queued":
+            break
+        time.sleep(0.05)
+    return seen
+
+
 def test_a_plan_request_is_accepted_and_solved_in_a_worker(api):
     dataset_id = upload(api).json()["id"]
     response = api.post(f"/datasets/{dataset_id}/plans", json=QUICK_PLAN)
     assert response.status_code == 202
     assert response.headers["location"] == f"/jobs/{response.json()['id']}"
     assert response.json()["status"] in ("queued", "running")
+    bar = _watch_the_bar(api, response.json()["id"])
     job = wait_for(api, response.json()["id"])
     assert job["status"] == "succeeded", job
+    # from the moment it runs, the job names its phase and its bar never goes back
+    assert bar and all(fraction is not None for _, fraction in bar), bar
+    assert [f for _, f in bar] == sorted(f for _, f in bar), bar
+    assert [PHASES.index(p) for p, _ in bar] == sorted(PHASES.index(p) for p, _ in bar), bar
     assert job["solutions_found"] >= 2 and job["best_cost_gbp"] > 0
     assert {s["session"] for s in job["sessions"]} == {"AM", "PM"}
     # the money of the routes, never the placement penalty (£10m a journey); the phase and bar

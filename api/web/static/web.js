@@ -65,16 +65,12 @@
     done: "Saving the plan"
   };
 
-  function fraction(job, limit, sessions) {
+  /* The run's own share done, as its tracker reports it (one model with the command line's,
+     which never goes back): nothing done until the run says otherwise. */
+  function fraction(job) {
     if (job.status === "succeeded") return 1;
     if (job.status !== "running") return 0;
-    if (typeof job.fraction === "number") return job.fraction; /* never goes back */
-    if (job.stage === "saving" || job.stage === "done") return 0.97;
-    if (job.stage !== "solving") return 0.03;
-    var done = 0;
-    job.sessions.forEach(function (s) { done += Math.min(s.elapsed_s, limit); });
-    var total = limit * Math.max(sessions, job.sessions.length, 1);
-    return Math.min(0.95, 0.05 + 0.9 * done / total);
+    return typeof job.fraction === "number" ? job.fraction : 0;
   }
 
   function statusText(job) {
@@ -88,15 +84,13 @@
 
   function followJob(box) {
     var url = box.getAttribute("data-job-url");
-    var limit = parseFloat(box.getAttribute("data-time-limit")) || 1;
-    var sessions = parseInt(box.getAttribute("data-sessions"), 10) || 2;
     var bar = document.getElementById("job-bar");
     var percent = document.getElementById("job-percent");
     var status = document.getElementById("job-status");
     var said = "";
 
     function show(job) {
-      var share = fraction(job, limit, sessions);
+      var share = fraction(job);
       bar.value = Math.round(share * 100);
       bar.setAttribute("aria-valuetext", Math.round(share * 100) + " percent");
       percent.textContent = Math.round(share * 100) + "%";
