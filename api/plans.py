@@ -311,11 +311,17 @@ def costs(
     plan: Plan,
     current: tuple[int, Plan] | None = None,
 ) -> dict[str, Any]:
-    """Finance's view: recomputed totals and the plan's summary (aggregates only), and, with
-    ``current`` (its plan id and plan), the plan's cost against those current routes."""
+    """Finance's view: recomputed totals, the journeys not placed priced as the finance report
+    prices them (:func:`maps.finance.unplaced_costs`) and added to a total, the plan's summary
+    (aggregates only), and, with ``current`` (its plan id and plan), the plan's cost against
+    those current routes."""
+    from maps.finance import unplaced_costs
     from optimiser.validate.validator import plan_costs
 
     figures = plan_costs(dataset, travel, plan)
+    unplaced_pence = sum(u.cost_pence for u in unplaced_costs(plan, dataset, travel))
+    days = figures["school_days_per_year"]
+    including = round(figures["cost_per_day_gbp"] + unplaced_pence / 100, 2)
     return {
         "against_current": None
         if current is None
@@ -329,6 +335,10 @@ def costs(
         "co2_kg_per_day": figures["co2_kg_per_day"],
         "vehicles": figures["vehicles"],
         "pupils_carried": figures["pupils_carried"],
+        "unplaced_journeys": len(plan.unassigned),
+        "unplaced_cost_per_day_gbp": round(unplaced_pence / 100, 2),
+        "cost_including_unplaced_per_day_gbp": including,
+        "cost_including_unplaced_per_year_gbp": round(including * days, 2),
         "by_operator": figures["by_operator"],
         "by_vehicle_type": figures["by_vehicle_type"],
         "summary": _aggregates(plan.summary),

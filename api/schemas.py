@@ -615,6 +615,18 @@ class CostsOut(BaseModel):
     co2_kg_per_day: float
     vehicles: dict[str, int] = Field(description="distinct vehicles per session")
     pupils_carried: dict[str, int] = Field(description="pupils carried per session")
+    unplaced_journeys: int = Field(0, description="journeys the plan leaves without transport")
+    unplaced_cost_per_day_gbp: float = Field(
+        0.0,
+        description="those journeys, each carried alone in the cheapest vehicle type that could "
+        "(as the finance report prices them), pounds a day; not in cost_per_day_gbp",
+    )
+    cost_including_unplaced_per_day_gbp: float = Field(
+        0.0, description="cost_per_day_gbp plus unplaced_cost_per_day_gbp"
+    )
+    cost_including_unplaced_per_year_gbp: float = Field(
+        0.0, description="the same over the school year, pounds"
+    )
     by_operator: dict[str, dict[str, Any]]
     by_vehicle_type: dict[str, dict[str, Any]]
     summary: dict[str, Any] = Field(description="the plan's summary: counts and pounds")

@@ -61,6 +61,19 @@ def summary_figures(
                 f"({costs['school_days_per_year']} school days)",
             )
         )
+    if costs is not None and costs.get("unplaced_journeys"):
+        n = costs["unplaced_journeys"]
+        figures.append(
+            Figure(
+                "Cost per day including journeys not placed",
+                _gbp(costs["cost_including_unplaced_per_day_gbp"]),
+                f"{_gbp(costs['unplaced_cost_per_day_gbp'])} a day for the {n} "
+                f"journey{'s' if n != 1 else ''} not placed, each carried alone in the cheapest "
+                f"vehicle that could; {_pounds(costs['cost_including_unplaced_per_year_gbp'])} "
+                "a year",
+                warn=True,
+            )
+        )
     if "saving_per_year" in s and "baseline_cost_per_year" in s:
         figures.append(
             Figure(

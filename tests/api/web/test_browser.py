@@ -490,7 +490,9 @@ def test_officer_sees_unplaced_and_long_journeys_with_reasons(page_for, server):
     unplaced = page.locator("section[aria-labelledby=unplaced-heading] tbody tr")
     assert unplaced.all_inner_texts() == ["P5\tEve Adams\tPM\tno vehicle can reach in time"]
     assert page.locator("section[aria-labelledby=over-heading] tbody tr").count() >= 1
-    assert page.locator(".figure.warn").count() == 2
+    # over the guidance, not placed, and the cost a day with the journey not placed priced in
+    assert page.locator(".figure.warn").count() == 3
+    assert "including journeys not placed" in page.locator(".figures").inner_text()
     shoot(page, server, "10-plan-exceptions")
 
 

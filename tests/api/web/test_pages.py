@@ -306,6 +306,27 @@ def test_unplaced_and_long_journeys_are_named_for_officers_only(api, exceptions_
         assert not re.search(rf"\b{private}\b", finance), private
 
 
+def test_the_cost_of_journeys_not_placed_is_added_to_a_total(api, planned, exceptions_plan):
+    """A plan that leaves a journey out does not understate the budget: the journey is priced as
+    the finance report prices it (carried alone in the cheapest vehicle that could) and added."""
+    costs = api.get(f"/plans/{exceptions_plan}/costs", "finance").json()
+    assert costs["unplaced_journeys"] == 1 and costs["unplaced_cost_per_day_gbp"] > 0
+    including = costs["cost_including_unplaced_per_day_gbp"]
+    assert including == pytest.approx(
+        costs["cost_per_day_gbp"] + costs["unplaced_cost_per_day_gbp"], abs=0.005
+    )
+    report = api.get(f"/plans/{exceptions_plan}/finance.html").text
+    shown = f"£{including:,.2f}"
+    assert shown in report  # the same total as the finance report's
+    for role in ("finance", "officer"):
+        page = browser(api, role).get(f"/plan/{exceptions_plan}").text
+        assert "Cost per day including journeys not placed" in page and shown in page, role
+    plain = api.get(f"/plans/{planned.plan_id}/costs").json()
+    assert plain["unplaced_journeys"] == 0 and plain["unplaced_cost_per_day_gbp"] == 0
+    page = browser(api, "finance").get(f"/plan/{planned.plan_id}").text
+    assert "including journeys not placed" not in page
+
+
 def test_the_json_api_keeps_its_paths(api, planned):
     assert api.get(f"/datasets/{planned.dataset_id}").json()["id"] == planned.dataset_id
     assert api.get(f"/plans/{planned.plan_id}").json()["id"] == planned.plan_id
