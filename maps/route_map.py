@@ -55,6 +55,9 @@ PROMPT = (
 #: Leaflet panes of this map: place names under the routes' stops (above the road lines, never
 #: catching a click), schools and journeys not placed above every stop marker (markerPane is 600).
 PLACE_NAME_PANE, SCHOOL_PANE = "placeNames", "schools"
+#: Where a stop's number is pinned at a school (pixels from its top left): above left of the
+#: school's marker (18 px square, centred), so neither hides the other.
+STOP_AT_SCHOOL_ANCHOR = (34, 34)
 #: How far around the plan's stops a place is still named, in degrees (about 3 km).
 PLACE_MARGIN_DEG = 0.03
 
@@ -174,11 +177,13 @@ def _add_route(
             continue
         number += 1
         has_wc = any((p := dataset.find_pupil(i)) and p.wheelchair for i in stop.pupil_ids)
+        at_school = stop.school_id in dataset.schools
         icon = folium.DivIcon(
             html=f'<div class="stop-num{" wc" if has_wc else ""}" style="background:{color}">'
             f"{number}</div>",
             icon_size=(24, 24),
-            icon_anchor=(12, 12),
+            # at a school the number sits above left of it: the school's marker is drawn on top
+            icon_anchor=STOP_AT_SCHOOL_ANCHOR if at_school else (12, 12),
             class_name="stop-icon",
         )
         folium.Marker(
@@ -304,7 +309,8 @@ def _legend(plan: Plan) -> Element:
         f"carries a wheelchair user ({WHEELCHAIR})</div>",
         '<div><span class="stop-num" style="display:inline-block;background:#1f77b4">1</span>'
         " stop in order; black ring: wheelchair boarding</div>",
-        '<div><span class="place school" style="display:inline-block">S</span> school &nbsp;'
+        '<div><span class="place school" style="display:inline-block">S</span> school (its stops'
+        " above left) &nbsp;"
         '<span class="place depot" style="display:inline-block"><span>D</span></span> depot</div>',
     ]
     if plan.unassigned:

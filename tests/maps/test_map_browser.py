@@ -262,6 +262,17 @@ def test_map_runs_offline_in_chromium(opened: _Page, tmp_path: Path) -> None:
     stops = opened.js("document.querySelectorAll('.leaflet-marker-icon .stop-num').length")
     assert stops == sum(s.type != "depot" for r in plan.routes for s in r.stops)
     assert opened.js("document.querySelector('.map-prompt').style.display") == "none"
+    # a stop at a school sits beside the school's marker, not under it: both can be seen
+    hidden = opened.js(
+        """(function(){
+        function box(e) { return e.getBoundingClientRect(); }
+        function over(a, b) { return a.left < b.right && b.left < a.right
+                                     && a.top < b.bottom && b.top < a.bottom; }
+        var schools = Array.from(document.querySelectorAll('.leaflet-marker-icon .place.school'));
+        return Array.from(document.querySelectorAll('.leaflet-marker-icon .stop-num'))
+          .filter(n => schools.some(s => over(box(n), box(s)))).map(n => n.textContent);})()"""
+    )
+    assert hidden == []
     png = opened.screenshot("map-all.png", tmp_path)
 
     # the page's own policy (a meta tag, as the file has no server): no other inline script runs
