@@ -78,3 +78,10 @@ def test_finance_csv_and_workbook_are_neutralised(tmp_path) -> None:
                 if isinstance(cell.value, str):
                     texts.append(cell.value)
     assert any(t.startswith("=cmd|") for t in texts)  # stored as text, shown as written
+
+
+def test_file_names_from_long_names_stay_short() -> None:
+    from maps.plan_facts import SLUG_MAX, slug
+
+    assert len(slug("Wight Cars of Newport " * 40)) <= SLUG_MAX
+    assert slug("!!!") == "operator"
