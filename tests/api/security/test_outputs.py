@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import pytest
@@ -139,3 +140,47 @@ def test_finance_downloads_hold_no_formula(api, hostile):
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 texts.append(str(cell.value))
     assert any(t.startswith("=") for t in texts)  # kept as text, shown as written
+
+
+def _later(document: dict, operator: str, minutes: int) -> dict:
+    """The plan with every stop of ``operator``'s routes ``minutes`` later."""
+
+    def shift(text: str | None) -> str | None:
+        if text is None:
+            return None
+        h, m, s = map(int, text.split(":"))
+        total = h * 3600 + m * 60 + s + minutes * 60
+        return f"{total // 3600:02d}:{total // 60 % 60:02d}:{total % 60:02d}"
+
+    document = json.loads(json.dumps(document))
+    for route in document["routes"]:
+        if route["operator"] == operator:
+            for stop in route["stops"]:
+                for key in ("arrive", "depart"):
+                    if stop.get(key):
+                        stop[key] = shift(stop[key])
+    return document
+
+
+def test_the_per_pupil_change_lists_hold_no_formula(api, hostile):
+    dataset_id, plan_id = hostile
+    document = _later(api.get(f"/plans/{plan_id}/json").json(), FORMULA_OPERATOR, 90)
+    later = api.post("/plans", json={"dataset_id": dataset_id, "plan": document})
+    assert later.status_code == 201, later.text
+    later_id = later.json()["id"]
+
+    compared = api.get("/plans/compare/changes.csv", params={"a": plan_id, "b": later_id})
+    assert compared.status_code == 200, compared.text
+    cells = _cells_start_safely(_csv_rows(compared.content))
+    assert "'" + FORMULA_OPERATOR in cells
+
+    replan = api.post(
+        f"/datasets/{dataset_id}/replan", json={"current_plan_id": later_id, **QUICK_PLAN}
+    )
+    assert replan.status_code == 202, replan.text
+    job = wait_for(api, replan.json()["id"])
+    assert job["status"] == "succeeded", job
+    changes = api.get(f"/plans/{job['plan_id']}/changes.csv")
+    assert changes.status_code == 200, changes.text
+    cells = _cells_start_safely(_csv_rows(changes.content))
+    assert "'" + FORMULA_OPERATOR in cells
