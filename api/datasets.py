@@ -97,6 +97,24 @@ def _load_here(files: Mapping[str, bytes], name: str) -> Dataset:
         ) from None
 
 
+def check_size(dataset: Dataset, max_pupils: int) -> None:
+    """Refuse a dataset with more pupils than the service plans in one (``MAX_PUPILS``), before
+    its travel matrices are built: they grow with the square of its places.
+
+    Raises
+    ------
+    InputError
+        Naming the count and the limit.
+    """
+    count = len(dataset.pupils)
+    if count > max_pupils:
+        message = (
+            f"{count:,} pupils: the service plans at most {max_pupils:,} in one dataset "
+            "(MAX_PUPILS); split the upload, for example by area or by school"
+        )
+        raise InputError([InputProblem("(upload)", None, None, message)])
+
+
 def parse_upload(
     files: Iterable[tuple[str, bytes]],
     name: str | None,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.db import PlanRow
+from api.refusals import NotFound
 from api.settings import ServiceSettings
 from optimiser.domain.entities import Dataset
 from optimiser.plan.document import Plan
@@ -30,6 +31,10 @@ STATIC_PREFIX = "/static"
 LEAFLET_DIR = "lib/leaflet"
 _lock = threading.Lock()  # guards the table of folder locks, and deletions
 _folder_locks: dict[Path, threading.Lock] = {}
+# Plans whose outputs were deleted, by output folder and id: a render that read the plan before
+# must not put its files in place after (ids are never reused: only plans that are gone).
+_removed: set[tuple[Path, int]] = set()
+PLAN_FOLDER = re.compile(r"plan-(\d+)-[0-9a-f]+")
 
 
 def _folder_lock(folder: Path) -> threading.Lock:
@@ -44,6 +49,35 @@ def plan_folder(settings: ServiceSettings, row: PlanRow) -> Path:
     return settings.output_dir / f"plan-{row.id}-{digest}"
 
 
+def _plan_of(folder: Path) -> tuple[Path | None, int | None]:
+    """The plan folder (``plan-<id>-<digest>``) holding ``folder``, and the plan's id."""
+    for part in (folder, *folder.parents):
+        if found := PLAN_FOLDER.fullmatch(part.name):
+            return part, int(found[1])
+    return None, None
+
+
+def _deleted(plan_dir: Path | None, plan_id: int | None) -> NotFound | None:
+    """The refusal for a plan whose outputs were deleted, after removing what a build of it left
+    (the writers make their folders again); ``None`` while the plan is there."""
+    if plan_dir is None or plan_id is None or (plan_dir.parent, plan_id) not in _removed:
+        return None
+    shutil.rmtree(plan_dir, ignore_errors=True)
+    return NotFound(f"plan {plan_id} was deleted")
+
+
+def _put_in_place(tmp: Path, folder: Path, index: Path) -> None:
+    """Rename a finished build into place, unless another process finished first."""
+    if index.exists():  # another process finished first: keep its files
+        return
+    shutil.rmtree(folder, ignore_errors=True)  # a half-built one of a crash
+    try:
+        tmp.rename(folder)
+    except OSError:
+        if not index.exists():
+            raise
+
+
 def _build_once(folder: Path, build) -> dict[str, Path]:
     """Run ``build(tmp_folder) -> {name: path}`` once; keep its index of files beside them and
     return where each named file is.
@@ -51,8 +85,15 @@ def _build_once(folder: Path, build) -> dict[str, Path]:
     Safe across processes (a job's process renders while the web process may be asked for the
     same output): each builds in a folder of its own and the first to rename it into place wins.
     A build that raises leaves nothing behind, so the next request tries again.
+
+    Raises
+    ------
+    NotFound
+        If the plan's outputs were deleted (:func:`remove_plan_outputs`) before or while it was
+        built: what it built is deleted too.
     """
     index = folder / "index.json"
+    plan_dir, plan_id = _plan_of(folder)
 
     def files() -> dict[str, Path]:
         names = json.loads(index.read_text(encoding="utf-8"))
@@ -63,22 +104,26 @@ def _build_once(folder: Path, build) -> dict[str, Path]:
     with _folder_lock(folder):
         if index.exists():
             return files()
+        if (gone := _deleted(plan_dir, plan_id)) is not None:
+            raise gone
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
-            written = build(tmp)
+            try:
+                written = build(tmp)
+            except Exception:
+                if (gone := _deleted(plan_dir, plan_id)) is not None:
+                    raise gone from None
+                raise
             names = {
                 k: str(Path(v).relative_to(tmp)) for k, v in written.items() if Path(v).is_file()
             }
             (tmp / "index.json").write_text(json.dumps(names), encoding="utf-8")
-            if not index.exists():  # else another process finished first: keep its files
-                shutil.rmtree(folder, ignore_errors=True)  # a half-built one of a crash
-                try:
-                    tmp.rename(folder)
-                except OSError:
-                    if not index.exists():
-                        raise
+            with _lock:  # a deletion either finds the folder in place or keeps it from there
+                if (gone := _deleted(plan_dir, plan_id)) is not None:
+                    raise gone
+                _put_in_place(tmp, folder, index)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return files()
@@ -274,13 +319,15 @@ def sheet_file_name(name: str, stem: str, fmt: str) -> str:
 
 
 def remove_plan_outputs(settings: ServiceSettings, plan_id: int) -> None:
-    """Delete every rendered output of a plan (all its cache folders, half-built ones too)."""
+    """Delete every rendered output of a plan (all its cache folders, half-built ones too); a
+    render of it still under way puts nothing in place afterwards."""
+    with _lock:
+        _removed.add((settings.output_dir, plan_id))
+        for key in [k for k in _folder_locks if k.parent.name.startswith(f"plan-{plan_id}-")]:
+            del _folder_locks[key]
     for folder in settings.output_dir.glob(f"plan-{plan_id}-*"):
         if folder.name.split("-")[1] == str(plan_id):
             shutil.rmtree(folder, ignore_errors=True)
-    with _lock:
-        for key in [k for k in _folder_locks if k.parent.name.startswith(f"plan-{plan_id}-")]:
-            del _folder_locks[key]
 
 
 def map_page(path: Path) -> str:

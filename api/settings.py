@@ -53,6 +53,11 @@ class ServiceSettings:
         Address space of the worker process that reads an upload (422 above it).
     parse_timeout_s
         Longest an upload may take to read in that worker (422 above it).
+    max_pupils
+        Most pupils one dataset may hold (422 above it). The service builds a dataset's travel
+        matrices in its own process, and they grow with the square of its places: about 24 bytes
+        a pair of places while they are built, so 2.4 GB at 10,000 pupils. The readers' row cap
+        (100,000) alone would let one upload ask for hundreds of gigabytes.
     job_grace_s, job_grace_s_per_pupil
         The allowance a job gets, beyond every search its time limit allows, to load, build
         models, find a first plan, check and save: ``job_grace_s`` plus ``job_grace_s_per_pupil``
@@ -73,6 +78,7 @@ class ServiceSettings:
     job_grace_s_per_pupil: float = 0.06
     parse_memory_bytes: int = 3 * 1024**3
     parse_timeout_s: float = 120.0
+    max_pupils: int = 10_000
 
     @property
     def db_url(self) -> str:
@@ -100,7 +106,8 @@ class ServiceSettings:
         """Read ``DATABASE_URL``, ``SEND_ROUTES_DATA_DIR``, ``ROAD_NETWORK``,
         ``MAX_UPLOAD_BYTES``, ``MAX_TIME_LIMIT_S``, ``DEFAULT_TIME_LIMIT_S``,
         ``SOLVER_WORKERS``, ``MAX_RUNNING_JOBS``, ``WORKER_START_METHOD``, ``JOB_GRACE_S``,
-        ``JOB_GRACE_S_PER_PUPIL``, ``PARSE_MEMORY_BYTES`` and ``PARSE_TIMEOUT_S``."""
+        ``JOB_GRACE_S_PER_PUPIL``, ``PARSE_MEMORY_BYTES``, ``PARSE_TIMEOUT_S`` and
+        ``MAX_PUPILS``."""
         defaults = cls()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -118,4 +125,5 @@ class ServiceSettings:
             ),
             parse_memory_bytes=_env_int("PARSE_MEMORY_BYTES", defaults.parse_memory_bytes),
             parse_timeout_s=_env_float("PARSE_TIMEOUT_S", defaults.parse_timeout_s),
+            max_pupils=_env_int("MAX_PUPILS", defaults.max_pupils),
         )

@@ -29,6 +29,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from maps.plan_facts import SLUG_MAX
 from maps.safe_cells import csv_row
 from maps.sheet_fonts import BOLD, REGULAR, markup, register_fonts
 from optimiser.domain.entities import Dataset, Pupil, Session
@@ -299,7 +300,8 @@ def write_family_pdf(items: list[Notice], dataset: Dataset, effective: str, path
 
 
 def _file_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text) or "school"
+    """A file-name-safe form of a school's id, short enough for any file system."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:SLUG_MAX] or "school"
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> Path:
@@ -330,8 +332,13 @@ def write_notices(
             out / "notices.csv", NOTICE_COLUMNS, notice_rows(items, dataset, effective)
         ),
     }
+    used: set[str] = set()
     for school_id, rows in sorted(school_rows(items, dataset, effective).items()):
+        name = _file_name(school_id)
+        while name.lower() in used:  # two ids that read the same: each school its own file
+            name += "_"
+        used.add(name.lower())
         written[f"school {school_id}"] = _write_csv(
-            out / "schools" / f"{_file_name(school_id)}.csv", SCHOOL_COLUMNS, rows
+            out / "schools" / f"{name}.csv", SCHOOL_COLUMNS, rows
         )
     return written

@@ -161,7 +161,12 @@ def plan_date(plan: Plan) -> str:
     return match[0] if match else (plan.generated_at or "undated")
 
 
+#: Characters of a name kept in a file name: with the plan's prefix and a suffix, far within the
+#: 255 bytes a file system allows, whatever the operator is called.
+SLUG_MAX = 80
+
+
 def slug(text: str) -> str:
-    """A file-name-safe form of an operator's name."""
-    cleaned = re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_")
+    """A file-name-safe form of an operator's name, at most :data:`SLUG_MAX` characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_")[:SLUG_MAX].rstrip("_")
     return cleaned or "operator"

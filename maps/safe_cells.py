@@ -3,21 +3,35 @@
 A CSV cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
 Excel and LibreOffice (``=HYPERLINK(...)``, ``=cmd|...``, ``@SUM(...)``), so a pupil's note or a
 school's name could run as one when an operator opens the file. Text cells get a leading ``'``;
-numbers stay numbers. In a workbook a text cell is stored as a string, never as a formula.
+numbers stay numbers (a signed number written as text, ``-2.5``, too). In a workbook a text cell
+is stored as a string, never as a formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def csv_cell(value: Any) -> Any:
     """``value`` for a CSV writer: text that a spreadsheet would run is prefixed with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def csv_text(text: str) -> str:
+    """CSV ``text`` made elsewhere (a re-plan's stored changes, a comparison) with every cell
+    through :func:`csv_cell`, ready to download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([csv_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text)))
+    return out.getvalue()
 
 
 def csv_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -296,7 +296,7 @@ def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
 
 def _facts_table(sheet: RouteSheet) -> Table:
     cells = [
-        [_p("Vehicle", _BOLD), _p(f"{sheet.vehicle_type} ({sheet.vehicle_id})")],
+        [_p("Vehicle", _BOLD), _p(f"{_cut(sheet.vehicle_type)} ({_cut(sheet.vehicle_id)})")],
         [
             _p("Passenger assistant", _BOLD),
             _p(_cut(pa_text(sheet), 600), _BOLD if sheet.passenger_assistant else _BODY),

@@ -14,6 +14,7 @@ import typer
 
 from maps.finance import compare_plans
 from maps.outputs import map_options, write_map_file
+from maps.safe_cells import csv_text
 from maps.sheets import write_route_sheets
 from optimiser.domain.entities import Dataset
 from optimiser.domain.errors import InputError, PlanFormatError, SendRoutesError
@@ -151,7 +152,7 @@ def compare_command(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "comparison.txt").write_text(text + "\n", encoding="utf-8")
-        (out / "pupil_changes.csv").write_text(by_pupil.csv_text(), encoding="utf-8")
+        (out / "pupil_changes.csv").write_text(csv_text(by_pupil.csv_text()), encoding="utf-8")
         typer.echo(f"Wrote {out / 'comparison.txt'} and {out / 'pupil_changes.csv'}")
 
 

@@ -99,7 +99,9 @@ def replan_command(
         raise typer.Exit(1) from None
     out.mkdir(parents=True, exist_ok=True)
     result.plan.write(out / "plan.json")
-    (out / "changes.csv").write_text(result.csv_text(), encoding="utf-8")
+    from maps.safe_cells import csv_text
+
+    (out / "changes.csv").write_text(csv_text(result.csv_text()), encoding="utf-8")
     summary = result.plan.summary
     console.print(
         f"Plan: {summary['placed']} of {summary['journeys']} journeys placed,"

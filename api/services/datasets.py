@@ -36,13 +36,15 @@ def upload(
     Raises
     ------
     InputError
-        With every problem of the files; nothing is stored.
+        With every problem of the files, or if they hold more pupils than the service plans
+        in one dataset; nothing is stored.
     UnreachableLocationError
         If an address cannot be reached on the service's roads; nothing is stored.
     """
     dataset, named, notes = datasets.parse_upload(
         files, name, service.settings.road_network, service.intake.load
     )
+    datasets.check_size(dataset, service.settings.max_pupils)
     travel = service.travel_for(dataset)
     row = datasets.store(db, named, dataset, who)
     audit.record(db, who, "dataset.upload", f"dataset/{row.id}", detail=row.name)

@@ -30,6 +30,7 @@ from api.schemas import (
     ValidationOut,
 )
 from api.service import Service
+from maps import safe_cells
 from optimiser.domain.errors import InputError, InputProblem, PlanFormatError
 from optimiser.plan.document import Plan
 
@@ -355,7 +356,7 @@ def upload_current(
 
 def changes_csv(db: Session, plan_id: int, who: Principal) -> str:
     """A re-plan's ``changes.csv``: each pupil journey that changes against its current routes,
-    with why (pupil ids: officers only; audited).
+    with why (pupil ids: officers only; audited), no cell a spreadsheet would run.
 
     Raises
     ------
@@ -367,18 +368,21 @@ def changes_csv(db: Session, plan_id: int, who: Principal) -> str:
         raise NotFound(f"plan {plan_id} is not a re-plan: it has no per-pupil changes")
     audit.record(db, who, "plan.changes", f"plan/{plan_id}")
     db.commit()
-    return row.changes_csv
+    return safe_cells.csv_text(row.changes_csv)
 
 
 def compare_changes_csv(db: Session, who: Principal, a: int, b: int) -> str:
     """What changes for each pupil journey from plan ``a`` to plan ``b`` (``pupil_changes.csv``
-    of ``send-routes compare``; pupil ids: officers only; audited)."""
+    of ``send-routes compare``; pupil ids: officers only; audited), no cell a spreadsheet
+    would run."""
     from optimiser.plan.changes import compare_by_pupil
 
     row_a, row_b = plans.get_row_for(db, a, who), plans.get_row_for(db, b, who)
     audit.record(db, who, "plan.compare_pupils", f"plan/{a}", detail=f"plan/{b}")
     db.commit()
-    return compare_by_pupil(plans.plan_of(row_a), plans.plan_of(row_b)).csv_text()
+    return safe_cells.csv_text(
+        compare_by_pupil(plans.plan_of(row_a), plans.plan_of(row_b)).csv_text()
+    )
 
 
 def notices(

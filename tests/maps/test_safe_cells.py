@@ -78,3 +78,23 @@ def test_finance_csv_and_workbook_are_neutralised(tmp_path) -> None:
                 if isinstance(cell.value, str):
                     texts.append(cell.value)
     assert any(t.startswith("=cmd|") for t in texts)  # stored as text, shown as written
+
+
+def test_csv_text_quotes_formula_text_and_keeps_numbers() -> None:
+    from maps.safe_cells import csv_text
+
+    text = (
+        'pupil_id,operator,shift_min\nP1,"=HYPERLINK(""http://evil.example"")",+3.0\nP2,@x,-2.5\n'
+    )
+    rows = list(csv.reader(csv_text(text).splitlines()))
+    assert rows[0] == ["pupil_id", "operator", "shift_min"]
+    assert rows[1] == ["P1", '\'=HYPERLINK("http://evil.example")', "+3.0"]
+    assert rows[2] == ["P2", "'@x", "-2.5"]
+    assert csv_cell("-1+1") == "'-1+1" and csv_cell("-") == "'-"
+
+
+def test_file_names_from_long_names_stay_short() -> None:
+    from maps.plan_facts import SLUG_MAX, slug
+
+    assert len(slug("Wight Cars of Newport " * 40)) <= SLUG_MAX
+    assert slug("!!!") == "operator"

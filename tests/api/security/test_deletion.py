@@ -81,3 +81,43 @@ def test_the_audit_log_is_append_only(api):
         with pytest.raises(DBAPIError, match="append-only"), sessions() as db, db.begin():
             db.execute(text(statement))
     assert api.get("/audit").json()
+
+
+def test_an_output_being_rendered_when_its_plan_is_deleted_is_not_kept(tmp_path):
+    """A request reads a plan, starts rendering its map, and the plan is deleted meanwhile: the
+    rendered file must not be put in place afterwards (it holds the plan's names and addresses)."""
+    import threading
+
+    from api import outputs
+    from api.refusals import NotFound
+    from api.settings import ServiceSettings
+
+    settings = ServiceSettings(data_dir=tmp_path)
+    folder = settings.output_dir / "plan-987654-0123456789abcdef" / "map"
+    started, deleted = threading.Event(), threading.Event()
+
+    def build(tmp):
+        started.set()
+        assert deleted.wait(10)
+        (tmp / "map").mkdir(parents=True, exist_ok=True)  # as the writers do
+        page = tmp / "map" / "map.html"
+        page.write_text("Ada Lovelace, PO33 1AA", encoding="utf-8")
+        return {"map": page}
+
+    answers: list[object] = []
+
+    def render() -> None:
+        try:
+            answers.append(outputs._build_once(folder, build))
+        except NotFound as exc:
+            answers.append(exc)
+
+    renderer = threading.Thread(target=render)
+    renderer.start()
+    assert started.wait(10)
+    outputs.remove_plan_outputs(settings, 987654)
+    deleted.set()
+    renderer.join(10)
+    assert len(answers) == 1 and isinstance(answers[0], NotFound), answers
+    assert not list(settings.output_dir.rglob("*.html"))
+    assert not list(settings.output_dir.glob("plan-987654-*"))

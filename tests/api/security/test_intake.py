@@ -164,3 +164,16 @@ def test_the_upload_page_caps_its_problem_list_too(api):
     assert page.status_code == 422
     assert "and 8,800 more" in page.text
     assert len(page.content) < 300_000
+
+
+def test_a_dataset_over_the_services_pupil_limit_is_422_before_its_matrices(backend, tmp_path):
+    from tests.api.helpers import make_api, with_users
+
+    with make_api(backend, tmp_path, max_pupils=5) as small:
+        service = small.client.app.state.service
+        built = []
+        service.travel_for = lambda dataset: built.append(dataset)  # never reached
+        response = upload(with_users(small))  # six pupils
+        assert response.status_code == 422, response.text
+        assert "6 pupils: the service plans at most 5" in response.json()["problems"][0]["message"]
+        assert built == [] and small.get("/datasets").json() == []

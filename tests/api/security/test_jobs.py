@@ -107,6 +107,21 @@ def test_a_database_lock_over_30_s_delays_a_job_but_never_wedges_it(backend, tmp
         assert api.get(f"/datasets/{dataset_id}/pupils").status_code == 200
 
 
+def test_a_busy_database_is_503_with_retry_after(api, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from api.routes import datasets as routes
+
+    def locked(_db):
+        raise OperationalError("select", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(routes.datasets, "list_all", locked)
+    response = api.get("/datasets")
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+    assert "try again" in response.json()["detail"]
+
+
 ORPHAN = """
 import multiprocessing, os, sys, time
 def sleep():

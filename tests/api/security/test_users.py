@@ -1,4 +1,5 @@
-"""``send-routes users disable|enable|rotate`` against a running service's database."""
+"""``send-routes users disable|enable|rotate`` against a running service's database, and browser
+sessions that end on the server."""
 
 from __future__ import annotations
 
@@ -43,3 +44,25 @@ def test_an_unknown_user_is_an_error(fresh_api):
         users_app, ["disable", "nobody", "--database-url", fresh_api.settings.database_url]
     )
     assert result.exit_code == 2 and "no user" in result.output
+
+
+def test_a_browser_session_ends_on_the_server_when_it_expires(api):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from api.auth import hash_token
+    from api.db import WebSession, transaction, utcnow
+
+    browser = TestClient(api.client.app)
+    assert browser.post("/login", data={"token": api.tokens["officer"]}).status_code == 200
+    secret = browser.cookies.get("send_routes_token")
+    assert browser.get("/me").status_code == 200
+    with transaction(api.client.app.state.service.sessions) as db:  # ten hours later
+        db.execute(
+            update(WebSession)
+            .where(WebSession.secret_sha256 == hash_token(secret))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert browser.get("/me").status_code == 401  # whatever the browser keeps
+    assert api.get("/me").status_code == 200  # the token itself still works
