@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+from optimiser.dataset.tables import FORMULA_STARTS, formula_safe
+
+__all__ = ["FORMULA_STARTS", "append_row", "csv_cell", "csv_row", "csv_text", "set_text_or_number"]
 
 
 def csv_cell(value: Any) -> Any:
-    """``value`` for a CSV writer: text that a spreadsheet would run is prefixed with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    """``value`` for a CSV writer: text that a spreadsheet would run is prefixed with ``'``
+    (:func:`optimiser.dataset.tables.formula_safe`, which the readers undo)."""
+    return formula_safe(value)
 
 
 def csv_text(text: str) -> str:

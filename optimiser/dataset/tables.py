@@ -8,12 +8,17 @@ Reading is bounded whatever a file declares: at most :data:`MAX_ROWS` data rows 
 workbook of at most :data:`MAX_WORKBOOK_XML_BYTES` once unzipped. Workbooks are read in streaming
 mode with explicit column bounds, so a sheet declaring ``A1:XFD1048576`` costs no more than its
 real cells. A file over a cap is refused with a problem naming the file or sheet.
+
+A text cell this project writes that a spreadsheet would run as a formula (``=...``, ``+...``,
+``-...``, ``@...``) is written with a leading ``'`` (:func:`formula_safe`); read back, a cell of
+``'`` followed by one of those characters loses the ``'``, so such files round-trip unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +32,17 @@ MAX_ROWS = 100_000  # data rows of one table (a county has a few thousand pupils
 MAX_COLUMNS = 100  # columns of one table (the widest, pupils, has 19)
 MAX_CELL_CHARS = 5_000  # characters of one cell (notes are a few lines)
 MAX_WORKBOOK_XML_BYTES = 256 * 1024 * 1024  # a workbook's parts once unzipped
+#: A cell starting with one of these is a formula to Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def formula_safe(value: Any) -> Any:
+    """``value`` for a CSV cell: text a spreadsheet would run gets a leading ``'``; numbers, and
+    signed numbers written as text (``-2.5``), stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,10 @@ def _cell(value: object) -> str:
     if hasattr(value, "strftime") and not isinstance(value, str):
         # A time typed into Excel arrives as datetime.time; keep HH:MM.
         return value.strftime("%H:%M")
-    return str(value).strip()
+    text = str(value).strip()
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        return text[1:]  # written by formula_safe: the text as it was
+    return text
 
 
 def _blank(values: Sequence[object]) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimiser.dataset.cells import RowReader
-from optimiser.dataset.tables import Table, read_single_table
+from optimiser.dataset.tables import Table, formula_safe, read_single_table
 from optimiser.domain.entities import Dataset, Location, Pupil, Session, VehicleType
 from optimiser.domain.errors import InputError, InputProblem
 from optimiser.domain.rules import route_cost_pence
@@ -774,7 +774,8 @@ def current_routes_csv(plan: Plan) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(current_rows(plan))
+    # Operator names and ids a spreadsheet would run are quoted; reading them back unquotes them.
+    writer.writerows({k: formula_safe(v) for k, v in row.items()} for row in current_rows(plan))
     return buffer.getvalue()
 
 
@@ -791,7 +792,9 @@ def write_current_routes(plan: Plan, path: Path | str) -> Path:
     sheet = book.active
     sheet.title = "routes"
     sheet.append(list(COLUMNS))
-    for row in current_rows(plan):
-        sheet.append([row[c] for c in COLUMNS])
+    for number, row in enumerate(current_rows(plan), start=2):
+        for column, name in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(row=number, column=column, value=row[name])
+            cell.data_type = "s"  # text, never a live formula, whatever it starts with
     book.save(path)
     return path

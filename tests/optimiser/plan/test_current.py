@@ -296,3 +296,30 @@ def test_uploaded_bytes_are_read_like_a_file(tmp_path):
     assert [r.to_json() for r in from_book.plan.routes] == [r.to_json() for r in plan.routes]
     with pytest.raises(InputError, match="file is missing"):
         read_current_routes(tmp_path / "nowhere.csv", data, travel)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_cells_a_spreadsheet_would_run_are_exported_inert_and_read_back_as_they_were(
+    tmp_path, suffix
+):
+    """A route id such as ``=cmd|calc!A0`` is a formula to Excel: the CSV quotes it with a
+    leading ``'`` and the workbook stores it as text; importing either gives the id back."""
+    data, travel = small_world()
+    rid = "=cmd|calc!A0"
+    text = "\n".join(
+        [HEADER, f"'{rid},AM,Test Cars,taxi,no,P1,1", "@R2,AM,Test Cars,taxi,no,P2,1"]
+    )
+    plan = read(text.replace("@R2", "'@R2"), data, travel).plan
+    assert {r.route_id for r in plan.routes} == {rid, "@R2"}
+    path = write_current_routes(plan, tmp_path / f"routes{suffix}")
+    if suffix == ".csv":
+        lines = path.read_text(encoding="utf-8").splitlines()[1:]
+        assert all(line.startswith("'") or line.startswith("\"'") for line in lines), lines
+    else:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path)["routes"]
+        ids = [row[0] for row in sheet.iter_rows(min_row=2)]
+        assert {c.value for c in ids} == {rid, "@R2"} and {c.data_type for c in ids} == {"s"}
+    again = read_current_routes(path, data, travel).plan
+    assert {r.route_id for r in again.routes} == {rid, "@R2"}
