@@ -81,9 +81,9 @@ max_ride_min_under_11 = 45
 max_ride_min_11_plus = 75
 boarding_min = 1
 wheelchair_boarding_min = 5
-detour_factor = 1.6
-detour_minutes = 10
-max_schools_per_route = 3
+detour_factor = 2.0
+detour_minutes = 15
+max_schools_per_route = 4
 
 [solver]
 time_limit_s = 120

@@ -306,9 +306,7 @@ def test_cells_a_spreadsheet_would_run_are_exported_inert_and_read_back_as_they_
     leading ``'`` and the workbook stores it as text; importing either gives the id back."""
     data, travel = small_world()
     rid = "=cmd|calc!A0"
-    text = "\n".join(
-        [HEADER, f"'{rid},AM,Test Cars,taxi,no,P1,1", "@R2,AM,Test Cars,taxi,no,P2,1"]
-    )
+    text = "\n".join([HEADER, f"'{rid},AM,Test Cars,taxi,no,P1,1", "@R2,AM,Test Cars,taxi,no,P2,1"])
     plan = read(text.replace("@R2", "'@R2"), data, travel).plan
     assert {r.route_id for r in plan.routes} == {rid, "@R2"}
     path = write_current_routes(plan, tmp_path / f"routes{suffix}")

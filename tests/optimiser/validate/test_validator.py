@@ -85,7 +85,12 @@ DATASET = Dataset(
         VehicleType("MPV", "Cab", 4, 0, 3, 3000, 150, 150, at(0)),
         VehicleType("WAV", "Access", 2, 1, 1, 4000, 200, 200, at(1)),
     ),
-    settings=Settings(am_speed_factor=1.0, pm_speed_factor=0.8),
+    # The hand-built plans below are timed against this fair-detour rule (1.6 x direct + 10 min).
+    settings=Settings(
+        am_speed_factor=1.0,
+        pm_speed_factor=0.8,
+        policy=Policy(detour_factor=1.6, detour_min=10, max_schools_per_route=3),
+    ),
 )
 
 
@@ -467,7 +472,10 @@ def test_checker_never_imports_the_solver():
 
 def test_a_route_calling_at_more_schools_than_the_policy_allows_is_reported():
     one_school = replace(
-        DATASET, settings=replace(DATASET.settings, policy=Policy(max_schools_per_route=1))
+        DATASET,
+        settings=replace(
+            DATASET.settings, policy=replace(DATASET.settings.policy, max_schools_per_route=1)
+        ),
     )
     found = validate_plan(one_school, TRAVEL, valid_plan())
     assert {v.cause for v in found} == {"schools_per_route"}
