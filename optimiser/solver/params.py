@@ -78,6 +78,10 @@ class SearchParameters:
     ils_removed: int = 10
     ils_start_temperature: float = 14.0
     ils_final_temperature: float = 0.14
+    # Where requests have ride limits and vehicles cost nothing to use (dial-a-ride; one iterated
+    # run for the whole time otherwise): this share of the time, at the end, goes to guided local
+    # search from the iterated run's best plan (see search._iterated_phase). 0: none.
+    ils_polish_share: float = 0.3
     log_search: bool = False
     # Protocol-buffer text merged last into OR-Tools' RoutingSearchParameters, for experiments
     # (e.g. "guided_local_search_lambda_coefficient: 0.2"); empty in normal use.
@@ -134,6 +138,12 @@ def _problems(p: SearchParameters) -> list[str]:
     out = [
         *_positive("time_limit_s", p.time_limit_s),
         *_share("warm_start_share", p.warm_start_share),
+        *(
+            []
+            if 0 <= (_number(p.ils_polish_share) or 0) < 1
+            and _number(p.ils_polish_share) is not None
+            else [f"ils_polish_share must be in [0, 1), not {p.ils_polish_share!r}"]
+        ),
         *_share("route_min_first", p.route_min_first),
         *_share("route_min_slice", p.route_min_slice),
         *_positive("ils_start_temperature", p.ils_start_temperature),

@@ -83,3 +83,33 @@ def test_the_best_plan_comes_back_in_a_fresh_model_when_the_search_model_refuses
     assert solution.dropped == [] and bm.check_routes(inst, routes) == []
     assert solution.objective == min(e.objective for e in events) < solution.first_objective
     assert solution.status == "SUCCESS"
+
+
+def test_where_vehicles_cost_nothing_guided_search_polishes_the_iterated_best(monkeypatch):
+    """Dial-a-ride (ride limits, vehicles free to use): the last ``ils_polish_share`` of the time
+    goes to guided local search from the iterated run's best plan, and the solve keeps whichever
+    is cheaper. Where vehicles cost something to use (a SEND session), no polish."""
+    import optimiser.solver.search as search_module
+
+    repairs: list[float] = []
+    original = search_module._Search.repair
+
+    def counting(self, model, plan, seconds):
+        repairs.append(seconds)
+        return original(self, model, plan, seconds)
+
+    monkeypatch.setattr(search_module._Search, "repair", counting)
+    inst, problem = _a2_16()
+    assert all(v.fixed_cost == 0 for v in problem.vehicles)
+    params = SearchParameters(time_limit_s=NEVER_S, solution_limit=100)
+    assert params.ils_polish_share == 0.3
+    alone = solve_module.solve(problem, replace(params, ils_polish_share=0.0))
+    assert repairs == []
+    polished = solve_module.solve(problem, params)
+    assert len(repairs) == 1 and repairs[0] > 0.25 * NEVER_S
+    assert polished.dropped == [] and bm.check_routes(inst, bm.routes_as_rows(polished)) == []
+    assert polished.objective <= alone.objective
+
+    priced = [replace(v, fixed_cost=1) for v in problem.vehicles]
+    solve_module.solve(replace(problem, vehicles=priced), params)
+    assert len(repairs) == 1
