@@ -185,8 +185,31 @@
     mark();
   }
 
+  // A table wider than its box (a phone held upright) says so under it, and its box takes the
+  // keyboard focus so the arrow keys scroll it.
+  function markOverflow() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-scroll"), function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      if (wide) {
+        box.setAttribute("data-overflows", "");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        var caption = box.querySelector("caption");
+        box.setAttribute("aria-label", (caption ? caption.textContent + ": " : "") + "scrolls sideways");
+      } else {
+        box.removeAttribute("data-overflows");
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), makeSortable);
+    markOverflow();
+    window.addEventListener("resize", markOverflow);
+    window.addEventListener("hashchange", markOverflow);
     var tabs = document.querySelector("nav.tab-bar");
     if (tabs) markTabs(tabs);
     var job = document.getElementById("job");

@@ -506,6 +506,19 @@ def test_officer_plan_page_on_a_phone_and_without_scripts(page_for, browser, ser
     shoot(page, server, "18-plan-phone")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The cost tables: the money is seen without scrolling, and a table wider than the phone
+    # says it scrolls (and takes the keyboard focus to do it).
+    for caption in ("By operator, per school day", "By vehicle type, per school day"):
+        table = page.locator("#summary table", has=page.locator("caption", has_text=caption))
+        money = table.locator("thead th").nth(1)
+        assert money.inner_text().startswith("Cost per day")
+        cell = money.bounding_box()
+        assert cell is not None and cell["x"] + cell["width"] <= 390, caption
+        wide = table.evaluate("t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1")
+        marked = table.evaluate("t => t.parentElement.hasAttribute('data-overflows')")
+        assert marked == wide, caption
+        if wide:
+            assert table.evaluate("t => t.parentElement.tabIndex") == 0
     page.get_by_role("link", name=re.compile("^Routes")).click()
     assert page.locator("#routes-table").is_visible()
     box = page.locator("nav.tab-bar").bounding_box()
