@@ -12,8 +12,9 @@ from the current routes instead:
 - every pupil kept from a current route costs the settings' price per change (``[costs]
   replan_per_change``, a day) on any vehicle but the one carrying that route
   (:attr:`optimiser.routing.problem.Request.stay`), so the search moves a pupil only when it
-  saves more than that; placing a pupil still outweighs any price (the same price per pupil as
-  between morning and afternoon, :mod:`optimiser.routing.continuity`).
+  saves more than that; placing a pupil still outweighs any price. (Keep-together groups, as
+  between morning and afternoon, would charge a route's split but not its pupils moved whole
+  onto another vehicle, so two routes could merge for free.)
 - pupils can be locked to the vehicle carrying their current route (a hard rule);
 - the plan is assembled, explained and validated as any plan (:func:`optimiser.planner.
   assemble_plan`), routes matched to current ones keep their ids, and every pupil whose journey
@@ -56,9 +57,8 @@ from optimiser.validate.validator import validate_plan
 
 #: How the start plan is completed. Parallel cheapest insertion opens fewer new vehicles than the
 #: planner's local cheapest insertion: on the re-plan example (``benchmarks/replan_example.py``,
-#: 60 s a session) the re-plan cost +2.4% (+2.8% on a later sample plan) against a fresh plan
-#: where local insertion gave +3.4%, with about as many unaffected pupils' journeys changed
-#: (``benchmarks/results/replan_example.md``).
+#: 60 s a session) the re-plan cost +2.4% against a fresh plan where local insertion gave +3.4%,
+#: with about as many unaffected pupils' journeys changed (``benchmarks/results/replan_example.md``).
 COMPLETION = "PARALLEL_CHEAPEST_INSERTION"
 
 #: Why a pupil's journey changes, in order of precedence.
