@@ -57,8 +57,9 @@ from optimiser.validate.validator import validate_plan
 
 #: How the start plan is completed. Parallel cheapest insertion opens fewer new vehicles than the
 #: planner's local cheapest insertion: on the re-plan example (``benchmarks/replan_example.py``,
-#: 60 s a session) the re-plan cost +2.4% against a fresh plan where local insertion gave +3.4%,
-#: with about as many unaffected pupils' journeys changed (``benchmarks/results/replan_example.md``).
+#: 60 s a session) the re-plan cost +2.4% (+2.8% on a later sample plan) against a fresh plan
+#: where local insertion gave +3.4%, with about as many unaffected pupils' journeys changed
+#: (``benchmarks/results/replan_example.md``).
 COMPLETION = "PARALLEL_CHEAPEST_INSERTION"
 
 #: Why a pupil's journey changes, in order of precedence.
