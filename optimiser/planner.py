@@ -22,7 +22,7 @@ from optimiser.plan.totals import summarise
 from optimiser.plan.twins import link_twins
 from optimiser.plan.unplaced import explain_unplaced, place_solo, split_groups
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
-from optimiser.routing.continuity import keep_together, mirror_plan, route_groups
+from optimiser.routing.continuity import priced_twins
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
     request_parts,
@@ -31,7 +31,7 @@ from optimiser.routing.decompose import (
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
-from optimiser.routing.subproblem import plan_cost
+from optimiser.solver.afternoon import afternoon_from_morning
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
 from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
@@ -61,7 +61,7 @@ FIRST_S_PER_JOURNEY_SQUARED = 80 / 480**2
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
 # The share of the afternoon's search time spent again re-planning it from the morning's routes.
-CONTINUITY_SHARE = 0.5
+CONTINUITY_SHARE = 1.0
 
 
 class InvalidPlanError(SendRoutesError):
@@ -332,27 +332,27 @@ def _plan_afternoon_like_morning(
     budgets: list[SearchParameters],
     tracker: ProgressTracker,
 ) -> None:
-    """Re-plan the afternoon from the morning routes driven backwards (same crew both ways).
+    """Re-plan the afternoon from the morning's routes (the same crew both ways).
 
-    Each morning route's pupils become a keep-together group of the afternoon problem at the
-    settings' price per change; the afternoon is searched again, for ``CONTINUITY_SHARE`` of its
-    budget, from the mirrored morning routes the model accepts, and the result replaces the
-    afternoon plan if it is better under that objective (placing a pupil still outweighs any
-    price). Sessions solved in one model each only: a decomposed or split session keeps its plan
-    and gets its twins from the matching of routes alone (:func:`optimiser.plan.twins.link_twins`).
+    Each morning route's pupils go home on one afternoon vehicle where the afternoon allows
+    (:func:`optimiser.solver.afternoon.afternoon_from_morning`), and every pupil taken home on
+    another costs the settings' price per change (:func:`optimiser.routing.continuity.
+    priced_twins`); the afternoon is searched again from that start for ``CONTINUITY_SHARE`` of
+    its budget. The result replaces the afternoon planned on its own unless it leaves out more
+    journeys. Sessions solved in one model each only: a decomposed or split session keeps its
+    plan and gets its twins from the matching of routes alone (:func:`optimiser.plan.twins.
+    link_twins`).
     """
     pair = _continuity_pair(dataset, models)
     if pair is None:
         return
     a, p = pair
-    price = dataset.settings.continuity_per_change_pence
-    kept = keep_together(models[p], route_groups(models[a], solutions[a]), price)
-    start = mirror_plan(models[a], solutions[a], kept)
+    start, twin = afternoon_from_morning(models[a], solutions[a], models[p])
+    priced = priced_twins(models[p], twin, dataset.settings.continuity_per_change_pence)
     params = replace(budgets[p], time_limit_s=_continuity_s(budgets[p]))
-    mirrored = solve(kept.problem, params, _reporter(tracker, kept, models[p].problem.name), start)
-    own = plan_cost(kept.problem, solutions[p].routes, solutions[p].dropped)
-    if plan_cost(kept.problem, mirrored.routes, mirrored.dropped) < own:
-        models[p], solutions[p] = kept, mirrored
+    again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name), start)
+    if len(again.dropped) <= len(solutions[p].dropped):
+        models[p], solutions[p] = priced, again
 
 
 def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int, int] | None:

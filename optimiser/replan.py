@@ -12,9 +12,8 @@ from the current routes instead:
 - every pupil kept from a current route costs the settings' price per change (``[costs]
   replan_per_change``, a day) on any vehicle but the one carrying that route
   (:attr:`optimiser.routing.problem.Request.stay`), so the search moves a pupil only when it
-  saves more than that; placing a pupil still outweighs any price. (Keep-together groups, as
-  between morning and afternoon, would charge a route's split but not its pupils moved whole
-  onto another vehicle, so two routes could merge for free.)
+  saves more than that; placing a pupil still outweighs any price (the same price per pupil as
+  between morning and afternoon, :mod:`optimiser.routing.continuity`).
 - pupils can be locked to the vehicle carrying their current route (a hard rule);
 - the plan is assembled, explained and validated as any plan (:func:`optimiser.planner.
   assemble_plan`), routes matched to current ones keep their ids, and every pupil whose journey

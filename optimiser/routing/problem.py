@@ -96,9 +96,6 @@ class Problem:
     # (request a, request b, VisitKind): b's visit comes straight after a's, if both served
     consecutive: tuple[tuple[int, int, str], ...] = ()
     ride_cost_per_s: int = 0  # millipence per second of ride time, summed over requests
-    # Request groups that should share a vehicle, each with the cost of every vehicle beyond the
-    # first that serves its members (e.g. a morning route's pupils in the afternoon).
-    keep_together: tuple[tuple[tuple[int, ...], int], ...] = ()
     # At most this many arrivals at a site (``Visit.site``) per vehicle route; None: no limit.
     # Visits at one site in a row are one arrival.
     max_sites_per_route: int | None = None
@@ -128,9 +125,6 @@ class Problem:
         for a, b in self.never_together:
             if not (0 <= a < n and 0 <= b < n) or a == b:
                 problems.append(f"never_together pair ({a}, {b}) is not two requests")
-        for g, (group, cost) in enumerate(self.keep_together):
-            if not all(0 <= i < n for i in group) or cost < 0:
-                problems.append(f"keep_together group {g} names a non-request or costs < 0")
         if self.max_sites_per_route is not None and self.max_sites_per_route < 1:
             problems.append("max_sites_per_route must be at least 1")
         return problems + self._group_problems()

@@ -178,11 +178,6 @@ def extract(
             for a, b, kind in problem.consecutive
             if a in local_request and b in local_request
         ),
-        keep_together=tuple(
-            (inside, cost)
-            for group, cost in problem.keep_together
-            if len(inside := tuple(local_request[r] for r in group if r in local_request)) > 1
-        ),
     )
     return Subproblem(sub, tuple(requests), tuple(vehicles), tuple(rows))
 
@@ -227,9 +222,8 @@ def plan_cost(problem: Problem, routes: Iterable[VehicleRoute], dropped: Iterabl
 
     Vehicle fixed costs, distance at each vehicle's price per metre, ride time at the problem's
     price (from the start of service at the pickup, as the model counts it), each dropped
-    request's penalty, twice the largest member's penalty for a same-vehicle group served on
-    more than one vehicle, and a keep-together group's cost for each vehicle beyond its first:
-    the figure subproblem solutions are compared on.
+    request's penalty, and twice the largest member's penalty for a same-vehicle group served
+    on more than one vehicle: the figure subproblem solutions are compared on.
     """
     total = sum(problem.requests[i].penalty for i in dropped)
     vehicle_of: dict[int, int] = {}
@@ -248,9 +242,6 @@ def plan_cost(problem: Problem, routes: Iterable[VehicleRoute], dropped: Iterabl
     for group in problem.same_vehicle:
         if len({vehicle_of[i] for i in group if i in vehicle_of}) > 1:
             total += 2 * max(problem.requests[i].penalty for i in group)
-    for group, cost in problem.keep_together:
-        used = len({vehicle_of[i] for i in group if i in vehicle_of})
-        total += cost * max(0, used - 1)
     return total
 
 

@@ -348,9 +348,6 @@ class _Model:
             # insertion crawl (measured: minutes instead of seconds on the sample).
             split_cost = 2 * max(problem.requests[i].penalty for i in group)
             routing.AddSoftSameVehicleConstraint([first(i) for i in group], split_cost)
-        for group, cost in problem.keep_together:
-            if len(group) > 1 and cost > 0:
-                routing.AddSoftSameVehicleConstraint([first(i) for i in group], int(cost))
         for k, (a, b) in enumerate(problem.never_together):
             # A dimension per pair counting which of the two is on board, capped at one.
             demand = [0] * len(nodes.rows)

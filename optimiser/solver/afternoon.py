@@ -1,0 +1,83 @@
+"""The afternoon started from the morning: each morning route's pupils home on one vehicle.
+
+For children with autism or anxiety the same driver, passenger assistant and fellow passengers
+both ways matter as much as the time on board. A morning route's pupils cannot simply be driven
+home backwards: afternoon bells do not mirror morning ones (a vehicle that takes one pupil to a
+special school for 09:00 and then fetches another for a school at 09:15 cannot, in the afternoon,
+take the first home and be back at the second school before its pupils wait too long), so on the
+sample only about a quarter of morning routes driven backwards fit the afternoon. Here each
+morning route's pupils are given, as a small problem of their own, to one afternoon vehicle of
+the same fleet row and assistant: the route it finds carries as many of them as the afternoon's
+windows and ride limits allow (on the sample, 387 of 459 pupils), and those it cannot carry are
+left to the afternoon's search. That vehicle is each of the group's pupils' *twin* vehicle: the
+search pays the settings' price per change for every pupil it takes home on another
+(:func:`optimiser.routing.continuity.priced_twins`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from optimiser.routing.continuity import route_groups
+from optimiser.routing.from_dataset import SessionModel, VehicleSlot
+from optimiser.routing.problem import Solution
+from optimiser.routing.subproblem import extract
+from optimiser.solver.model import InitialPlan
+from optimiser.solver.params import SearchParameters
+from optimiser.solver.solve import solve
+
+#: The construction heuristics tried on each morning group; the route keeping most pupils (then
+#: the cheapest) is taken. Each try takes milliseconds: a group is a handful of requests.
+GROUP_HEURISTICS = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION", "SAVINGS")
+
+
+def afternoon_from_morning(
+    am: SessionModel, am_solution: Solution, pm: SessionModel
+) -> tuple[InitialPlan, dict[str, int]]:
+    """A start plan of ``pm`` keeping each morning route's pupils together, and each pupil's
+    twin vehicle.
+
+    Returns the start plan (for each afternoon vehicle, its visits as (request, kind)) and, for
+    every pupil of a morning route who also travels in the afternoon, the afternoon vehicle given
+    to that route. A morning route whose fleet row has no afternoon vehicle left gets none, and
+    its pupils no twin.
+    """
+    pm_request = {p: i for i, pupils in enumerate(pm.request_pupils) for p in pupils}
+    free: dict[VehicleSlot, list[int]] = defaultdict(list)
+    for v, slot in enumerate(pm.slots):
+        free[slot].append(v)
+    limits = [limit for _, limit in pm.problem.vehicle_limits]
+    plan: InitialPlan = [[] for _ in pm.slots]
+    twin: dict[str, int] = {}
+    placed: set[int] = set()
+    routes = sorted(am_solution.routes, key=lambda r: r.vehicle)
+    groups = route_groups(am, Solution(routes, [], 0))
+    for route, pupils in zip(routes, groups, strict=True):
+        requests = sorted({pm_request[p] for p in pupils if p in pm_request} - placed)
+        vehicles = free[am.slots[route.vehicle]]
+        if not requests or not vehicles:
+            continue
+        vehicle = vehicles.pop(0)
+        twin.update({p: vehicle for p in pupils if p in pm_request})
+        visits = [(r, kind) for r, kind in _group_route(pm, requests, vehicle, limits)]
+        plan[vehicle] = [(r, kind) for r, kind in visits if r not in placed]
+        placed |= {r for r, _ in plan[vehicle]}
+    return plan, twin
+
+
+def _group_route(
+    pm: SessionModel, requests: list[int], vehicle: int, limits: list[int]
+) -> list[tuple[int, str]]:
+    """The visits of the route of ``vehicle`` that carries the most of ``requests`` (then at the
+    least cost), built by each of ``GROUP_HEURISTICS`` on a problem of just those."""
+    sub = extract(pm.problem, requests, [vehicle], limits)
+    best: tuple[int, int, list[tuple[int, str]]] | None = None
+    for heuristic in GROUP_HEURISTICS:
+        params = SearchParameters(time_limit_s=1.0, solution_limit=1, first_solution=heuristic)
+        found = solve(sub.problem, params)
+        routes, dropped = sub.to_global(found)
+        visits = [(v.request, str(v.kind)) for r in routes for v in r.visits]
+        key = (len(dropped), found.objective)
+        if best is None or key < best[:2]:
+            best = (*key, visits)
+    return best[2] if best is not None else []
