@@ -34,7 +34,7 @@ from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
 from optimiser.solver.afternoon import afternoon_from_morning
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
-from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
+from optimiser.solver.params import MIN_SEARCH_S, START_COMPLETION, SearchParameters
 from optimiser.solver.progress import (
     FIRST_ROUTES,
     IMPROVING,
@@ -349,7 +349,9 @@ def _plan_afternoon_like_morning(
     a, p = pair
     start, twin = afternoon_from_morning(models[a], solutions[a], models[p])
     priced = priced_twins(models[p], twin, dataset.settings.continuity_per_change_pence)
-    params = replace(budgets[p], time_limit_s=_continuity_s(budgets[p]))
+    params = replace(
+        budgets[p], time_limit_s=_continuity_s(budgets[p]), first_solution=START_COMPLETION
+    )
     again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name), start)
     if len(again.dropped) <= len(solutions[p].dropped):
         models[p], solutions[p] = priced, again

@@ -7,7 +7,7 @@ from the current routes instead:
 - the current routes, without their leavers and the pupils whose home or school moved, are the
   start plan (each on a vehicle of its fleet row and assistant); the solver keeps every route the
   rules still allow and places the rest (new pupils, moved pupils, and the pupils of routes that
-  no longer hold) by parallel cheapest insertion (``COMPLETION``), then searches (see
+  no longer hold) by parallel cheapest insertion (:data:`optimiser.solver.params.START_COMPLETION`), then searches (see
   :func:`optimiser.solver.solve.solve`);
 - every pupil kept from a current route costs the settings' price per change (``[costs]
   replan_per_change``, a day) on any vehicle but the one carrying that route
@@ -49,17 +49,11 @@ from optimiser.planner import WHOLE_FLEET, KeptTimes, ProgressFn, assemble_plan,
 from optimiser.roads.travel import TravelData, build_travel, home_key
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot
 from optimiser.routing.problem import Solution, VisitKind
-from optimiser.solver.params import SearchParameters
+from optimiser.solver.params import START_COMPLETION, SearchParameters
 from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import validate_plan
 
-#: How the start plan is completed. Parallel cheapest insertion opens fewer new vehicles than the
-#: planner's local cheapest insertion: on the re-plan example (``benchmarks/replan_example.py``,
-#: 60 s a session) the re-plan cost +2.4% (+2.8% on a later sample plan) against a fresh plan
-#: where local insertion gave +3.4%, with about as many unaffected pupils' journeys changed
-#: (``benchmarks/results/replan_example.md``).
-COMPLETION = "PARALLEL_CHEAPEST_INSERTION"
 
 #: Why a pupil's journey changes, in order of precedence.
 REASONS = (
@@ -582,7 +576,7 @@ def replan(
         The dataset's travel data (built if not given).
     params : SearchParameters, optional
         The search of each session (default: the settings' time limit); its first-solution
-        heuristic is replaced by ``COMPLETION``, which completes the start plan.
+        heuristic is replaced by ``START_COMPLETION``, which completes the start plan.
     locked : iterable of str
         Pupils who stay on the vehicle of their current route whatever it costs.
     price_pence : int, optional
@@ -599,7 +593,7 @@ def replan(
     travel = travel or build_travel(dataset)
     params = replace(
         params or SearchParameters(time_limit_s=dataset.settings.time_limit_s),
-        first_solution=COMPLETION,
+        first_solution=START_COMPLETION,
     )
     price = dataset.settings.replan_per_change_pence if price_pence is None else price_pence
     locks = set(locked)

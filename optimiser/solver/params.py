@@ -20,6 +20,11 @@ ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
 ITERATED_FIRST_SHARE = 0.01
 FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
 MIN_SEARCH_S = 2.0  # improvement always gets at least this long
+# How a start plan (today's routes in a re-plan, the morning's groups in the afternoon) is
+# completed: parallel cheapest insertion opens fewer new vehicles than local cheapest insertion
+# (re-plan example: +2.4% against a fresh plan where local insertion gave +3.4%) and, from the
+# morning's groups, places every pupil where local insertion left 91 of 457 afternoon requests out.
+START_COMPLETION = "PARALLEL_CHEAPEST_INSERTION"
 
 # OR-Tools' FirstSolutionStrategy names that need nothing beyond the model (not UNSET, and not
 # EVALUATOR_STRATEGY, which needs a Python callback).
