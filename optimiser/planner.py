@@ -350,7 +350,10 @@ def _plan_afternoon_like_morning(
     start, twin = afternoon_from_morning(models[a], solutions[a], models[p])
     priced = priced_twins(models[p], twin, dataset.settings.continuity_per_change_pence)
     params = replace(
-        budgets[p], time_limit_s=_continuity_s(budgets[p]), first_solution=START_COMPLETION
+        budgets[p],
+        time_limit_s=_continuity_s(budgets[p]),
+        first_solution=START_COMPLETION,
+        complete_start=True,
     )
     again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name), start)
     if len(again.dropped) <= len(solutions[p].dropped):

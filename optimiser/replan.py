@@ -7,8 +7,8 @@ from the current routes instead:
 - the current routes, without their leavers and the pupils whose home or school moved, are the
   start plan (each on a vehicle of its fleet row and assistant); the solver keeps every route the
   rules still allow and places the rest (new pupils, moved pupils, and the pupils of routes that
-  no longer hold) by parallel cheapest insertion (:data:`optimiser.solver.params.START_COMPLETION`), then searches (see
-  :func:`optimiser.solver.solve.solve`);
+  no longer hold) by parallel cheapest insertion (``START_COMPLETION`` of
+  :mod:`optimiser.solver.params`), then searches (see :func:`optimiser.solver.solve.solve`);
 - every pupil kept from a current route costs the settings' price per change (``[costs]
   replan_per_change``, a day) on any vehicle but the one carrying that route
   (:attr:`optimiser.routing.problem.Request.stay`), so the search moves a pupil only when it
@@ -53,7 +53,6 @@ from optimiser.solver.params import START_COMPLETION, SearchParameters
 from optimiser.solver.progress import ProgressEvent
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import validate_plan
-
 
 #: Why a pupil's journey changes, in order of precedence.
 REASONS = (

@@ -99,6 +99,10 @@ class SearchParameters:
     # "none": OR-Tools' own first-solution heuristic only.
     warm_start: str = "none"
     warm_start_share: float = 0.5
+    # A start plan given to the solver that loads with requests it does not hold still left out
+    # is completed by ``first_solution`` (see solve._first_solution); off, the search is left to
+    # place them (kept so for the re-plan and the decomposition's parts, as measured).
+    complete_start: bool = False
     # Route minimisation in iterated local search where vehicles have fixed costs (see
     # search._Search.fewer_vehicles): the share of the search time before it, the share each
     # attempt gets, and how many failed attempts in a row end it.
@@ -166,7 +170,7 @@ def _problems(p: SearchParameters) -> list[str]:
     lateness = _number(p.route_min_lateness)
     if lateness is None or lateness < 0:
         out.append(f"route_min_lateness must be a finite number >= 0, not {p.route_min_lateness!r}")
-    for name in ("log_search", "fixed_cost_as_span", "route_min"):
+    for name in ("log_search", "fixed_cost_as_span", "complete_start", "route_min"):
         if not isinstance(getattr(p, name), bool):
             out.append(f"{name} must be true or false, not {getattr(p, name)!r}")
     if not isinstance(p.search_text, str):
