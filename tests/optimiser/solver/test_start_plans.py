@@ -80,3 +80,22 @@ def test_a_kept_time_holds_where_the_route_has_room_and_costs_beyond_its_toleran
     forced = solve(early, FIRST_ONLY, None, plan)
     assert index["P0"] not in forced.dropped
     assert forced.objective >= 1000 * (3600 - 60)
+
+
+def test_a_start_plan_that_loads_with_requests_out_is_completed_where_asked():
+    """Two cars; the start plan holds four of six pupils, both cars in use. Loading places the
+    others on unused vehicles only, so they stay out; with ``complete_start`` the first-solution
+    heuristic completes the plan (the afternoon from the morning's groups relies on it)."""
+    pupils = [pupil(f"P{k}", (k - 2.5, 1), school="S1") for k in range(6)]
+    schools = [school("S1", (0, 4), am=("08:30", "08:50"))]
+    data, travel = world(pupils, schools, [vehicle("Car", (0, 0), seats=4, count=2)])
+    model = build_session_model(data, travel, Session.AM)
+    index = {model.request_pupils[i][0]: i for i in range(len(model.problem.requests))}
+    problem = replace(model.problem, ride_cost_per_s=83)  # 5p a minute
+    plan = [_route(index, "P0", "P1", "P2"), _route(index, "P3")]
+    as_loaded = solve(problem, FIRST_ONLY, None, plan)
+    assert sorted(as_loaded.dropped) == sorted([index["P4"], index["P5"]])
+    completed = solve(problem, replace(FIRST_ONLY, complete_start=True), None, plan)
+    assert completed.dropped == []
+    served = _served(completed)
+    assert [route[: len(start)] for route, start in zip(served, plan, strict=True)] == plan
