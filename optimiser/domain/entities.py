@@ -172,11 +172,12 @@ class Settings:
     # same the one with shorter rides wins (5p: a 10-minute detour for four pupils, £2, weighs
     # like 1.5 km of taxi).
     ride_time_weight_pence_per_min: float = 5.0
-    # The price of each change of vehicle between a pupil's morning and afternoon: every vehicle
-    # beyond the first that carries a morning route's pupils home (see
-    # optimiser.routing.continuity). 0 (the default) plans the afternoon without regard to the
-    # morning: on the sample, £5 kept 19% of pupils on their vehicle against 20% without, and
-    # took 580 s against 156 s (benchmarks/README.md, "Fair rides and the same crew both ways").
+    # The price of each change of vehicle between a pupil's morning and afternoon: each pupil
+    # taken home on another vehicle than the one given to their morning route (see
+    # optimiser.solver.afternoon and optimiser.routing.continuity). 0 (the default) plans the
+    # afternoon without regard to the morning: on the sample, £5 kept 81% of pupils on their
+    # vehicle against 19% without, at 5.3% more per placed journey (benchmarks/README.md, "Fair
+    # rides and the same crew both ways").
     continuity_per_change_pence: int = 0
     # The price of changing a pupil's vehicle when re-planning from the routes run today (see
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one
