@@ -57,7 +57,7 @@ def afternoon_from_morning(
     routes = sorted(am_solution.routes, key=lambda r: r.vehicle)
     groups = route_groups(am, Solution(routes, [], 0))
     for route, pupils in zip(routes, groups, strict=True):
-        requests = sorted({pm_request[p] for p in pupils if p in pm_request} - placed)
+        requests = _unplaced_groups(pm, {pm_request[p] for p in pupils if p in pm_request}, placed)
         vehicles = free[am.slots[route.vehicle]]
         if not requests or not vehicles:
             continue
@@ -69,6 +69,19 @@ def afternoon_from_morning(
     left = sorted({pm_request[p] for p in twin} - placed)
     _absorb(pm, plan, cost, left, limits)
     return plan, twin
+
+
+def _unplaced_groups(pm: SessionModel, requests: set[int], placed: set[int]) -> list[int]:
+    """``requests`` less those placed already and less every one whose same-vehicle group (siblings
+    travelling together) has a member placed: the small problem of a route draws in a request's
+    whole group, and a group split across two start routes breaks the rule that siblings are set
+    down one straight after the other, so that the whole start failed to load (seen on the
+    sample, where a morning plan carried two siblings on two routes)."""
+    taken = set(placed)
+    for group in pm.problem.same_vehicle:
+        if taken.intersection(group):
+            taken.update(group)
+    return sorted(requests - taken)
 
 
 def _absorb(

@@ -6,8 +6,11 @@ from __future__ import annotations
 from optimiser.domain.entities import Policy, Session
 from optimiser.plan.document import Route, Stop, StopType
 from optimiser.plan.twins import continuity, link_twins
-from optimiser.planner import plan_dataset
-from optimiser.solver.params import SearchParameters
+from optimiser.planner import plan_dataset, session_model
+from optimiser.routing.problem import Solution, VehicleRoute, VisitTime
+from optimiser.solver.afternoon import afternoon_from_morning
+from optimiser.solver.params import START_COMPLETION, SearchParameters
+from optimiser.solver.solve import solve
 from tests.helpers.worlds import pupil, school, vehicle, world
 
 BOTH = frozenset({Session.AM, Session.PM})
@@ -116,3 +119,46 @@ def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price():
             assert other is None or twins[other] == rid
     assert shares[1] >= 0.9
     assert shares[1] > shares[0]
+
+
+def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
+    """Siblings A and B (one home, two schools 6 km apart) rode two morning routes, each with a
+    schoolmate, in two-seat cars. In the afternoon either sibling's route problem draws in the
+    other, and the bells leave time for two pupils a car, so each keeps its own school's pair.
+    The start must not then put the siblings on two vehicles: their set-downs at home are one
+    straight after the other, so such a start cannot load at all, and the afternoon was quietly
+    planned from scratch. It must load, every start route kept as it is."""
+    home = (0.0, 0.0)
+    pupils = [
+        pupil("A", home, school="S0", group="G", sessions=BOTH),
+        pupil("B", home, school="S1", group="G", sessions=BOTH),
+        pupil("C", (0.2, 0.3), school="S0", sessions=BOTH),
+        pupil("D", (-0.2, 0.3), school="S1", sessions=BOTH),
+    ]
+    schools = [
+        school("S0", (3, 0), am=("08:00", "09:00"), pm=("15:00", "15:20")),
+        school("S1", (-3, 0), am=("08:00", "09:00"), pm=("15:00", "15:20")),
+    ]
+    data, travel = world(pupils, schools, [vehicle("Car", (0, 1), seats=2, count=4)])
+    am, pm = (session_model(data, travel, s) for s in (Session.AM, Session.PM))
+    request = {pids[0]: i for i, pids in enumerate(am.request_pupils)}
+    morning = Solution(
+        [
+            VehicleRoute(v, 0, [VisitTime(request[p], "pickup", 0, 0) for p in pids], 0)
+            for v, pids in enumerate((("C", "A"), ("D", "B")))
+        ],
+        [],
+        0,
+    )
+    start, _ = afternoon_from_morning(am, morning, pm)
+    vehicle_of = {r: v for v, visits in enumerate(start) for r, _ in visits}
+    for group in pm.problem.same_vehicle:
+        assert len({vehicle_of[r] for r in group if r in vehicle_of}) <= 1
+    params = SearchParameters(
+        time_limit_s=10, solution_limit=1, first_solution=START_COMPLETION, complete_start=True
+    )
+    found = solve(pm.problem, params, None, start)
+    routes = {r.vehicle: [(v.request, v.kind) for v in r.visits] for r in found.routes}
+    for v, visits in enumerate(start):
+        if visits:
+            assert [x for x in routes.get(v, []) if x in visits] == visits
