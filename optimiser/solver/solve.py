@@ -9,6 +9,7 @@ search from the first solution elsewhere. The answer comes back as a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +28,8 @@ from optimiser.solver.params import (
 from optimiser.solver.progress import Progress
 from optimiser.solver.regroup import regroup
 from optimiser.solver.search import _iterated_phase, _Search
+
+log = logging.getLogger(__name__)
 
 _STATUS = {
     number: name.removeprefix("ROUTING_")
@@ -123,6 +126,12 @@ def _first_solution(
             completed = _load_what_fits(model, initial, search)
             if completed is not None and _left_out(model, completed) < left_out:
                 assignment = completed
+    if initial is not None and assignment is None:
+        log.warning(
+            "%s: the start plan given does not load, even in part; the search starts from a "
+            "first solution of its own",
+            run.problem.name,
+        )
     if assignment is None and params.warm_start == "vroom":
         assignment = _warm_start(run, model)
     seeded = assignment is not None

@@ -121,13 +121,9 @@ def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price():
     assert shares[1] > shares[0]
 
 
-def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
-    """Siblings A and B (one home, two schools 6 km apart) rode two morning routes, each with a
-    schoolmate, in two-seat cars. In the afternoon either sibling's route problem draws in the
-    other, and the bells leave time for two pupils a car, so each keeps its own school's pair.
-    The start must not then put the siblings on two vehicles: their set-downs at home are one
-    straight after the other, so such a start cannot load at all, and the afternoon was quietly
-    planned from scratch. It must load, every start route kept as it is."""
+def _siblings_apart():
+    """Siblings A and B (one home, two schools 6 km apart) on two morning routes, each with a
+    schoolmate, in two-seat cars: the morning and afternoon models and the morning's routes."""
     home = (0.0, 0.0)
     pupils = [
         pupil("A", home, school="S0", group="G", sessions=BOTH),
@@ -150,6 +146,17 @@ def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
         [],
         0,
     )
+    return am, pm, morning
+
+
+def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
+    """Siblings A and B (one home, two schools 6 km apart) rode two morning routes, each with a
+    schoolmate, in two-seat cars. In the afternoon either sibling's route problem draws in the
+    other, and the bells leave time for two pupils a car, so each keeps its own school's pair.
+    The start must not then put the siblings on two vehicles: their set-downs at home are one
+    straight after the other, so such a start cannot load at all, and the afternoon was quietly
+    planned from scratch. It must load, every start route kept as it is."""
+    am, pm, morning = _siblings_apart()
     start, _ = afternoon_from_morning(am, morning, pm)
     vehicle_of = {r: v for v, visits in enumerate(start) for r, _ in visits}
     for group in pm.problem.same_vehicle:
@@ -162,3 +169,14 @@ def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
     for v, visits in enumerate(start):
         if visits:
             assert [x for x in routes.get(v, []) if x in visits] == visits
+
+
+def test_a_start_plan_that_cannot_load_is_reported(caplog):
+    """A start plan none of whose routes can be driven (each sets a pupil down before picking
+    them up): the search starts afresh, places everyone, and says so."""
+    _, pm, _ = _siblings_apart()
+    start = [[(r, "dropoff"), (r, "pickup")] for r in range(len(pm.problem.requests))]
+    with caplog.at_level("WARNING", logger="optimiser.solver.solve"):
+        found = solve(pm.problem, SearchParameters(time_limit_s=5, solution_limit=1), None, start)
+    assert "does not load" in caplog.text
+    assert not found.dropped
