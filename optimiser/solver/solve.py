@@ -138,12 +138,25 @@ def _first_solution(
     first_s = 0.0
     if assignment is None:
         first = replace(
-            params, solution_limit=1, time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S)
+            params,
+            solution_limit=1,
+            time_limit_s=max(params.time_limit_s, FIRST_SOLUTION_LIMIT_S),
+            first_solution=construction(run.problem, params),
         )
         search = routing_search_parameters(first, run.arc_cost)
         assignment = model.routing.SolveWithParameters(search)
         first_s = run.elapsed() - run.build_s
     return assignment, seeded, first_s
+
+
+def construction(problem: Problem, params: SearchParameters) -> str:
+    """The heuristic that builds a first solution afresh: ``send_first_solution`` where requests
+    have ride limits and vehicles cost to use (a SEND session), ``first_solution`` elsewhere (the
+    public benchmarks it was chosen on: Solomon, Li & Lim, dial-a-ride). Iterated local search
+    builds its own from its run's heuristic (see search._Search.start)."""
+    ride_limits = any(r.max_ride_s is not None for r in problem.requests)
+    fixed_costs = any(v.fixed_cost > 0 for v in problem.vehicles)
+    return params.send_first_solution if ride_limits and fixed_costs else params.first_solution
 
 
 def _left_out(model: _Model, assignment: Any) -> float:

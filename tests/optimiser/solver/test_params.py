@@ -70,6 +70,7 @@ def test_valid_parameters_are_taken_as_given(changes):
         ({"solution_limit": True}, "solution_limit"),
         ({"first_solution": "CHEAPEST"}, "first_solution"),
         ({"first_solution": "EVALUATOR_STRATEGY"}, "first_solution"),
+        ({"send_first_solution": "CHEAPEST"}, "send_first_solution"),
         ({"metaheuristic": "guided_local_search"}, "metaheuristic"),
         ({"warm_start": "pyvrp"}, "warm_start"),
         ({"warm_start_share": 0}, "warm_start_share"),

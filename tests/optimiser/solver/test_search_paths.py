@@ -113,3 +113,46 @@ def test_where_vehicles_cost_nothing_guided_search_polishes_the_iterated_best(mo
     priced = [replace(v, fixed_cost=1) for v in problem.vehicles]
     solve_module.solve(replace(problem, vehicles=priced), params)
     assert len(repairs) == 1
+
+
+@pytest.mark.parametrize(
+    ("fixed_cost", "ride_limits", "built_by"),
+    [
+        (500, True, "PARALLEL_CHEAPEST_INSERTION"),  # a SEND session's shape: send_first_solution
+        (0, True, "LOCAL_CHEAPEST_INSERTION"),  # dial-a-ride: vehicles cost nothing to use
+        (500, False, "LOCAL_CHEAPEST_INSERTION"),  # no ride limits (Li & Lim's shape)
+    ],
+)
+def test_a_send_session_is_built_by_its_own_heuristic(
+    monkeypatch, fixed_cost, ride_limits, built_by
+):
+    """The first solution built afresh: ``send_first_solution`` where requests have ride limits
+    and vehicles cost to use, ``first_solution`` elsewhere (seen in the search parameters the
+    model is solved with)."""
+    inst, problem = _a2_16()
+    vehicles = tuple(replace(v, fixed_cost=fixed_cost) for v in problem.vehicles)
+    requests = (
+        problem.requests
+        if ride_limits
+        else tuple(replace(r, max_ride_s=None) for r in problem.requests)
+    )
+    problem = replace(problem, vehicles=vehicles, requests=requests)
+    params = SearchParameters(
+        time_limit_s=NEVER_S,
+        solution_limit=1,
+        metaheuristic="GUIDED_LOCAL_SEARCH",
+        first_solution="LOCAL_CHEAPEST_INSERTION",
+        send_first_solution="PARALLEL_CHEAPEST_INSERTION",
+    )
+    assert solve_module.construction(problem, params) == built_by
+    strategies: list[str] = []
+    original = solve_module.routing_search_parameters
+
+    def seen(p, *args, **kwargs):
+        strategies.append(p.first_solution)
+        return original(p, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "routing_search_parameters", seen)
+    solution = solve_module.solve(problem, params)
+    assert strategies == [built_by]
+    assert solution.routes
