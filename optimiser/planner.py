@@ -31,10 +31,10 @@ from optimiser.routing.decompose import (
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
-from optimiser.solver.afternoon import afternoon_from_morning
+from optimiser.solver.afternoon import twin_vehicles
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
-from optimiser.solver.params import MIN_SEARCH_S, START_COMPLETION, SearchParameters
+from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
 from optimiser.solver.progress import (
     FIRST_ROUTES,
     IMPROVING,
@@ -332,30 +332,24 @@ def _plan_afternoon_like_morning(
     budgets: list[SearchParameters],
     tracker: ProgressTracker,
 ) -> None:
-    """Re-plan the afternoon from the morning's routes (the same crew both ways).
+    """Plan the afternoon again with the morning in view (the same crew both ways).
 
-    Each morning route's pupils go home on one afternoon vehicle where the afternoon allows
-    (:func:`optimiser.solver.afternoon.afternoon_from_morning`), and every pupil taken home on
-    another costs the settings' price per change (:func:`optimiser.routing.continuity.
-    priced_twins`); the afternoon is searched again from that start for ``CONTINUITY_SHARE`` of
-    its budget. The result replaces the afternoon planned on its own unless it leaves out more
-    journeys. Sessions solved in one model each only: a decomposed or split session keeps its
-    plan and gets its twins from the matching of routes alone (:func:`optimiser.plan.twins.
-    link_twins`).
+    Each morning route's pupils get one afternoon vehicle, their twin (:func:`optimiser.solver.
+    afternoon.twin_vehicles`), and every pupil taken home on another costs the settings' price
+    per change (:func:`optimiser.routing.continuity.priced_twins`); the afternoon is planned
+    afresh under that price for ``CONTINUITY_SHARE`` of its budget. The result replaces the
+    afternoon planned on its own unless it leaves out more journeys. Sessions solved in one
+    model each only: a decomposed or split session keeps its plan and gets its twins from the
+    matching of routes alone (:func:`optimiser.plan.twins.link_twins`).
     """
     pair = _continuity_pair(dataset, models)
     if pair is None:
         return
     a, p = pair
-    start, twin = afternoon_from_morning(models[a], solutions[a], models[p])
+    twin = twin_vehicles(models[a], solutions[a], models[p])
     priced = priced_twins(models[p], twin, dataset.settings.continuity_per_change_pence)
-    params = replace(
-        budgets[p],
-        time_limit_s=_continuity_s(budgets[p]),
-        first_solution=START_COMPLETION,
-        complete_start=True,
-    )
-    again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name), start)
+    params = replace(budgets[p], time_limit_s=_continuity_s(budgets[p]))
+    again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name))
     if len(again.dropped) <= len(solutions[p].dropped):
         models[p], solutions[p] = priced, again
 

@@ -175,9 +175,9 @@ class Settings:
     # The price of each change of vehicle between a pupil's morning and afternoon: each pupil
     # taken home on another vehicle than the one given to their morning route (see
     # optimiser.solver.afternoon and optimiser.routing.continuity). 0 (the default) plans the
-    # afternoon without regard to the morning: on the sample, £5 kept 72% of pupils on their
-    # vehicle against 31% without, at 10.6% more per placed journey (benchmarks/README.md, "Fair
-    # rides and the same crew both ways").
+    # afternoon without regard to the morning: on the sample, £20 kept 60% of pupils on their
+    # vehicle and £50 73%, against 31% without, at 2.4% and 6.3% more per placed journey
+    # (benchmarks/README.md, "Fair rides and the same crew both ways").
     continuity_per_change_pence: int = 0
     # The price of changing a pupil's vehicle when re-planning from the routes run today (see
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one

@@ -1,7 +1,7 @@
 """The same crew morning and afternoon: the afternoon priced for every pupil taken off their twin.
 
 A pupil's *twin* vehicle is the afternoon vehicle given to their morning route (see
-:func:`optimiser.solver.afternoon.afternoon_from_morning`). With a price per change, the
+:func:`optimiser.solver.afternoon.twin_vehicles`). With a price per change, the
 afternoon problem charges that price for each pupil it takes home on any other vehicle, so the
 search breaks up a morning route's group only where that saves more than the price; placing a
 pupil still outweighs any price.

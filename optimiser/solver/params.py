@@ -20,10 +20,9 @@ ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
 ITERATED_FIRST_SHARE = 0.01
 FIRST_SOLUTION_LIMIT_S = 900.0  # the first complete plan may take longer than the search budget
 MIN_SEARCH_S = 2.0  # improvement always gets at least this long
-# How a start plan (today's routes in a re-plan, the morning's groups in the afternoon) is
-# completed: parallel cheapest insertion opens fewer new vehicles than local cheapest insertion
-# (re-plan example: +2.4% against a fresh plan where local insertion gave +3.4%) and, from the
-# morning's groups, places every pupil where local insertion left 91 of 457 afternoon requests out.
+# How a start plan (today's routes in a re-plan) is completed: parallel cheapest insertion opens
+# fewer new vehicles than local cheapest insertion (re-plan example: +2.4% against a fresh plan
+# where local insertion gave +3.4%).
 START_COMPLETION = "PARALLEL_CHEAPEST_INSERTION"
 
 # OR-Tools' FirstSolutionStrategy names that need nothing beyond the model (not UNSET, and not
@@ -106,7 +105,8 @@ class SearchParameters:
     warm_start_share: float = 0.5
     # A start plan given to the solver that loads with requests it does not hold still left out
     # is completed by ``first_solution`` (see solve._first_solution); off, the search is left to
-    # place them (kept so for the re-plan and the decomposition's parts, as measured).
+    # place them (kept so for the re-plan and the decomposition's parts, as measured; it served
+    # an afternoon started from the morning's groups, a start since given up).
     complete_start: bool = False
     # Route minimisation in iterated local search where vehicles have fixed costs (see
     # search._Search.fewer_vehicles): the share of the search time before it, the share each

@@ -8,8 +8,8 @@ from optimiser.plan.document import Route, Stop, StopType
 from optimiser.plan.twins import continuity, link_twins
 from optimiser.planner import plan_dataset, session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitTime
-from optimiser.solver.afternoon import afternoon_from_morning
-from optimiser.solver.params import START_COMPLETION, SearchParameters
+from optimiser.solver.afternoon import twin_vehicles
+from optimiser.solver.params import SearchParameters
 from optimiser.solver.solve import solve
 from tests.helpers.worlds import pupil, school, vehicle, world
 
@@ -149,26 +149,16 @@ def _siblings_apart():
     return am, pm, morning
 
 
-def test_the_afternoon_start_never_splits_siblings_the_morning_carried_apart():
-    """Siblings A and B (one home, two schools 6 km apart) rode two morning routes, each with a
-    schoolmate, in two-seat cars. In the afternoon either sibling's route problem draws in the
-    other, and the bells leave time for two pupils a car, so each keeps its own school's pair.
-    The start must not then put the siblings on two vehicles: their set-downs at home are one
-    straight after the other, so such a start cannot load at all, and the afternoon was quietly
-    planned from scratch. It must load, every start route kept as it is."""
+def test_each_morning_route_gets_one_afternoon_vehicle_of_its_row_for_its_pupils():
+    """The twins of the siblings' world: each morning route's pupils share one afternoon vehicle,
+    a different one for each route, of the route's fleet row and assistant."""
     am, pm, morning = _siblings_apart()
-    start, _ = afternoon_from_morning(am, morning, pm)
-    vehicle_of = {r: v for v, visits in enumerate(start) for r, _ in visits}
-    for group in pm.problem.same_vehicle:
-        assert len({vehicle_of[r] for r in group if r in vehicle_of}) <= 1
-    params = SearchParameters(
-        time_limit_s=10, solution_limit=1, first_solution=START_COMPLETION, complete_start=True
-    )
-    found = solve(pm.problem, params, None, start)
-    routes = {r.vehicle: [(v.request, v.kind) for v in r.visits] for r in found.routes}
-    for v, visits in enumerate(start):
-        if visits:
-            assert [x for x in routes.get(v, []) if x in visits] == visits
+    twin = twin_vehicles(am, morning, pm)
+    assert twin["A"] == twin["C"] and twin["B"] == twin["D"] and twin["A"] != twin["B"]
+    for route in morning.routes:
+        assert {pm.slots[twin[p]] for p in am.request_pupils[route.visits[0].request]} == {
+            am.slots[route.vehicle]
+        }
 
 
 def test_a_start_plan_that_cannot_load_is_reported(caplog):
