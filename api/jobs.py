@@ -274,7 +274,8 @@ def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
 # loads the solver).
 SESSIONS = 2  # a job plans the morning and the afternoon
 RETRY_SHARE, RETRY_MIN_S = 0.5, 10.0  # a session short of vehicles searches again with more
-CONTINUITY_SHARE = 1.0  # the afternoon searched again from the morning's routes
+# the sessions searched again in turns with each other in view (a price per change set)
+CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.0
 
 
 def wall_clock_bound_s(
@@ -292,17 +293,25 @@ def wall_clock_bound_s(
       (sessions too large for one model are planned one after the other, ``t`` each, and get
       no second search: at most ``2 t`` either way, within the sum below);
     - each session's second search with more vehicles: ``max(10 s, t / 2)``, one after the other;
-    - the afternoon's search again from the morning's routes (a price per change set): ``t``;
+    - the sessions searched again in turns with each other in view (a price per change set):
+      ``t`` a turn, two turns (side by side with two workers; the afternoon then the morning
+      with one);
     - ``grace_s`` + ``grace_s_per_pupil`` x pupils: loading and snapping to the roads, building
       the models, a first plan that takes longer than ``t`` (it grows with the journeys),
       checking and saving.
 
-    So ``3 t`` of search with two solver workers (``4 t`` with one), for ``t`` >= 20 s.
+    So ``4 t`` of search with two solver workers (``5 t`` with one), for ``t`` >= 20 s.
     """
     t = float(time_limit_s)
     searches = t if solver_workers >= SESSIONS else SESSIONS * t
     retries = SESSIONS * max(RETRY_MIN_S, RETRY_SHARE * t)
-    return searches + retries + CONTINUITY_SHARE * t + grace_s + grace_s_per_pupil * pupils
+    return (
+        searches
+        + retries
+        + CONTINUITY_ROUNDS * CONTINUITY_SHARE * t
+        + grace_s
+        + grace_s_per_pupil * pupils
+    )
 
 
 class JobRunner:

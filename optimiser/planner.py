@@ -22,7 +22,7 @@ from optimiser.plan.totals import summarise
 from optimiser.plan.twins import link_twins
 from optimiser.plan.unplaced import explain_unplaced, place_solo, split_groups
 from optimiser.roads.travel import TravelData, build_travel, home_key, school_key
-from optimiser.routing.continuity import priced_twins
+from optimiser.routing.continuity import priced_twins, stay_paid
 from optimiser.routing.decompose import (
     MAX_PUPILS_PER_PART,
     request_parts,
@@ -31,7 +31,7 @@ from optimiser.routing.decompose import (
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
-from optimiser.solver.afternoon import twin_vehicles
+from optimiser.solver.both_ways import twin_vehicles
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
 from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
@@ -60,8 +60,9 @@ FIRST_S_PER_JOURNEY_SQUARED = 80 / 480**2
 # Offer the solver every vehicle of the fleet: a decomposed session's subproblems take only the
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
-# The share of the afternoon's search time spent again re-planning it from the morning's routes.
-CONTINUITY_SHARE = 1.0
+# With a price per change: how many turns re-plan one session with the other's routes in view,
+# and the share of the session's search time each turn takes.
+CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.0
 
 
 class InvalidPlanError(SendRoutesError):
@@ -325,38 +326,66 @@ def _retry_with_more_vehicles(
     return (bigger, retry) if retry.objective < solution.objective else (model, solution)
 
 
-def _plan_afternoon_like_morning(
+def _plan_both_ways(
     dataset: Dataset,
     models: list[SessionModel],
     solutions: list[Solution],
     budgets: list[SearchParameters],
+    workers: int,
     tracker: ProgressTracker,
 ) -> None:
-    """Plan the afternoon again with the morning in view (the same crew both ways).
+    """Plan the morning and the afternoon again with each other in view (the same crew both ways).
 
-    Each morning route's pupils get one afternoon vehicle, their twin (:func:`optimiser.solver.
-    afternoon.twin_vehicles`), and every pupil taken home on another costs the settings' price
-    per change (:func:`optimiser.routing.continuity.priced_twins`); the afternoon is planned
-    afresh under that price for ``CONTINUITY_SHARE`` of its budget. The result replaces the
-    afternoon planned on its own unless it leaves out more journeys. Sessions solved in one
-    model each only: a decomposed or split session keeps its plan and gets its twins from the
-    matching of routes alone (:func:`optimiser.plan.twins.link_twins`).
+    A turn plans one session afresh with each pupil's twin vehicle given by the other session's
+    routes (:func:`optimiser.solver.both_ways.twin_vehicles`) and the settings' price on every
+    pupil carried by another (:func:`optimiser.routing.continuity.priced_twins`), for
+    ``CONTINUITY_SHARE`` of that session's budget. ``CONTINUITY_ROUNDS`` turns, each session in
+    turn, starting from the two sessions planned on their own: the afternoon first (it is the
+    harder to bend), and with a second worker, side by side, the morning first too. The pair of
+    plans with the least cost plus price of its changes replaces the sessions planned on their own
+    unless it leaves out more journeys. Sessions solved in one model each only: a decomposed or
+    split session keeps its plan and gets its twins from the matching of routes alone
+    (:func:`optimiser.plan.twins.link_twins`).
     """
     pair = _continuity_pair(dataset, models)
     if pair is None:
         return
     a, p = pair
-    twin = twin_vehicles(models[a], solutions[a], models[p])
-    priced = priced_twins(models[p], twin, dataset.settings.continuity_per_change_pence)
-    params = replace(budgets[p], time_limit_s=_continuity_s(budgets[p]))
-    again = solve(priced.problem, params, _reporter(tracker, priced, models[p].problem.name))
-    if len(again.dropped) <= len(solutions[p].dropped):
-        models[p], solutions[p] = priced, again
+    price = dataset.settings.continuity_per_change_pence
+    other = {a: p, p: a}
+    orders = [(p, a), (a, p)][: 2 if workers > 1 else 1]  # which session bends first
+    lanes = [{k: (models[k], solutions[k]) for k in pair} for _ in orders]
+    bends: list[int] = []
+    for turn in range(CONTINUITY_ROUNDS):
+        bends = [order[turn % 2] for order in orders]
+        priced = [
+            priced_twins(models[k], twin_vehicles(*lane[other[k]], models[k]), price)
+            for k, lane in zip(bends, lanes, strict=True)
+        ]
+        params = [replace(budgets[k], time_limit_s=_continuity_s(budgets[k])) for k in bends]
+        found = _solve_all(priced, params, workers, tracker)
+        for k, lane, model, solution in zip(bends, lanes, priced, found, strict=True):
+            lane[k] = (model, solution)
+    best, _ = min(zip(lanes, bends, strict=True), key=lambda lane: _both_ways_cost(*lane))
+    if sum(len(best[k][1].dropped) for k in pair) <= sum(len(solutions[k].dropped) for k in pair):
+        for k in pair:
+            models[k], solutions[k] = best[k]
+
+
+def _both_ways_cost(lane: dict[int, tuple[SessionModel, Solution]], last: int) -> int:
+    """What a pair of sessions planned in turns costs: both objectives without the price of
+    changes, plus the price of the last turn's changes (those against the other's final routes).
+    """
+    cost = 0
+    for k, (model, solution) in lane.items():
+        paid = stay_paid(model.problem, solution)
+        cost += solution.objective - paid + (paid if k == last else 0)
+    return cost
 
 
 def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int, int] | None:
-    """The morning's and the afternoon's model, where the afternoon is re-planned from the
-    morning (one model each, a price per change), else None."""
+    """The morning's and the afternoon's model, where they are re-planned with each other in
+    view (one model each, a price per change), else None."""
     am = [k for k, m in enumerate(models) if m.session is Session.AM]
     pm = [k for k, m in enumerate(models) if m.session is Session.PM]
     if dataset.settings.continuity_per_change_pence <= 0 or len(am) != 1 or len(pm) != 1:
@@ -365,7 +394,7 @@ def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int,
 
 
 def _continuity_s(budget: SearchParameters) -> float:
-    """The afternoon's second search's time limit."""
+    """The time limit of a turn that re-plans a session of this budget with the other in view."""
     return max(1.0, CONTINUITY_SHARE * budget.time_limit_s)
 
 
@@ -434,8 +463,8 @@ def _budget_search(
     params: SearchParameters,
 ) -> None:
     """Tell the tracker what each phase ahead is expected to take: the search from its time
-    limits (side by side where there are workers for it; then the afternoon's second search;
-    then each decomposed session's), the rest from the number of journeys."""
+    limits (side by side where there are workers for it; then the turns with the other session in
+    view; then each decomposed session's), the rest from the number of journeys."""
     sizes = [sum(map(len, m.request_pupils)) for m in models]
     first = [FIRST_S_PER_JOURNEY_SQUARED * n**2 for n in sizes]
     # a search improves for its time limit, or for MIN_SEARCH_S after a first plan that took it
@@ -444,7 +473,9 @@ def _budget_search(
     if workers > 1 and len(walls) > 1:
         side = max(max(walls), side / min(workers, len(walls)))
     pair = _continuity_pair(dataset, models)
-    again = _continuity_s(budgets[pair[1]]) if pair is not None else 0.0
+    again = (
+        CONTINUITY_ROUNDS * max(_continuity_s(budgets[k]) for k in pair) if pair is not None else 0
+    )
     first_s = min(side, max([FIRST_ROUTES_SHARE * side, *first]))
     journeys = sum(len(dataset.pupils_in(s)) for s in Session)
     tracker.budget("model", PHASE_FLOOR_S + MODEL_S_PER_JOURNEY * journeys)
@@ -537,7 +568,7 @@ def plan_dataset(
             models[k], solutions[k] = _retry_with_more_vehicles(
                 model, solution, part, travel, budgets[k], tracker
             )
-    _plan_afternoon_like_morning(dataset, models, solutions, budgets, tracker)
+    _plan_both_ways(dataset, models, solutions, budgets, workers, tracker)
     for model, solution in _plan_decomposed(
         dataset, travel, by_routes, params, workers, tracker, max_pupils, decomposition_params
     ):

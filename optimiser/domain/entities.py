@@ -173,12 +173,12 @@ class Settings:
     # like 1.5 km of taxi).
     ride_time_weight_pence_per_min: float = 5.0
     # The price of each change of vehicle between a pupil's morning and afternoon: each pupil
-    # taken home on another vehicle than the one given to their morning route (see
-    # optimiser.solver.afternoon and optimiser.routing.continuity). 0 (the default) plans the
-    # afternoon without regard to the morning: on the sample, £20 kept 60% of pupils on their
-    # vehicle and £50 73%, against 31% without, at 2.4% and 6.3% more per placed journey
-    # (benchmarks/README.md, "Fair rides and the same crew both ways").
-    continuity_per_change_pence: int = 0
+    # carried on another vehicle than the twin given by their route of the other session (see
+    # optimiser.solver.both_ways and optimiser.routing.continuity). Above 0 the sessions are
+    # planned again in turns with each other in view; 0 plans each on its own. On the sample,
+    # £20 kept 71% of pupils on their vehicle, against 31% without, at 3.8% more per placed
+    # journey (benchmarks/README.md, "Fair rides and the same crew both ways").
+    continuity_per_change_pence: int = 2000
     # The price of changing a pupil's vehicle when re-planning from the routes run today (see
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one
     # current route. A change is only made where it saves more than this a day.

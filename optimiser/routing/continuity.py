@@ -1,10 +1,10 @@
-"""The same crew morning and afternoon: the afternoon priced for every pupil taken off their twin.
+"""The same crew morning and afternoon: one session priced for every pupil taken off their twin.
 
-A pupil's *twin* vehicle is the afternoon vehicle given to their morning route (see
-:func:`optimiser.solver.afternoon.twin_vehicles`). With a price per change, the
-afternoon problem charges that price for each pupil it takes home on any other vehicle, so the
-search breaks up a morning route's group only where that saves more than the price; placing a
-pupil still outweighs any price.
+A pupil's *twin* vehicle is the vehicle of one session given to their route of the other (see
+:func:`optimiser.solver.both_ways.twin_vehicles`). With a price per change, the session's problem
+charges that price for each pupil it carries on any other vehicle, so the search breaks up the
+other session's route group only where that saves more than the price; placing a pupil still
+outweighs any price.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from optimiser.routing.from_dataset import SessionModel
-from optimiser.routing.problem import Solution
+from optimiser.routing.problem import Problem, Solution, VisitKind
 
 
 def route_groups(model: SessionModel, solution: Solution) -> list[list[str]]:
@@ -36,3 +36,15 @@ def priced_twins(model: SessionModel, twin: Mapping[str, int], pence: float) -> 
             cost = int(round(pence * 1000)) * len(twinned)  # costs are in millipence
             requests[i] = replace(requests[i], stay=(twin[twinned[0]], cost))
     return replace(model, problem=replace(model.problem, requests=tuple(requests)))
+
+
+def stay_paid(problem: Problem, solution: Solution) -> int:
+    """What ``solution`` pays for requests carried off their ``stay`` vehicle (millipence, the
+    objective's unit): the part of its objective that is the price of changes."""
+    paid = 0
+    for route in solution.routes:
+        for visit in route.visits:
+            stay = problem.requests[visit.request].stay
+            if visit.kind == VisitKind.PICKUP and stay is not None and stay[0] != route.vehicle:
+                paid += stay[1]
+    return paid

@@ -6,15 +6,18 @@ from __future__ import annotations
 from optimiser.domain.entities import Policy, Session
 from optimiser.plan.document import Route, Stop, StopType
 from optimiser.plan.twins import continuity, link_twins
-from optimiser.planner import plan_dataset, session_model
-from optimiser.routing.problem import Solution, VehicleRoute, VisitTime
-from optimiser.solver.afternoon import twin_vehicles
+from optimiser.planner import _plan_both_ways, plan_dataset, session_model
+from optimiser.routing.continuity import priced_twins, stay_paid
+from optimiser.routing.problem import Solution, VehicleRoute, VisitKind, VisitTime
+from optimiser.solver.both_ways import twin_vehicles
 from optimiser.solver.params import SearchParameters
+from optimiser.solver.progress import ProgressTracker
 from optimiser.solver.solve import solve
 from tests.helpers.worlds import pupil, school, vehicle, world
 
 BOTH = frozenset({Session.AM, Session.PM})
 PARAMS = SearchParameters(time_limit_s=60, solution_limit=50)
+KINDS = (VisitKind.PICKUP, VisitKind.DROPOFF)
 
 
 def _four_schools(**settings):
@@ -170,3 +173,29 @@ def test_a_start_plan_that_cannot_load_is_reported(caplog):
         found = solve(pm.problem, SearchParameters(time_limit_s=5, solution_limit=1), None, start)
     assert "does not load" in caplog.text
     assert not found.dropped
+
+
+def test_a_plan_pays_the_price_for_each_pupil_it_picks_up_off_their_twin():
+    """The siblings' world's afternoon, priced on the morning's twins, with every request picked
+    up and set down by vehicle 0: it pays for each pupil whose twin is another vehicle, once."""
+    am, pm, morning = _siblings_apart()
+    twin = twin_vehicles(am, morning, pm)
+    priced = priced_twins(pm, twin, 20_00)
+    visits = [VisitTime(r, kind, 0, 0) for r in range(len(pm.request_pupils)) for kind in KINDS]
+    on_zero = Solution([VehicleRoute(0, 0, visits, 0)], [], 0)
+    off_twin = sum(1 for p in "ABCD" if twin[p] != 0)
+    assert 0 < off_twin < 4
+    assert stay_paid(priced.problem, on_zero) == off_twin * 20_00 * 1000  # millipence
+    assert stay_paid(pm.problem, on_zero) == 0  # no price, nothing paid
+
+
+def test_with_a_price_both_sessions_are_planned_again_with_the_other_in_view():
+    """The turns, on one worker: the afternoon priced against the morning, then the morning
+    against that afternoon; both sessions' plans end priced, everyone placed."""
+    data, travel = _estate(2000)
+    models = [session_model(data, travel, s) for s in (Session.AM, Session.PM)]
+    solutions = [solve(m.problem, PARAMS) for m in models]
+    _plan_both_ways(data, models, solutions, [PARAMS, PARAMS], 1, ProgressTracker(None))
+    for model, solution in zip(models, solutions, strict=True):
+        assert any(r.stay is not None for r in model.problem.requests), model.session
+        assert not solution.dropped
