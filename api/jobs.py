@@ -275,7 +275,7 @@ def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
 SESSIONS = 2  # a job plans the morning and the afternoon
 RETRY_SHARE, RETRY_MIN_S = 0.5, 10.0  # a session short of vehicles searches again with more
 # the sessions searched again in turns with each other in view (a price per change set)
-CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.0
+CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.5
 
 
 def wall_clock_bound_s(
@@ -294,13 +294,13 @@ def wall_clock_bound_s(
       no second search: at most ``2 t`` either way, within the sum below);
     - each session's second search with more vehicles: ``max(10 s, t / 2)``, one after the other;
     - the sessions searched again in turns with each other in view (a price per change set):
-      ``t`` a turn, two turns (side by side with two workers; the afternoon then the morning
-      with one);
+      ``1.5 t`` a turn, two turns (side by side with two workers; the afternoon then the
+      morning with one);
     - ``grace_s`` + ``grace_s_per_pupil`` x pupils: loading and snapping to the roads, building
       the models, a first plan that takes longer than ``t`` (it grows with the journeys),
       checking and saving.
 
-    So ``4 t`` of search with two solver workers (``5 t`` with one), for ``t`` >= 20 s.
+    So ``5 t`` of search with two solver workers (``6 t`` with one), for ``t`` >= 20 s.
     """
     t = float(time_limit_s)
     searches = t if solver_workers >= SESSIONS else SESSIONS * t

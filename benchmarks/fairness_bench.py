@@ -12,6 +12,10 @@ carried both ways who keep their vehicle (twin routes), operator and fellow pass
     python benchmarks/fairness_bench.py --time-limit 60 --ride-weight 0 0.05
     python benchmarks/fairness_bench.py --time-limit 60 --policy detour_factor=2,detour_min=15
 
+Where the planner plans the sessions again with each other in view (a price per change), a run
+prints two rows: the sessions as first planned on their own, and the final plan with its extra
+cost against them (the same run, so the search's noise between runs does not enter).
+
 A plan without twin routes (made before they existed) is scored with twins matched as the
 planner matches them (optimiser.plan.twins.link_twins): the fairest reading of it.
 """
@@ -71,7 +75,7 @@ def _row(label: str, seconds: float, r: dict) -> str:
     return (
         f"| {label} | {seconds:.0f} | {r['placed']} | {r['unplaced']} | {r['cost_per_placed']:.2f} "
         f"| {r['ratio_mean']:.2f} | {r['ratio_p95']:.2f} | {r['over_detour']} | {r['over_max']} "
-        f"| {r['max_schools']} | {100 * r['same_vehicle']:.0f}% | {100 * r['same_operator']:.0f}% "
+        f"| {r['max_schools']} | {100 * r['same_vehicle']:.1f}% | {100 * r['same_operator']:.0f}% "
         f"| {100 * r['same_passengers']:.0f}% |"
     )
 
@@ -135,7 +139,14 @@ def main() -> None:
             workers=args.workers,
         )
         wall = time.perf_counter() - started
-        print(_row(label, wall, score(result.plan, dataset, travel)), flush=True)
+        scored = score(result.plan, dataset, travel)
+        if result.alone is not None:
+            # The same run's sessions planned on their own: what the same crew both ways cost.
+            alone = score(result.alone, dataset, travel)
+            print(_row(f"{label}: each session planned alone", wall, alone), flush=True)
+            extra = scored["cost_per_placed"] / alone["cost_per_placed"] - 1
+            label = f"{label}: both ways ({100 * extra:+.1f}% against alone)"
+        print(_row(label, wall, scored), flush=True)
 
 
 if __name__ == "__main__":

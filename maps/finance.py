@@ -23,6 +23,7 @@ from maps.plan_facts import (
     vehicle_for,
 )
 from optimiser.domain.entities import Dataset, Location, Pupil, Session
+from optimiser.domain.money import pence_from_pounds
 from optimiser.domain.rules import can_carry, route_cost_pence
 from optimiser.plan.changes import PupilComparison
 from optimiser.plan.document import Plan, Route
@@ -511,6 +512,20 @@ def fairness_rows(summary: dict) -> tuple[tuple[str, float | str, str], ...]:
             ("same_operator_both_ways", "Pupils with the same operator both ways (share)"),
         ):
             rows.append((label, summary.get(key, 0) / both, "percent"))
+    alone = summary.get("planned_alone")
+    if both and alone:
+        # The same run's sessions planned on their own: what keeping the crew both ways costs.
+        base = pence_from_pounds(alone["cost_per_day"])
+        extra = pence_from_pounds(summary["cost_per_day"]) - base
+        rows += [
+            (
+                "Same vehicle both ways with each session planned alone (share)",
+                alone["same_vehicle_both_ways"] / both,
+                "percent",
+            ),
+            ("Cost per day with each session planned alone", base, "money"),
+            ("Cost per day of the same crew both ways", extra, "money"),
+        ]
     return tuple(rows)
 
 

@@ -31,7 +31,7 @@ from optimiser.routing.decompose import (
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
-from optimiser.solver.both_ways import twin_vehicles
+from optimiser.solver.both_ways import changes, twin_vehicles
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
 from optimiser.solver.params import MIN_SEARCH_S, SearchParameters
@@ -61,8 +61,15 @@ FIRST_S_PER_JOURNEY_SQUARED = 80 / 480**2
 # vehicles they use and a few spare ones, so a long list costs the search nothing.
 WHOLE_FLEET = 1e9
 # With a price per change: how many turns re-plan one session with the other's routes in view,
-# and the share of the session's search time each turn takes.
-CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.0
+# and the share of the session's search time each turn takes. A turn builds its first plan
+# afresh, which takes most of 120 s on the sample (see FIRST_S_PER_JOURNEY_SQUARED); at one and a
+# half times the limit its search has time to improve it (sample, the same run's sessions alone
+# as the reference: 70% same vehicle at +1.5% per placed journey, against 73% at +3.5% with
+# turns of the limit; benchmarks/README.md).
+CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.5
+# The figures of the sessions planned on their own that a plan made in turns records in its
+# summary (``planned_alone``).
+ALONE_FIGURES = ("cost_per_day", "cost_per_year", "placed", "same_vehicle_both_ways")
 
 
 class InvalidPlanError(SendRoutesError):
@@ -80,6 +87,10 @@ class PlanResult:
     travel: TravelData
     solutions: dict[Session, list[Solution]] = field(default_factory=dict)  # one per part
     wall_s: float = 0.0
+    # Where the sessions were planned again with each other in view (a price per change): the
+    # validated plan of the sessions planned on their own, from the same run, to tell what the
+    # same crew both ways costs.
+    alone: Plan | None = None
 
 
 _progress_queue: multiprocessing.Queue | None = None
@@ -333,7 +344,7 @@ def _plan_both_ways(
     budgets: list[SearchParameters],
     workers: int,
     tracker: ProgressTracker,
-) -> None:
+) -> dict[int, tuple[SessionModel, Solution]] | None:
     """Plan the morning and the afternoon again with each other in view (the same crew both ways).
 
     A turn plans one session afresh with each pupil's twin vehicle given by the other session's
@@ -341,21 +352,24 @@ def _plan_both_ways(
     pupil carried by another (:func:`optimiser.routing.continuity.priced_twins`), for
     ``CONTINUITY_SHARE`` of that session's budget. ``CONTINUITY_ROUNDS`` turns, each session in
     turn, starting from the two sessions planned on their own: the afternoon first (it is the
-    harder to bend), and with a second worker, side by side, the morning first too. The pair of
-    plans with the least cost plus price of its changes replaces the sessions planned on their own
-    unless it leaves out more journeys. Sessions solved in one model each only: a decomposed or
-    split session keeps its plan and gets its twins from the matching of routes alone
-    (:func:`optimiser.plan.twins.link_twins`).
+    harder to bend), and with a second worker, side by side, the morning first too. Of these pairs
+    and the sessions planned on their own, the one with the least cost plus the price of the
+    changes the plan will count (:func:`_both_ways_cost`) is kept, unless it leaves out more
+    journeys than the sessions planned on their own. Sessions solved in one model each only: a
+    decomposed or split session keeps its plan and gets its twins from the matching of routes
+    alone (:func:`optimiser.plan.twins.link_twins`).
+
+    Returns the sessions as planned on their own (model and solution by index into ``models``)
+    where they were planned again, else None.
     """
     pair = _continuity_pair(dataset, models)
     if pair is None:
-        return
+        return None
     a, p = pair
     price = dataset.settings.continuity_per_change_pence
     other = {a: p, p: a}
     orders = [(p, a), (a, p)][: 2 if workers > 1 else 1]  # which session bends first
     lanes = [{k: (models[k], solutions[k]) for k in pair} for _ in orders]
-    bends: list[int] = []
     for turn in range(CONTINUITY_ROUNDS):
         bends = [order[turn % 2] for order in orders]
         priced = [
@@ -366,21 +380,24 @@ def _plan_both_ways(
         found = _solve_all(priced, params, workers, tracker)
         for k, lane, model, solution in zip(bends, lanes, priced, found, strict=True):
             lane[k] = (model, solution)
-    best, _ = min(zip(lanes, bends, strict=True), key=lambda lane: _both_ways_cost(*lane))
+    alone = {k: (models[k], solutions[k]) for k in pair}
+    best = min([*lanes, alone], key=lambda lane: _both_ways_cost(lane, a, p, price))
     if sum(len(best[k][1].dropped) for k in pair) <= sum(len(solutions[k].dropped) for k in pair):
         for k in pair:
             models[k], solutions[k] = best[k]
+    return alone
 
 
-def _both_ways_cost(lane: dict[int, tuple[SessionModel, Solution]], last: int) -> int:
-    """What a pair of sessions planned in turns costs: both objectives without the price of
-    changes, plus the price of the last turn's changes (those against the other's final routes).
-    """
-    cost = 0
-    for k, (model, solution) in lane.items():
-        paid = stay_paid(model.problem, solution)
-        cost += solution.objective - paid + (paid if k == last else 0)
-    return cost
+def _both_ways_cost(
+    lane: dict[int, tuple[SessionModel, Solution]], am: int, pm: int, pence: float
+) -> int:
+    """What a pair of sessions planned in turns costs (millipence): both objectives without the
+    price of changes the turns paid, plus the price of each pupil the plan will count as riding
+    two vehicles (:func:`optimiser.solver.both_ways.changes`). The turns priced changes against
+    twin vehicles given route by route; the plan links each morning route to the afternoon route
+    that keeps the most pupils on one vehicle, so it counts fewer."""
+    cost = sum(s.objective - stay_paid(m.problem, s) for m, s in lane.values())
+    return cost + int(round(pence * 1000)) * changes(*lane[am], *lane[pm])
 
 
 def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int, int] | None:
@@ -568,7 +585,7 @@ def plan_dataset(
             models[k], solutions[k] = _retry_with_more_vehicles(
                 model, solution, part, travel, budgets[k], tracker
             )
-    _plan_both_ways(dataset, models, solutions, budgets, workers, tracker)
+    alone = _plan_both_ways(dataset, models, solutions, budgets, workers, tracker)
     for model, solution in _plan_decomposed(
         dataset, travel, by_routes, params, workers, tracker, max_pupils, decomposition_params
     ):
@@ -577,13 +594,25 @@ def plan_dataset(
         part_of.append(dataset)
     tracker.enter("checking")
     plan = assemble_plan(dataset, travel, models, solutions)
+    alone_plan = None
+    if alone is not None:
+        alone_models = [alone[k][0] if k in alone else m for k, m in enumerate(models)]
+        alone_solutions = [alone[k][1] if k in alone else s for k, s in enumerate(solutions)]
+        alone_plan = assemble_plan(dataset, travel, alone_models, alone_solutions)
+        # What the same crew both ways costs, for the officer and finance: the same run's
+        # sessions as planned on their own.
+        plan.summary["planned_alone"] = {key: alone_plan.summary[key] for key in ALONE_FIGURES}
     by_session: dict[Session, list[Solution]] = defaultdict(list)
     for model, solution in zip(models, solutions, strict=True):
         by_session[model.session].append(solution)
     if own:
         tracker.finish()
     return PlanResult(
-        plan=plan, travel=travel, solutions=dict(by_session), wall_s=time.perf_counter() - started
+        plan=plan,
+        travel=travel,
+        solutions=dict(by_session),
+        wall_s=time.perf_counter() - started,
+        alone=alone_plan,
     )
 
 

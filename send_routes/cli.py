@@ -242,6 +242,18 @@ def print_summary(plan: Plan) -> None:
             f"same operator {share('same_operator_both_ways')}, "
             f"same fellow passengers {share('same_passengers_both_ways')}"
         )
+        alone = s.get("planned_alone")
+        if alone:
+            # The same run's sessions planned on their own: what the same crew both ways costs.
+            base = pence_from_pounds(alone["cost_per_day"])
+            extra = pence_from_pounds(s["cost_per_day"]) - base
+            console.print(
+                f"  each session planned alone: same vehicle {alone['same_vehicle_both_ways']} "
+                f"({100 * alone['same_vehicle_both_ways'] / both:.0f}%), "
+                f"{format_pounds(base, decimals=2)} a day, {alone['placed']} journeys placed; "
+                f"the same crew both ways {'costs' if extra >= 0 else 'saves'} "
+                f"{format_pounds(abs(extra), decimals=2)} a day ({100 * extra / base:+.1f}%)"
+            )
 
 
 def _mount() -> None:

@@ -139,13 +139,19 @@ def summary_figures(
     if s.get("both_ways"):
         same = 100 * s.get("same_vehicle_both_ways", 0) / s["both_ways"]
         operator = 100 * s.get("same_operator_both_ways", 0) / s["both_ways"]
-        figures.append(
-            Figure(
-                "Same vehicle both ways",
-                f"{same:.0f}% of pupils",
-                f"same operator {operator:.0f}%",
+        note = f"same operator {operator:.0f}%"
+        alone = s.get("planned_alone")
+        if alone and "cost_per_day" in s:
+            # The same run's sessions planned on their own: what the same crew both ways costs.
+            base = pence_from_pounds(alone["cost_per_day"])
+            extra = pence_from_pounds(s["cost_per_day"]) - base
+            kept = 100 * alone["same_vehicle_both_ways"] / s["both_ways"]
+            note += (
+                f"; {kept:.0f}% with each session planned alone, "
+                f"{format_pounds(abs(extra), decimals=2)} a day "
+                f"{'more' if extra >= 0 else 'less'} ({100 * extra / base:+.1f}%)"
             )
-        )
+        figures.append(Figure("Same vehicle both ways", f"{same:.0f}% of pupils", note))
     if costs is not None:
         figures.append(
             Figure(

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
 from optimiser.routing.continuity import route_groups
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot
 from optimiser.routing.problem import Solution
@@ -50,3 +53,27 @@ def twin_vehicles(
             vehicle = vehicles.pop(0)
             twin.update(dict.fromkeys(travelling, vehicle))
     return twin
+
+
+def changes(
+    am: SessionModel, am_solution: Solution, pm: SessionModel, pm_solution: Solution
+) -> int:
+    """How many pupils carried both ways ride two vehicles, counted as the plan counts them
+    (:func:`optimiser.plan.twins.link_twins`): within each fleet row and assistant, each morning
+    route linked to the afternoon route that keeps the most pupils on one vehicle, an assignment
+    solved exactly."""
+    by_slot: dict[VehicleSlot, tuple[list[set[str]], list[set[str]]]] = defaultdict(
+        lambda: ([], [])
+    )
+    carried: list[set[str]] = [set(), set()]
+    for s, (model, solution) in enumerate(((am, am_solution), (pm, pm_solution))):
+        for route, pupils in zip(solution.routes, route_groups(model, solution), strict=True):
+            by_slot[model.slots[route.vehicle]][s].append(set(pupils))
+            carried[s].update(pupils)
+    kept = 0
+    for morning, afternoon in by_slot.values():
+        if morning and afternoon:
+            shared = np.array([[len(a & p) for p in afternoon] for a in morning], dtype=np.int64)
+            rows, cols = linear_sum_assignment(shared, maximize=True)
+            kept += int(shared[rows, cols].sum())
+    return len(carried[0] & carried[1]) - kept

@@ -3,16 +3,22 @@ planned on tiny worlds under solution limits (reproducible)."""
 
 from __future__ import annotations
 
+import io
+
+from maps.finance import fairness_rows
 from optimiser.domain.entities import Policy, Session
+from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.plan.document import Route, Stop, StopType
 from optimiser.plan.twins import continuity, link_twins
-from optimiser.planner import _plan_both_ways, plan_dataset, session_model
+from optimiser.planner import ALONE_FIGURES, _plan_both_ways, plan_dataset, session_model
 from optimiser.routing.continuity import priced_twins, stay_paid
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind, VisitTime
-from optimiser.solver.both_ways import twin_vehicles
+from optimiser.solver.both_ways import changes, twin_vehicles
 from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import ProgressTracker
 from optimiser.solver.solve import solve
+from send_routes import cli
+from send_routes.terminal import Output
 from tests.helpers.worlds import pupil, school, vehicle, world
 
 BOTH = frozenset({Session.AM, Session.PM})
@@ -110,18 +116,46 @@ def _estate(price_pence: int):
     return world(pupils, schools, fleet, continuity_per_change_pence=price_pence, policy=tight)
 
 
-def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price():
-    shares = []
+def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price(monkeypatch):
+    shares, results = [], []
     for price in (0, 2000):
         data, travel = _estate(price)
-        plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan  # validated
+        result = plan_dataset(data, travel=travel, params=PARAMS, workers=1)
+        plan = result.plan  # validated
         assert not plan.unassigned
         shares.append(plan.summary["same_vehicle_both_ways"] / plan.summary["both_ways"])
         twins = {r.route_id: r.twin_route_id for r in plan.routes}
         for rid, other in twins.items():
             assert other is None or twins[other] == rid
+        results.append(result)
     assert shares[1] >= 0.9
     assert shares[1] > shares[0]
+    # Without a price the sessions are planned once; with one, the sessions as planned alone
+    # are a validated plan of the same run, recorded in the plan's summary and shown beside it.
+    assert results[0].alone is None and "planned_alone" not in results[0].plan.summary
+    plan, alone = results[1].plan, results[1].alone
+    assert alone is not None and not alone.unassigned
+    recorded = plan.summary["planned_alone"]
+    assert recorded == {key: alone.summary[key] for key in ALONE_FIGURES}
+    assert recorded["same_vehicle_both_ways"] < plan.summary["same_vehicle_both_ways"]
+    rows = {label: value for label, value, _ in fairness_rows(plan.summary)}
+    both = plan.summary["both_ways"]
+    assert rows["Same vehicle both ways with each session planned alone (share)"] == (
+        recorded["same_vehicle_both_ways"] / both
+    )
+    extra = pence_from_pounds(plan.summary["cost_per_day"]) - pence_from_pounds(
+        recorded["cost_per_day"]
+    )
+    assert rows["Cost per day of the same crew both ways"] == extra
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Output(file=buffer))
+    cli.print_summary(plan)
+    line = next(x for x in buffer.getvalue().splitlines() if "planned alone" in x)
+    assert f"same vehicle {recorded['same_vehicle_both_ways']} " in line
+    assert (
+        f"{'costs' if extra >= 0 else 'saves'} {format_pounds(abs(extra), decimals=2)} a day"
+        in line
+    )
 
 
 def _siblings_apart():
@@ -162,6 +196,28 @@ def test_each_morning_route_gets_one_afternoon_vehicle_of_its_row_for_its_pupils
         assert {pm.slots[twin[p]] for p in am.request_pupils[route.visits[0].request]} == {
             am.slots[route.vehicle]
         }
+
+
+def _afternoon(pm, groups, vehicles):
+    """An afternoon solution of the siblings' world: each group of pupils on its vehicle."""
+    request = {pids[0]: i for i, pids in enumerate(pm.request_pupils)}
+    routes = [
+        VehicleRoute(v, 0, [VisitTime(request[p], kind, 0, 0) for p in g for kind in KINDS], 0)
+        for v, g in zip(vehicles, groups, strict=True)
+    ]
+    return Solution(routes, [], 0)
+
+
+def test_changes_are_counted_as_the_plan_links_twins():
+    """Morning routes {C, A} and {D, B}: an afternoon of the same two groups on other vehicles
+    of the row changes nobody (the plan links routes by their pupils, not by vehicle number); one
+    that swaps A and B changes two; one without D and B alone changes nobody (D is not carried
+    both ways); one that carries C, A and B together changes one (B or the pair C, A)."""
+    am, pm, morning = _siblings_apart()
+    assert changes(am, morning, pm, _afternoon(pm, [("C", "A"), ("D", "B")], (3, 1))) == 0
+    assert changes(am, morning, pm, _afternoon(pm, [("C", "B"), ("D", "A")], (0, 1))) == 2
+    assert changes(am, morning, pm, _afternoon(pm, [("C", "A"), ("B",)], (0, 1))) == 0
+    assert changes(am, morning, pm, _afternoon(pm, [("C", "A", "B")], (2,))) == 1
 
 
 def test_a_start_plan_that_cannot_load_is_reported(caplog):

@@ -332,3 +332,23 @@ def test_the_json_api_keeps_its_paths(api, planned):
     assert api.get(f"/plans/{planned.plan_id}").json()["id"] == planned.plan_id
     assert "/" not in api.client.get("/openapi.json").json()["paths"]
     assert api.client.get("/assets/web.css").status_code == 200
+
+
+def test_the_plan_figures_say_what_the_same_crew_both_ways_costs():
+    """A plan made in turns records the same run's sessions planned alone; the page shows their
+    share and the difference in cost beside the plan's own share."""
+    from api.web.views import summary_figures
+
+    summary = {
+        "both_ways": 200,
+        "same_vehicle_both_ways": 140,
+        "same_operator_both_ways": 160,
+        "cost_per_day": 1030.5,
+        "planned_alone": {"cost_per_day": 1000.0, "same_vehicle_both_ways": 62},
+    }
+    figure = next(f for f in summary_figures(summary, None) if f.label == "Same vehicle both ways")
+    assert figure.value == "70% of pupils"
+    assert "31% with each session planned alone, £30.50 a day more (+3.0%)" in figure.note
+    del summary["planned_alone"]
+    figure = next(f for f in summary_figures(summary, None) if f.label == "Same vehicle both ways")
+    assert figure.note == "same operator 80%"
