@@ -276,6 +276,7 @@ SESSIONS = 2  # a job plans the morning and the afternoon
 RETRY_SHARE, RETRY_MIN_S = 0.5, 10.0  # a session short of vehicles searches again with more
 # the sessions searched again in turns with each other in view (a price per change set)
 CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.5
+CONTINUITY_POLISH_SHARE = 1.0  # then both sessions searched on from the better pair's routes
 
 
 def wall_clock_bound_s(
@@ -295,20 +296,22 @@ def wall_clock_bound_s(
     - each session's second search with more vehicles: ``max(10 s, t / 2)``, one after the other;
     - the sessions searched again in turns with each other in view (a price per change set):
       ``1.5 t`` a turn, two turns (side by side with two workers; the afternoon then the
-      morning with one);
+      morning with one); then each session searched on from the better pair's routes, ``t``
+      each (side by side with two workers);
     - ``grace_s`` + ``grace_s_per_pupil`` x pupils: loading and snapping to the roads, building
       the models, a first plan that takes longer than ``t`` (it grows with the journeys),
       checking and saving.
 
-    So ``5 t`` of search with two solver workers (``6 t`` with one), for ``t`` >= 20 s.
+    So ``6 t`` of search with two solver workers (``8 t`` with one), for ``t`` >= 20 s.
     """
     t = float(time_limit_s)
-    searches = t if solver_workers >= SESSIONS else SESSIONS * t
+    side_by_side = 1 if solver_workers >= SESSIONS else SESSIONS
     retries = SESSIONS * max(RETRY_MIN_S, RETRY_SHARE * t)
     return (
-        searches
+        side_by_side * t
         + retries
         + CONTINUITY_ROUNDS * CONTINUITY_SHARE * t
+        + side_by_side * CONTINUITY_POLISH_SHARE * t
         + grace_s
         + grace_s_per_pupil * pupils
     )

@@ -55,25 +55,63 @@ def twin_vehicles(
     return twin
 
 
+def _links(
+    first: SessionModel, first_solution: Solution, second: SessionModel, second_solution: Solution
+) -> list[tuple[int, int, set[str], set[str]]]:
+    """Each route of ``first_solution`` linked to the route of ``second_solution`` that keeps the
+    most pupils on one vehicle, as the plan links them
+    (:func:`optimiser.plan.twins.link_twins`): within each fleet row and assistant, an assignment
+    solved exactly. Each link is (first's vehicle, second's vehicle, first's pupils, second's)."""
+    by_slot: dict[VehicleSlot, tuple[list[tuple[int, set[str]]], ...]] = defaultdict(
+        lambda: ([], [])
+    )
+    for s, (model, solution) in enumerate(((first, first_solution), (second, second_solution))):
+        for route, pupils in zip(solution.routes, route_groups(model, solution), strict=True):
+            by_slot[model.slots[route.vehicle]][s].append((route.vehicle, set(pupils)))
+    links = []
+    for ones, twos in by_slot.values():
+        if ones and twos:
+            shared = np.array([[len(o[1] & t[1]) for t in twos] for o in ones], dtype=np.int64)
+            rows, cols = linear_sum_assignment(shared, maximize=True)
+            for r, c in zip(rows, cols, strict=True):
+                (one, one_pupils), (two, two_pupils) = ones[r], twos[c]
+                links.append((one, two, one_pupils, two_pupils))
+    return links
+
+
 def changes(
     am: SessionModel, am_solution: Solution, pm: SessionModel, pm_solution: Solution
 ) -> int:
-    """How many pupils carried both ways ride two vehicles, counted as the plan counts them
-    (:func:`optimiser.plan.twins.link_twins`): within each fleet row and assistant, each morning
-    route linked to the afternoon route that keeps the most pupils on one vehicle, an assignment
-    solved exactly."""
-    by_slot: dict[VehicleSlot, tuple[list[set[str]], list[set[str]]]] = defaultdict(
-        lambda: ([], [])
-    )
-    carried: list[set[str]] = [set(), set()]
-    for s, (model, solution) in enumerate(((am, am_solution), (pm, pm_solution))):
-        for route, pupils in zip(solution.routes, route_groups(model, solution), strict=True):
-            by_slot[model.slots[route.vehicle]][s].append(set(pupils))
-            carried[s].update(pupils)
-    kept = 0
-    for morning, afternoon in by_slot.values():
-        if morning and afternoon:
-            shared = np.array([[len(a & p) for p in afternoon] for a in morning], dtype=np.int64)
-            rows, cols = linear_sum_assignment(shared, maximize=True)
-            kept += int(shared[rows, cols].sum())
-    return len(carried[0] & carried[1]) - kept
+    """How many pupils carried both ways ride two vehicles, counted as the plan counts them: each
+    morning route linked to one afternoon route (:func:`_links`)."""
+    morning: set[str] = set().union(*route_groups(am, am_solution))
+    afternoon: set[str] = set().union(*route_groups(pm, pm_solution))
+    kept = sum(len(one & two) for _, _, one, two in _links(am, am_solution, pm, pm_solution))
+    return len(morning & afternoon) - kept
+
+
+def linked_twins(
+    kept: SessionModel, kept_solution: Solution, other: SessionModel, other_solution: Solution
+) -> dict[str, int]:
+    """For every pupil of a route of ``kept_solution`` who also travels in ``other``'s session,
+    the vehicle of the route of ``other_solution`` linked to that route (:func:`_links`), or for
+    a route linked to none, a vehicle of its fleet row and assistant that ``other_solution``
+    leaves unused, while there is one. Priced on these twins, ``other``'s objective counts the
+    changes the plan will count while the links hold (siblings of two routes aside), where
+    :func:`twin_vehicles`, one vehicle given to each route in turn, counts more."""
+    in_other = {p for pupils in other.request_pupils for p in pupils}
+    twin: dict[str, int] = {}
+    linked = set()
+    for vehicle, other_vehicle, pupils, _ in _links(kept, kept_solution, other, other_solution):
+        linked.add(vehicle)
+        twin.update(dict.fromkeys(pupils & in_other, other_vehicle))
+    used = {route.vehicle for route in other_solution.routes}
+    free: dict[VehicleSlot, list[int]] = defaultdict(list)
+    for v, slot in enumerate(other.slots):
+        if v not in used:
+            free[slot].append(v)
+    for route, group in zip(kept_solution.routes, route_groups(kept, kept_solution), strict=True):
+        spare = free[kept.slots[route.vehicle]]
+        if route.vehicle not in linked and spare:
+            twin.update(dict.fromkeys(set(group) & in_other, spare.pop(0)))
+    return twin

@@ -10,10 +10,17 @@ from optimiser.domain.entities import Policy, Session
 from optimiser.domain.money import format_pounds, pence_from_pounds
 from optimiser.plan.document import Route, Stop, StopType
 from optimiser.plan.twins import continuity, link_twins
-from optimiser.planner import ALONE_FIGURES, _plan_both_ways, plan_dataset, session_model
+from optimiser.planner import (
+    ALONE_FIGURES,
+    _both_ways_cost,
+    _plan_both_ways,
+    _polished,
+    plan_dataset,
+    session_model,
+)
 from optimiser.routing.continuity import priced_twins, stay_paid
 from optimiser.routing.problem import Solution, VehicleRoute, VisitKind, VisitTime
-from optimiser.solver.both_ways import changes, twin_vehicles
+from optimiser.solver.both_ways import changes, linked_twins, twin_vehicles
 from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import ProgressTracker
 from optimiser.solver.solve import solve
@@ -220,6 +227,30 @@ def test_changes_are_counted_as_the_plan_links_twins():
     assert changes(am, morning, pm, _afternoon(pm, [("C", "A", "B")], (2,))) == 1
 
 
+def test_priced_on_the_linked_twins_an_afternoon_pays_for_the_changes_the_plan_counts():
+    """The siblings' world's afternoons priced on the twins the plan links to the morning's
+    routes: each pays the price once for each pupil :func:`changes` counts, whether its groups
+    keep the morning's (on other vehicles of the row), swap a sibling, or ride together (B's
+    morning route linked to no afternoon route: B is priced on a vehicle the afternoon leaves
+    unused). Priced on one twin given to each morning route in turn, the first pays for pupils
+    who keep their vehicle."""
+    am, pm, morning = _siblings_apart()
+    price = 20_00
+    for groups, vehicles in (
+        ([("C", "A"), ("D", "B")], (3, 1)),
+        ([("C", "B"), ("D", "A")], (0, 1)),
+        ([("C", "A", "B")], (2,)),
+    ):
+        afternoon = _afternoon(pm, groups, vehicles)
+        twin = linked_twins(am, morning, pm, afternoon)
+        paid = stay_paid(priced_twins(pm, twin, price).problem, afternoon)
+        assert paid == price * 1000 * changes(am, morning, pm, afternoon), groups
+    kept = _afternoon(pm, [("C", "A"), ("D", "B")], (3, 1))
+    assert linked_twins(am, morning, pm, kept) == {"A": 3, "C": 3, "B": 1, "D": 1}
+    given = priced_twins(pm, twin_vehicles(am, morning, pm), price)
+    assert stay_paid(given.problem, kept) == 2 * price * 1000
+
+
 def test_a_start_plan_that_cannot_load_is_reported(caplog):
     """A start plan none of whose routes can be driven (each sets a pupil down before picking
     them up): the search starts afresh, places everyone, and says so."""
@@ -255,3 +286,20 @@ def test_with_a_price_both_sessions_are_planned_again_with_the_other_in_view():
     for model, solution in zip(models, solutions, strict=True):
         assert any(r.stay is not None for r in model.problem.requests), model.session
         assert not solution.dropped
+
+
+def test_a_pair_searched_on_from_its_routes_never_ends_dearer():
+    """The estate's sessions planned alone, each searched on from its own routes priced on the
+    twins the plan links to the other's: neither ends dearer in cost plus the price of the changes
+    the plan counts, and between them they keep more pupils on one vehicle."""
+    data, travel = _estate(2000)
+    models = [session_model(data, travel, s) for s in (Session.AM, Session.PM)]
+    pair = {k: (m, solve(m.problem, PARAMS)) for k, m in enumerate(models)}
+    found = _polished(pair, 0, 1, models, [PARAMS, PARAMS], 1, ProgressTracker(None), 2000)
+    assert len(found) == 3  # the morning searched on, the afternoon, both
+    before = _both_ways_cost(pair, 0, 1, 2000)
+    for polished in found[:2]:
+        assert _both_ways_cost(polished, 0, 1, 2000) <= before
+        assert not any(solution.dropped for _, solution in polished.values())
+    moved = min(changes(*p[0], *p[1]) for p in found)
+    assert moved < changes(*pair[0], *pair[1])
