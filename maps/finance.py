@@ -519,12 +519,12 @@ def fairness_rows(summary: dict) -> tuple[tuple[str, float | str, str], ...]:
         extra = pence_from_pounds(summary["cost_per_day"]) - base
         rows += [
             (
-                "Same vehicle both ways with each session planned alone (share)",
+                "Same vehicle both ways, sessions planned alone in the first search (share)",
                 alone["same_vehicle_both_ways"] / both,
                 "percent",
             ),
-            ("Cost per day with each session planned alone", base, "money"),
-            ("Cost per day of the same crew both ways", extra, "money"),
+            ("Cost per day with each session planned alone in the first search", base, "money"),
+            ("Cost per day of the same crew both ways, against the first search", extra, "money"),
         ]
     return tuple(rows)
 

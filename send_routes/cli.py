@@ -244,11 +244,13 @@ def print_summary(plan: Plan) -> None:
         )
         alone = s.get("planned_alone")
         if alone:
-            # The same run's sessions planned on their own: what the same crew both ways costs.
+            # The same run's sessions planned on their own, in the first of the plan's searches:
+            # what the same crew both ways costs against them (a longer search alone is cheaper).
             base = pence_from_pounds(alone["cost_per_day"])
             extra = pence_from_pounds(s["cost_per_day"]) - base
             console.print(
-                f"  each session planned alone: same vehicle {alone['same_vehicle_both_ways']} "
+                "  each session planned alone in the plan's first search: "
+                f"same vehicle {alone['same_vehicle_both_ways']} "
                 f"({100 * alone['same_vehicle_both_ways'] / both:.0f}%), "
                 f"{format_pounds(base, decimals=2)} a day, {alone['placed']} journeys placed; "
                 f"the same crew both ways {'costs' if extra >= 0 else 'saves'} "

@@ -147,7 +147,7 @@ def summary_figures(
             extra = pence_from_pounds(s["cost_per_day"]) - base
             kept = 100 * alone["same_vehicle_both_ways"] / s["both_ways"]
             note += (
-                f"; {kept:.0f}% with each session planned alone, "
+                f"; {kept:.0f}% with each session planned alone in the first search, "
                 f"{format_pounds(abs(extra), decimals=2)} a day "
                 f"{'more' if extra >= 0 else 'less'} ({100 * extra / base:+.1f}%)"
             )

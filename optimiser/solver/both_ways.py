@@ -13,7 +13,10 @@ and assistant: the *twin* of every one of its pupils who also travels in the oth
 carried by any other vehicle (:func:`optimiser.routing.continuity.priced_twins`), so that its
 construction and search keep a route's pupils together where that costs less than the price and
 part them where it costs more. The planner does this in turns: the afternoon priced against the
-morning, then the morning against that afternoon (``optimiser.planner._plan_both_ways``).
+morning, then the morning against that afternoon (``optimiser.planner._plan_both_ways``). It
+then searches both sessions on from their routes, each priced on the twins the plan will link
+(:func:`linked_twins`): the vehicle of the other session's route that keeps most of a route's
+pupils, so that the price falls on exactly the changes the plan counts (:func:`changes`).
 
 Measured on the sample (``benchmarks/README.md``): an afternoon built afresh under the price
 keeps more pupils on their vehicle for its cost than one started from each morning route's

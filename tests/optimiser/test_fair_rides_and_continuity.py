@@ -147,13 +147,13 @@ def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price(monkeyp
     assert recorded["same_vehicle_both_ways"] < plan.summary["same_vehicle_both_ways"]
     rows = {label: value for label, value, _ in fairness_rows(plan.summary)}
     both = plan.summary["both_ways"]
-    assert rows["Same vehicle both ways with each session planned alone (share)"] == (
+    assert rows["Same vehicle both ways, sessions planned alone in the first search (share)"] == (
         recorded["same_vehicle_both_ways"] / both
     )
     extra = pence_from_pounds(plan.summary["cost_per_day"]) - pence_from_pounds(
         recorded["cost_per_day"]
     )
-    assert rows["Cost per day of the same crew both ways"] == extra
+    assert rows["Cost per day of the same crew both ways, against the first search"] == extra
     buffer = io.StringIO()
     monkeypatch.setattr(cli, "console", Output(file=buffer))
     cli.print_summary(plan)

@@ -348,7 +348,10 @@ def test_the_plan_figures_say_what_the_same_crew_both_ways_costs():
     }
     figure = next(f for f in summary_figures(summary, None) if f.label == "Same vehicle both ways")
     assert figure.value == "70% of pupils"
-    assert "31% with each session planned alone, £30.50 a day more (+3.0%)" in figure.note
+    assert (
+        "31% with each session planned alone in the first search, £30.50 a day more (+3.0%)"
+        in figure.note
+    )
     del summary["planned_alone"]
     figure = next(f for f in summary_figures(summary, None) if f.label == "Same vehicle both ways")
     assert figure.note == "same operator 80%"
