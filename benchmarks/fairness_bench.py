@@ -23,6 +23,7 @@ planner matches them (optimiser.plan.twins.link_twins): the fairest reading of i
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import time
 from dataclasses import replace
@@ -92,6 +93,9 @@ def main() -> None:
     parser.add_argument("--continuity", type=float, nargs="*", help="£ per change, one run each")
     parser.add_argument("--ride-weight", type=float, nargs="*", help="£ per ride minute, each")
     parser.add_argument(
+        "--max-extra", type=float, nargs="*", help="continuity's budget in percent, one run each"
+    )
+    parser.add_argument(
         "--policy",
         nargs="*",
         default=[],
@@ -100,6 +104,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    # The pairs the same crew both ways weighed, and the one kept, on stderr.
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("optimiser.planner").setLevel(logging.INFO)
     dataset = load_dataset(args.dataset)
     travel = build_travel(dataset)
     print(
@@ -120,6 +127,10 @@ def main() -> None:
         for p in args.continuity or []
     ]
     runs += [
+        (f"continuity within {x:g}%", replace(settings, continuity_max_extra_percent=x))
+        for x in args.max_extra or []
+    ]
+    runs += [
         (f"ride weight £{w:g}/min", replace(settings, ride_time_weight_pence_per_min=w * 100))
         for w in args.ride_weight or []
     ]
@@ -128,7 +139,7 @@ def main() -> None:
         runs.append(
             (f"policy {spec}", replace(settings, policy=replace(settings.policy, **fields)))
         )
-    if args.continuity or args.ride_weight or args.policy:
+    if args.continuity or args.max_extra or args.ride_weight or args.policy:
         runs = runs[1:]
     for label, chosen in runs:
         started = time.perf_counter()

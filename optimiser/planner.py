@@ -5,6 +5,7 @@ out, and check the plan with the independent validator.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import time
@@ -47,6 +48,8 @@ from optimiser.solver.progress import (
 from optimiser.solver.regroup import release_groups
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
+
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[ProgressEvent], None]
 # Expected seconds of the phases around the search, per journey, with a floor: first guesses
@@ -368,10 +371,13 @@ def _plan_both_ways(
     ``CONTINUITY_SHARE`` of that session's budget. ``CONTINUITY_ROUNDS`` turns, each session in
     turn, starting from the two sessions planned on their own: the afternoon first (it is the
     harder to bend), and with a second worker, side by side, the morning first too. The better of
-    these pairs is then searched on from its routes (:func:`_polished`). Of all these pairs and
-    the sessions planned on their own, the one with the least cost plus the price of the changes
-    the plan will count (:func:`_both_ways_cost`) is kept, unless it leaves out more journeys than
-    the sessions planned on their own. Sessions solved in one model each only: a
+    these pairs within the settings' ``continuity_max_extra_percent`` of the sessions planned on
+    their own (per placed journey, :func:`_extra_percent`; of all of them where none is) is then
+    searched on from its routes
+    (:func:`_polished`). Of all these pairs within that budget and the sessions planned on their
+    own, the one with the least cost plus the price of the changes the plan will count
+    (:func:`_both_ways_cost`) is kept, unless it leaves out more journeys than the sessions
+    planned on their own. Sessions solved in one model each only: a
     decomposed or split session keeps its plan and gets its twins from the matching of routes
     alone (:func:`optimiser.plan.twins.link_twins`).
 
@@ -398,8 +404,29 @@ def _plan_both_ways(
             lane[k] = (model, solution)
     alone = {k: (models[k], solutions[k]) for k in pair}
     fair = partial(_both_ways_cost, am=a, pm=p, pence=price)
-    lanes += _polished(min(lanes, key=fair), a, p, models, budgets, workers, tracker, price)
-    best = min([*lanes, alone], key=fair)
+    budget = dataset.settings.continuity_max_extra_percent
+
+    def within(lane: dict[int, tuple[SessionModel, Solution]]) -> bool:
+        return _extra_percent(lane, alone) <= budget
+
+    start = min([lane for lane in lanes if within(lane)] or lanes, key=fair)
+    lanes += _polished(start, a, p, models, budgets, workers, tracker, price)
+    names = ["afternoon first", "morning first"][: len(orders)]
+    names += ["morning searched on", "afternoon searched on", "both searched on"]
+    for name, lane in zip(names, lanes, strict=True):
+        log.info(
+            "same crew both ways, %s: %+.2f%% a placed journey, %d pupils change vehicle",
+            name,
+            _extra_percent(lane, alone),
+            changes(*lane[a], *lane[p]),
+        )
+    best = min([lane for lane in lanes if within(lane)] + [alone], key=fair)
+    log.info(
+        "same crew both ways: kept %s (budget %g%%; alone %d pupils change vehicle)",
+        dict(zip(map(id, lanes), names, strict=True)).get(id(best), "the sessions alone"),
+        budget,
+        changes(*alone[a], *alone[p]),
+    )
     if sum(len(best[k][1].dropped) for k in pair) <= sum(len(solutions[k].dropped) for k in pair):
         for k in pair:
             models[k], solutions[k] = best[k]
@@ -452,6 +479,33 @@ def _both_ways_cost(
     that keeps the most pupils on one vehicle, so it counts fewer."""
     cost = sum(s.objective - stay_paid(m.problem, s) for m, s in lane.values())
     return cost + int(round(pence * 1000)) * changes(*lane[am], *lane[pm])
+
+
+def _route_cost(model: SessionModel, solution: Solution) -> tuple[int, int]:
+    """What a session's routes cost a day (millipence: vehicles, assistants and distance, as
+    :func:`optimiser.domain.rules.route_cost_pence` prices them) and how many pupils' journeys
+    they carry."""
+    problem = model.problem
+    cost = 0
+    for route in solution.routes:
+        vehicle = problem.vehicles[route.vehicle]
+        rows = [vehicle.start_row, *(v.row for v in route.visits), vehicle.end_row]
+        metres = int(problem.distance_m[rows[:-1], rows[1:]].sum())
+        cost += vehicle.fixed_cost + vehicle.cost_per_m * metres
+    dropped = set(solution.dropped)
+    placed = sum(len(pupils) for i, pupils in enumerate(model.request_pupils) if i not in dropped)
+    return cost, placed
+
+
+def _extra_percent(
+    lane: dict[int, tuple[SessionModel, Solution]],
+    alone: dict[int, tuple[SessionModel, Solution]],
+) -> float:
+    """How much more a pair of sessions costs per placed journey than the same sessions planned
+    on their own, in percent (what ``continuity_max_extra_percent`` bounds)."""
+    cost, placed = map(sum, zip(*(_route_cost(*lane[k]) for k in lane), strict=True))
+    base, base_placed = map(sum, zip(*(_route_cost(*alone[k]) for k in alone), strict=True))
+    return 100.0 * (cost * base_placed) / (max(base, 1) * max(placed, 1)) - 100.0
 
 
 def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int, int] | None:

@@ -37,6 +37,11 @@ _SETTINGS: dict[str, dict[str, tuple[str, type, Callable[[float], object]]]] = {
             float,
             lambda v: int(round(Decimal(str(v)) * 100)),
         ),
+        "continuity_max_extra_percent": (
+            "continuity_max_extra_percent",
+            float,
+            float,
+        ),
         "replan_per_change": (
             "replan_per_change_pence",
             float,
@@ -87,6 +92,7 @@ _MAXIMA: dict[str, float] = {
     "costs.passenger_assistant_per_session": 10_000,
     "costs.school_days_per_year": 366,
     "costs.continuity_per_change": 10_000,
+    "costs.continuity_max_extra_percent": 1_000,
     "costs.replan_per_change": 10_000,
     "costs.replan_per_minute_moved": 1_000,
     "policy.max_ride_min_under_11": 300,

@@ -176,9 +176,14 @@ class Settings:
     # carried on another vehicle than the twin given by their route of the other session (see
     # optimiser.solver.both_ways and optimiser.routing.continuity). Above 0 the sessions are
     # planned again in turns with each other in view; 0 plans each on its own. On the sample,
-    # £20 kept 71% of pupils on their vehicle, against 31% without, at 3.8% more per placed
-    # journey (benchmarks/README.md, "Fair rides and the same crew both ways").
+    # £20 keeps 70-78% of pupils on their vehicle, against 31% without (benchmarks/README.md,
+    # "Fair rides and the same crew both ways").
     continuity_per_change_pence: int = 2000
+    # The most the same crew both ways may add to the cost per placed journey, in percent of the
+    # sessions planned on their own in the same run: of the pairs the turns find, the planner
+    # keeps the best (cost plus the price of changes) of those within it, or the sessions as
+    # planned on their own when none is. A council's budget for continuity, beside its price.
+    continuity_max_extra_percent: float = 3.0
     # The price of changing a pupil's vehicle when re-planning from the routes run today (see
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one
     # current route. A change is only made where it saves more than this a day.

@@ -75,6 +75,7 @@ pm_speed_factor = 0.9
 passenger_assistant_per_session = 25.0
 school_days_per_year = 190
 continuity_per_change = 20.0
+continuity_max_extra_percent = 3.0
 
 [policy]
 max_ride_min_under_11 = 45

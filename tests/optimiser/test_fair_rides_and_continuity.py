@@ -106,8 +106,9 @@ def test_twins_carry_the_most_pupils_both_ways():
     assert both.same_passengers == 2  # G and H; D and E have A with them in the afternoon
 
 
-def _estate(price_pence: int):
-    """Twelve pupils both ways on a grid, two schools with different bell times."""
+def _estate(price_pence: int, budget_percent: float = 100.0):
+    """Twelve pupils both ways on a grid, two schools with different bell times; the same crew
+    both ways may cost up to ``budget_percent`` more than the sessions planned alone."""
     pupils = [
         pupil(f"P{k:02d}", ((k % 4) - 1.5, (k // 4) - 1), school=f"S{k % 2}", sessions=BOTH)
         for k in range(12)
@@ -120,7 +121,14 @@ def _estate(price_pence: int):
     # Built for a fair detour of 1.6 x direct + 10 min. Under the looser default (2 x + 15 min,
     # 4 schools) the same price keeps 10 of the 12 pupils on their vehicle (83%), not 90%.
     tight = Policy(detour_factor=1.6, detour_min=10, max_schools_per_route=3)
-    return world(pupils, schools, fleet, continuity_per_change_pence=price_pence, policy=tight)
+    return world(
+        pupils,
+        schools,
+        fleet,
+        continuity_per_change_pence=price_pence,
+        continuity_max_extra_percent=budget_percent,
+        policy=tight,
+    )
 
 
 def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price(monkeypatch):
@@ -163,6 +171,24 @@ def test_the_afternoon_keeps_the_morning_crews_when_changes_have_a_price(monkeyp
         f"{'costs' if extra >= 0 else 'saves'} {format_pounds(abs(extra), decimals=2)} a day"
         in line
     )
+
+
+def test_the_same_crew_both_ways_stays_within_its_budget():
+    """On the estate, keeping every pupil on one vehicle costs about 2% more than the sessions
+    planned alone. Within a budget of 100% the planner keeps that pair; within 1% it keeps the
+    sessions as planned alone, and the plan costs what they cost."""
+    found = {}
+    for budget in (100.0, 1.0):
+        data, travel = _estate(2000, budget)
+        plan = plan_dataset(data, travel=travel, params=PARAMS, workers=1).plan
+        alone = plan.summary["planned_alone"]
+        assert not plan.unassigned and alone["placed"] == plan.summary["placed"]
+        extra = plan.summary["cost_per_day"] / alone["cost_per_day"] - 1
+        found[budget] = (extra, plan.summary["same_vehicle_both_ways"])
+    (dear, kept_dear), (cheap, kept_cheap) = found[100.0], found[1.0]
+    assert dear > 0.01  # the pair that keeps crews is over the smaller budget...
+    assert cheap <= 0.01  # ...so within it the plan is the sessions alone, or as cheap
+    assert kept_dear > kept_cheap
 
 
 def _siblings_apart():

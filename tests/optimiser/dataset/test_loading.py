@@ -280,6 +280,14 @@ def test_missing_column_and_missing_file(tmp_path):
         ("[policy]\ndetour_factor = 0.9\n", "policy.detour_factor"),
         ("[policy]\nmax_schools_per_route = 0\n", "policy.max_schools_per_route"),
         ("[costs]\ncontinuity_per_change = -1\n", "costs.continuity_per_change"),
+        (
+            "[costs]\ncontinuity_max_extra_percent = 1001\n",
+            "costs.continuity_max_extra_percent",
+        ),
+        (
+            "[costs]\ncontinuity_max_extra_percent = -0.5\n",
+            "costs.continuity_max_extra_percent",
+        ),
         ("[sheets]\noperating_from = '3 September'\n", "sheets.operating_from"),
         (
             "[sheets]\noperating_from = '2026-10-01'\noperating_to = '2026-09-01'\n",

@@ -212,6 +212,7 @@ def test_settings_parse_with_the_documented_values():
     assert settings["policy"]["max_ride_min_under_11"] == 45
     assert settings["policy"]["detour_factor"] == 2.0
     assert settings["costs"]["continuity_per_change"] == 20.0
+    assert settings["costs"]["continuity_max_extra_percent"] == 3.0
     assert settings["solver"] == {"time_limit_s": 120, "ride_time_weight_per_min": 0.05}
 
 
