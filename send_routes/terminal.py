@@ -4,6 +4,7 @@ of a run as a bar (on a terminal) or as lines (in a log)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console, ConsoleDimensions
@@ -16,6 +17,10 @@ from optimiser.solver.progress import ProgressEvent
 PLAIN_WIDTH = 1000
 # Off a terminal, a line for each better plan at most this often (each phase always has one).
 LINE_EVERY_S = 2.0
+# Off a terminal, a line at least this often while a run goes on, better plan or not: a search
+# that finds nothing better for minutes (the same crew both ways priced against the other
+# session) still shows in a log that it runs, and how far it has come.
+QUIET_LINE_S = 60.0
 
 
 class Output(Console):
@@ -62,15 +67,17 @@ def describe(event: ProgressEvent) -> str:
 
 class ProgressDisplay:
     """Shows a run's :class:`ProgressEvent` stream: a bar with the phase on a terminal, else a
-    line per phase and per better plan (at most every ``LINE_EVERY_S``)."""
+    line per phase and per better plan (at most every ``LINE_EVERY_S``), and one at least every
+    ``QUIET_LINE_S`` while the run goes on."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
         self.console = console
+        self.clock = clock
         self.bar: Progress | None = None
         self.task: Any = None
         self.phase: str | None = None
         self.best: tuple[int | None, int | None] = (None, None)
-        self.last_line = 0.0
+        self.last_line = clock()
         if console.is_terminal:
             self.bar = Progress(
                 TextColumn("{task.description:<13}"),
@@ -92,11 +99,12 @@ class ProgressDisplay:
                 self.close()
             return
         best = (event.total_unplaced, event.total_cost)
-        now = time.monotonic()
+        now = self.clock()
         changed = event.phase != self.phase
         better = best != self.best and now - self.last_line >= LINE_EVERY_S
+        quiet = now - self.last_line >= QUIET_LINE_S
         self.phase, self.best = event.phase, best
-        if changed or better:
+        if changed or better or quiet:
             self.last_line = now
             detail = describe(event)
             self.console.print(

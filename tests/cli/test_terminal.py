@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
@@ -79,6 +80,23 @@ def test_progress_off_a_terminal_is_a_line_per_phase_with_money_without_penaltie
     assert "4 journeys not yet placed" in lines[-1]
     money = [float(m.replace(",", "")) for m in re.findall(r"£([\d,]+\.\d\d)", buffer.getvalue())]
     assert money and max(money) < 1_000  # no £10,000,000 penalty per journey
+
+
+def test_progress_off_a_terminal_shows_a_quiet_search_at_least_every_minute():
+    """Heartbeats of a search that finds nothing better: a line once a minute, not every second."""
+    now = [0.0]
+    buffer = io.StringIO()
+    display = ProgressDisplay(Output(file=buffer), clock=lambda: now[0])
+    for second in range(150):
+        now[0] = float(second)
+        event = ProgressEvent(
+            "", 0, 0, 0.0, 0.0, phase="improving", total_cost=5_000_000, wall_s=second
+        )
+        display(replace(event, estimate_s=300.0))
+    lines = buffer.getvalue().splitlines()
+    assert lines == [  # the phase at 0 s, then a quiet search at 60 s and 120 s
+        f"  0%  improving: £50.00 a day so far, {s} s of about 300 s" for s in (0, 60, 120)
+    ]
 
 
 def test_an_event_in_words():
