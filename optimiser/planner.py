@@ -32,7 +32,7 @@ from optimiser.routing.decompose import (
     split_session,
 )
 from optimiser.routing.from_dataset import SessionModel, VehicleSlot, build_session_model
-from optimiser.routing.problem import Solution, VehicleRoute, VisitKind
+from optimiser.routing.problem import Problem, Solution, VehicleRoute, VisitKind, VisitTime
 from optimiser.solver.both_ways import changes, linked_twins, twin_vehicles
 from optimiser.solver.decomposition import DecompositionParameters, solve_by_decomposition
 from optimiser.solver.executor import Executor, make_executor
@@ -45,6 +45,7 @@ from optimiser.solver.progress import (
     ProgressEvent,
     ProgressTracker,
 )
+from optimiser.solver.recombine import recombine, value
 from optimiser.solver.regroup import release_groups
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
@@ -76,6 +77,10 @@ CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.5
 # links, for this share of their time (sample, against the same run's sessions alone: 73.6% same
 # vehicle at +1.6% per placed journey, where the turns alone gave about 70% at +1.5%).
 CONTINUITY_POLISH_SHARE = 1.0
+# Then the routes of every pair found are combined into the best pair (a 0-1 programme over the
+# routes, optimiser.solver.recombine), for this share of a session's time limit.
+RECOMBINE_SHARE = 0.25
+RECOMBINE_LEFT_OUT = 10**10  # millipence: a journey left out weighs more than any route
 # The figures of the sessions planned on their own that a plan made in turns records in its
 # summary (``planned_alone``).
 ALONE_FIGURES = ("cost_per_day", "cost_per_year", "placed", "same_vehicle_both_ways")
@@ -392,6 +397,7 @@ def _plan_both_ways(
     other = {a: p, p: a}
     orders = [(p, a), (a, p)][: 2 if workers > 1 else 1]  # which session bends first
     lanes = [{k: (models[k], solutions[k]) for k in pair} for _ in orders]
+    pools = {k: [solutions[k]] for k in pair}  # every plan of each session found
     for turn in range(CONTINUITY_ROUNDS):
         bends = [order[turn % 2] for order in orders]
         priced = [
@@ -402,6 +408,7 @@ def _plan_both_ways(
         found = _solve_all(priced, params, workers, tracker)
         for k, lane, model, solution in zip(bends, lanes, priced, found, strict=True):
             lane[k] = (model, solution)
+            pools[k].append(solution)
     alone = {k: (models[k], solutions[k]) for k in pair}
     fair = partial(_both_ways_cost, am=a, pm=p, pence=price)
     budget = dataset.settings.continuity_max_extra_percent
@@ -411,6 +418,8 @@ def _plan_both_ways(
 
     start = min([lane for lane in lanes if within(lane)] or lanes, key=fair)
     lanes += _polished(start, a, p, models, budgets, workers, tracker, price)
+    pools[a].append(lanes[-1][a][1])
+    pools[p].append(lanes[-1][p][1])
     names = ["afternoon first", "morning first"][: len(orders)]
     names += ["morning searched on", "afternoon searched on", "both searched on"]
     for name, lane in zip(names, lanes, strict=True):
@@ -420,17 +429,94 @@ def _plan_both_ways(
             _extra_percent(lane, alone),
             changes(*lane[a], *lane[p]),
         )
-    best = min([lane for lane in lanes if within(lane)] + [alone], key=fair)
+    worth = partial(_pair_value, am=a, pm=p, pence=price)
+    best = min([lane for lane in lanes if within(lane)] + [alone], key=worth)
     log.info(
-        "same crew both ways: kept %s (budget %g%%; alone %d pupils change vehicle)",
+        "same crew both ways: best found %s (budget %g%%; alone %d pupils change vehicle)",
         dict(zip(map(id, lanes), names, strict=True)).get(id(best), "the sessions alone"),
         budget,
         changes(*alone[a], *alone[p]),
     )
+    am_money, am_placed = _route_cost(*alone[a])
+    pm_money, pm_placed = _route_cost(*alone[p])
+    placed = sum(_route_cost(*best[k])[1] for k in pair)
+    most = (am_money + pm_money) * placed * (100 + budget) // (100 * (am_placed + pm_placed) or 1)
+    mixed = recombine(
+        models[a],
+        _candidates(models[a], pools[a]),
+        models[p],
+        _candidates(models[p], pools[p]),
+        (best[a][1], best[p][1]),
+        price,
+        int(most),
+        _recombine_s(budgets[a]),
+    )
+    if mixed is not None:
+        combined = {a: (models[a], mixed[0]), p: (models[p], mixed[1])}
+        log.info(
+            "same crew both ways, routes of every pair combined: %+.2f%% a placed journey, "
+            "%d pupils change vehicle",
+            _extra_percent(combined, alone),
+            changes(*combined[a], *combined[p]),
+        )
+        if worth(combined) <= worth(best) and within(combined):
+            best = combined
     if sum(len(best[k][1].dropped) for k in pair) <= sum(len(solutions[k].dropped) for k in pair):
         for k in pair:
             models[k], solutions[k] = best[k]
     return alone
+
+
+def _pair_value(
+    lane: dict[int, tuple[SessionModel, Solution]], am: int, pm: int, pence: float
+) -> int:
+    """What a pair of sessions is worth less (millipence): their routes' cost with the price of
+    ride time as the plan will time them (:func:`optimiser.solver.recombine.value` of each route
+    retimed), plus the price of each pupil the plan will count as riding two vehicles, and far
+    more for each journey left out."""
+    worth = 0
+    for model, solution in lane.values():
+        timed = [retime(model.problem, route) for route in solution.routes]
+        worth += value(model, replace(solution, routes=timed))
+        worth += RECOMBINE_LEFT_OUT * len(solution.dropped)
+    return worth + int(round(pence * 1000)) * changes(*lane[am], *lane[pm])
+
+
+def _candidates(model: SessionModel, solutions: list[Solution]) -> list[VehicleRoute]:
+    """Every distinct route of ``solutions`` and of every plan their searches reported
+    (``Solution.routes_seen``), timed as the plan would time it (:func:`retime`): the candidates
+    of :func:`recombine`. A route no timetable fits is left out."""
+    problem = model.problem
+    seen: dict[tuple[int, tuple[tuple[int, str], ...]], VehicleRoute] = {}
+    for solution in solutions:
+        for route in solution.routes:
+            seen.setdefault(
+                (route.vehicle, tuple((v.request, v.kind) for v in route.visits)), route
+            )
+        for vehicle, visits in solution.routes_seen:
+            if (vehicle, visits) not in seen:
+                at = [_visit_row(problem, request, kind) for request, kind in visits]
+                if None in at:
+                    continue
+                stops = [
+                    VisitTime(r, k, row, 0)
+                    for (r, k), row in zip(visits, at, strict=True)
+                    if row is not None
+                ]
+                seen[vehicle, visits] = VehicleRoute(vehicle, 0, stops, 0)
+    timed = []
+    for route in seen.values():
+        retimed = retime(problem, route)
+        if retimed is not route:  # the same route back: no timetable fits it
+            timed.append(retimed)
+    return timed
+
+
+def _visit_row(problem: Problem, request: int, kind: str) -> int | None:
+    """The matrix row of a request's pick-up or set-down (None: at the depot)."""
+    r = problem.requests[request]
+    visit = r.pickup if kind == VisitKind.PICKUP else r.dropoff
+    return None if visit is None else visit.row
 
 
 def _polished(
@@ -521,6 +607,11 @@ def _continuity_pair(dataset: Dataset, models: list[SessionModel]) -> tuple[int,
 def _continuity_s(budget: SearchParameters) -> float:
     """The time limit of a turn that re-plans a session of this budget with the other in view."""
     return max(1.0, CONTINUITY_SHARE * budget.time_limit_s)
+
+
+def _recombine_s(budget: SearchParameters) -> float:
+    """The time limit of combining the routes of every pair found (:func:`recombine`)."""
+    return max(1.0, RECOMBINE_SHARE * budget.time_limit_s)
 
 
 def _polish_s(budget: SearchParameters) -> float:
@@ -692,6 +783,9 @@ def plan_dataset(
             # Each session's search time is shared among its parts by size.
             share = len(part.pupils_in(session)) / total
             budgets.append(replace(params, time_limit_s=max(1.0, params.time_limit_s * share)))
+    if dataset.settings.continuity_per_change_pence > 0:
+        # Every route the searches find is a candidate of the same crew both ways.
+        budgets = [replace(b, keep_routes=True) for b in budgets]
     _budget_search(tracker, dataset, models, budgets, workers, by_routes, params)
     tracker.report()
     solutions = _solve_all(models, budgets, workers, tracker) if models else []

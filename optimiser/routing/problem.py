@@ -222,3 +222,6 @@ class Solution:
     status: str = ""
     solutions_found: int = 0
     wall_s: float = 0.0
+    # With SearchParameters.keep_routes: every distinct route of every plan the search reported,
+    # as (vehicle, its visits as (request, kind) in order).
+    routes_seen: list[tuple[int, tuple[tuple[int, str], ...]]] = field(default_factory=list)

@@ -92,6 +92,9 @@ class SearchParameters:
     # search from the iterated run's best plan (see search._iterated_phase). 0: none.
     ils_polish_share: float = 0.3
     log_search: bool = False
+    # Keep every distinct route of every plan the search reports (Solution.routes_seen): the
+    # candidates from which the same crew both ways is chosen (optimiser.solver.recombine).
+    keep_routes: bool = False
     # Protocol-buffer text merged last into OR-Tools' RoutingSearchParameters, for experiments
     # (e.g. "guided_local_search_lambda_coefficient: 0.2"); empty in normal use.
     search_text: str = ""

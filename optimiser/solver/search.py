@@ -62,6 +62,8 @@ class _Search:
         # so two fleets of three such vehicles are one): a later run starts elsewhere.
         self.kinds = vehicle_kinds(problem)
         self.runs: dict[tuple[int, ...], int] = {}
+        # With params.keep_routes: every distinct route of every plan reported, in order found.
+        self.routes_seen: dict[tuple[int, tuple[tuple[int, str], ...]], None] = {}
 
     def elapsed(self) -> float:
         """Seconds since the solve began."""
@@ -91,6 +93,10 @@ class _Search:
         self.found.append(cost)
         if self.recording is model and (self.run_best is None or cost < self.run_best[0]):
             self.run_best = (cost, model.plan_of(model.routes_of()))
+        if self.params.keep_routes:
+            for vehicle, visits in enumerate(model.plan_of(model.routes_of())):
+                if visits:
+                    self.routes_seen[vehicle, tuple((r, str(k)) for r, k in visits)] = None
         if self.progress is not None:
             plan = model.plan_of(model.routes_of())
             vehicle_of = {r: v for v, route in enumerate(plan) for r, _ in route}

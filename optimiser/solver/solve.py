@@ -93,6 +93,7 @@ def solve(
         status=status_name,
         solutions_found=len(run.found),
         wall_s=run.elapsed(),
+        routes_seen=list(run.routes_seen),
     )
 
 

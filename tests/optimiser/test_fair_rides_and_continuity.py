@@ -4,6 +4,7 @@ planned on tiny worlds under solution limits (reproducible)."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from maps.finance import fairness_rows
 from optimiser.domain.entities import Policy, Session
@@ -13,6 +14,8 @@ from optimiser.plan.twins import continuity, link_twins
 from optimiser.planner import (
     ALONE_FIGURES,
     _both_ways_cost,
+    _candidates,
+    _pair_value,
     _plan_both_ways,
     _polished,
     plan_dataset,
@@ -23,6 +26,7 @@ from optimiser.routing.problem import Solution, VehicleRoute, VisitKind, VisitTi
 from optimiser.solver.both_ways import changes, linked_twins, twin_vehicles
 from optimiser.solver.params import SearchParameters
 from optimiser.solver.progress import ProgressTracker
+from optimiser.solver.recombine import money, recombine
 from optimiser.solver.solve import solve
 from send_routes import cli
 from send_routes.terminal import Output
@@ -304,14 +308,15 @@ def test_a_plan_pays_the_price_for_each_pupil_it_picks_up_off_their_twin():
 
 def test_with_a_price_both_sessions_are_planned_again_with_the_other_in_view():
     """The turns, on one worker: the afternoon priced against the morning, then the morning
-    against that afternoon; both sessions' plans end priced, everyone placed."""
+    against that afternoon, then the routes of every pair combined; the pair kept places everyone
+    and keeps more pupils on one vehicle than the sessions planned alone."""
     data, travel = _estate(2000)
     models = [session_model(data, travel, s) for s in (Session.AM, Session.PM)]
     solutions = [solve(m.problem, PARAMS) for m in models]
-    _plan_both_ways(data, models, solutions, [PARAMS, PARAMS], 1, ProgressTracker(None))
-    for model, solution in zip(models, solutions, strict=True):
-        assert any(r.stay is not None for r in model.problem.requests), model.session
-        assert not solution.dropped
+    alone = _plan_both_ways(data, models, solutions, [PARAMS, PARAMS], 1, ProgressTracker(None))
+    assert alone is not None
+    assert not any(solution.dropped for solution in solutions)
+    assert changes(models[0], solutions[0], models[1], solutions[1]) < changes(*alone[0], *alone[1])
 
 
 def test_a_pair_searched_on_from_its_routes_never_ends_dearer():
@@ -329,3 +334,38 @@ def test_a_pair_searched_on_from_its_routes_never_ends_dearer():
         assert not any(solution.dropped for _, solution in polished.values())
     moved = min(changes(*p[0], *p[1]) for p in found)
     assert moved < changes(*pair[0], *pair[1])
+
+
+def test_routes_of_two_pairs_combined_are_worth_at_least_either_within_the_budget():
+    """The estate's sessions planned alone (one pupil changes vehicle) and its afternoon priced
+    against the morning (none does, for more money): chosen from the routes of both, the pair is
+    worth at least the better of them in cost plus the price of changes, every journey is carried
+    once, and within a budget of what the sessions alone cost it costs no more."""
+    data, travel = _estate(2000)
+    params = replace(PARAMS, keep_routes=True)
+    am, pm = (session_model(data, travel, s) for s in (Session.AM, Session.PM))
+    alone = {0: (am, solve(am.problem, params)), 1: (pm, solve(pm.problem, params))}
+    priced = priced_twins(pm, twin_vehicles(*alone[0], pm), 2000)
+    bent = {0: alone[0], 1: (priced, solve(priced.problem, params))}
+    assert changes(*bent[0], *bent[1]) < changes(*alone[0], *alone[1])
+    routes = [_candidates(m, [alone[k][1], bent[k][1]]) for k, m in enumerate((am, pm))]
+    assert len(routes[1]) > len(alone[1][1].routes)  # the searches' own routes are candidates
+    worth = min(_pair_value(pair, 0, 1, 2000) for pair in (alone, bent))
+    spent = money(*alone[0]) + money(*alone[1])
+    for budget in (None, spent):
+        found = recombine(
+            am, routes[0], pm, routes[1], (alone[0][1], alone[1][1]), 2000, budget, 10
+        )
+        assert found is not None
+        pair = {0: (am, found[0]), 1: (pm, found[1])}
+        for model, solution in pair.values():
+            carried = sorted(
+                v.request for r in solution.routes for v in r.visits if v.kind == "pickup"
+            )
+            assert carried == list(range(len(model.request_pupils))) and not solution.dropped
+            assert len({r.vehicle for r in solution.routes}) == len(solution.routes)
+        if budget is None:
+            assert _pair_value(pair, 0, 1, 2000) <= worth
+            assert changes(*pair[0], *pair[1]) == 0
+        else:
+            assert money(am, found[0]) + money(pm, found[1]) <= spent
