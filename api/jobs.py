@@ -277,6 +277,7 @@ RETRY_SHARE, RETRY_MIN_S = 0.5, 10.0  # a session short of vehicles searches aga
 # the sessions searched again in turns with each other in view (a price per change set)
 CONTINUITY_ROUNDS, CONTINUITY_SHARE = 2, 1.5
 CONTINUITY_POLISH_SHARE = 1.0  # then both sessions searched on from the better pair's routes
+RECOMBINE_SHARE = 0.25  # then the routes of every pair combined (one programme for both)
 
 
 def wall_clock_bound_s(
@@ -297,12 +298,13 @@ def wall_clock_bound_s(
     - the sessions searched again in turns with each other in view (a price per change set):
       ``1.5 t`` a turn, two turns (side by side with two workers; the afternoon then the
       morning with one); then each session searched on from the better pair's routes, ``t``
-      each (side by side with two workers);
+      each (side by side with two workers); then the routes of every plan found combined into
+      the best pair, at most ``t / 4``;
     - ``grace_s`` + ``grace_s_per_pupil`` x pupils: loading and snapping to the roads, building
       the models, a first plan that takes longer than ``t`` (it grows with the journeys),
       checking and saving.
 
-    So ``6 t`` of search with two solver workers (``8 t`` with one), for ``t`` >= 20 s.
+    So ``6.25 t`` of search with two solver workers (``8.25 t`` with one), for ``t`` >= 20 s.
     """
     t = float(time_limit_s)
     side_by_side = 1 if solver_workers >= SESSIONS else SESSIONS
@@ -312,6 +314,7 @@ def wall_clock_bound_s(
         + retries
         + CONTINUITY_ROUNDS * CONTINUITY_SHARE * t
         + side_by_side * CONTINUITY_POLISH_SHARE * t
+        + RECOMBINE_SHARE * t
         + grace_s
         + grace_s_per_pupil * pupils
     )

@@ -378,11 +378,13 @@ def _plan_both_ways(
     harder to bend), and with a second worker, side by side, the morning first too. The better of
     these pairs within the settings' ``continuity_max_extra_percent`` of the sessions planned on
     their own (per placed journey, :func:`_extra_percent`; of all of them where none is) is then
-    searched on from its routes
-    (:func:`_polished`). Of all these pairs within that budget and the sessions planned on their
-    own, the one with the least cost plus the price of the changes the plan will count
-    (:func:`_both_ways_cost`) is kept, unless it leaves out more journeys than the sessions
-    planned on their own. Sessions solved in one model each only: a
+    searched on from its routes (:func:`_polished`). Of all these pairs within that budget and
+    the sessions planned on their own, the best is the one with the least cost plus the price of
+    the changes the plan will count (:func:`_pair_value`); then the routes of every plan the
+    searches reported are combined into the best pair within the budget
+    (:func:`optimiser.solver.recombine.recombine`), kept where it is worth at least that. The
+    pair is kept unless it leaves out more journeys than the sessions planned on their own.
+    Sessions solved in one model each only: a
     decomposed or split session keeps its plan and gets its twins from the matching of routes
     alone (:func:`optimiser.plan.twins.link_twins`).
 
@@ -696,6 +698,7 @@ def _budget_search(
     pair = _continuity_pair(dataset, models)
     again = (
         max(CONTINUITY_ROUNDS * _continuity_s(budgets[k]) + _polish_s(budgets[k]) for k in pair)
+        + _recombine_s(budgets[pair[0]])
         if pair is not None
         else 0
     )

@@ -180,9 +180,10 @@ class Settings:
     # "Fair rides and the same crew both ways").
     continuity_per_change_pence: int = 2000
     # The most the same crew both ways may add to the cost per placed journey, in percent of the
-    # sessions planned on their own in the same run: of the pairs the turns find, the planner
-    # keeps the best (cost plus the price of changes) of those within it, or the sessions as
-    # planned on their own when none is. A council's budget for continuity, beside its price.
+    # sessions planned on their own in the same run: the planner keeps the best pair (cost plus
+    # the price of changes) within it, from the routes of every plan found (see
+    # optimiser.solver.recombine); the sessions as planned on their own are always within it.
+    # A council's budget for continuity, beside its price per change.
     continuity_max_extra_percent: float = 3.0
     # The price of changing a pupil's vehicle when re-planning from the routes run today (see
     # optimiser.replan): every vehicle beyond the first that carries the pupils kept from one

@@ -71,21 +71,22 @@ def test_the_wall_clock_bound_counts_every_search_the_planner_may_budget():
     assert jobs.CONTINUITY_SHARE == planner.CONTINUITY_SHARE
     assert jobs.CONTINUITY_ROUNDS == planner.CONTINUITY_ROUNDS
     assert jobs.CONTINUITY_POLISH_SHARE == planner.CONTINUITY_POLISH_SHARE
+    assert jobs.RECOMBINE_SHARE == planner.RECOMBINE_SHARE
     retry = inspect.getsource(planner._retry_with_more_vehicles)
     assert f"max({jobs.RETRY_MIN_S}, params.time_limit_s / {round(1 / jobs.RETRY_SHARE)})" in retry
     # by hand: searches (side by side with two workers) + two second searches + two turns with
     # the other session in view + both sessions searched on from the better pair (side by side
-    # with two workers) + the allowance
+    # with two workers) + the routes of every pair combined + the allowance
     bound = jobs.wall_clock_bound_s
     assert bound(60, 180, pupils=500, grace_s_per_pupil=0.06, solver_workers=2) == pytest.approx(
-        60 + 2 * 30 + 2 * 90 + 60 + 180 + 30
+        60 + 2 * 30 + 2 * 90 + 60 + 15 + 180 + 30
     )
     assert bound(60, 180, pupils=500, grace_s_per_pupil=0.06, solver_workers=1) == pytest.approx(
-        2 * 60 + 2 * 30 + 2 * 90 + 2 * 60 + 180 + 30
+        2 * 60 + 2 * 30 + 2 * 90 + 2 * 60 + 15 + 180 + 30
     )
     # a second search gets at least 10 s, however short the time limit
     assert bound(5, 180, pupils=6, grace_s_per_pupil=0.06) == pytest.approx(
-        2 * 5 + 2 * 10 + 2 * 7.5 + 2 * 5 + 180 + 0.36
+        2 * 5 + 2 * 10 + 2 * 7.5 + 2 * 5 + 1.25 + 180 + 0.36
     )
 
 
