@@ -9,12 +9,15 @@ carried both ways who keep their vehicle (twin routes), operator and fellow pass
     python benchmarks/fairness_bench.py --plan OLD/plan.json          # a plan made elsewhere
     python benchmarks/fairness_bench.py --time-limit 120              # the sample as shipped
     python benchmarks/fairness_bench.py --time-limit 60 --continuity 0 2 5 20   # price trade-off
+    python benchmarks/fairness_bench.py --time-limit 120 --max-extra 100   # continuity's budget
     python benchmarks/fairness_bench.py --time-limit 60 --ride-weight 0 0.05
     python benchmarks/fairness_bench.py --time-limit 60 --policy detour_factor=2,detour_min=15
 
 Where the planner plans the sessions again with each other in view (a price per change), a run
 prints two rows: the sessions as first planned on their own, and the final plan with its extra
-cost against them (the same run, so the search's noise between runs does not enter).
+cost against them (the same run, so the search's noise between runs does not enter). The pairs
+the planner weighed (each within or over ``continuity_max_extra_percent``) and the one it kept go
+to stderr.
 
 A plan without twin routes (made before they existed) is scored with twins matched as the
 planner matches them (optimiser.plan.twins.link_twins): the fairest reading of it.
