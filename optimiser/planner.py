@@ -45,7 +45,7 @@ from optimiser.solver.progress import (
     ProgressEvent,
     ProgressTracker,
 )
-from optimiser.solver.recombine import recombine, value
+from optimiser.solver.recombine import money, recombine, value
 from optimiser.solver.regroup import release_groups
 from optimiser.solver.solve import solve
 from optimiser.validate.validator import Violation, validate_plan
@@ -573,16 +573,9 @@ def _route_cost(model: SessionModel, solution: Solution) -> tuple[int, int]:
     """What a session's routes cost a day (millipence: vehicles, assistants and distance, as
     :func:`optimiser.domain.rules.route_cost_pence` prices them) and how many pupils' journeys
     they carry."""
-    problem = model.problem
-    cost = 0
-    for route in solution.routes:
-        vehicle = problem.vehicles[route.vehicle]
-        rows = [vehicle.start_row, *(v.row for v in route.visits), vehicle.end_row]
-        metres = int(problem.distance_m[rows[:-1], rows[1:]].sum())
-        cost += vehicle.fixed_cost + vehicle.cost_per_m * metres
     dropped = set(solution.dropped)
     placed = sum(len(pupils) for i, pupils in enumerate(model.request_pupils) if i not in dropped)
-    return cost, placed
+    return money(model, solution), placed
 
 
 def _extra_percent(
